@@ -1,0 +1,47 @@
+# The two commands: `make run` and `make test`. Both bootstrap .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CONFIG ?= config.example.toml
+CB := $(BIN)/calbridge --config $(CONFIG)
+# The local PostgreSQL the store and race tests also run against (.ci/run sets it too).
+export CALBRIDGE_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test lint typecheck unit bench postgres clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Until the daemon exists: show the book working on the example configuration.
+run: $(STAMP)
+	$(CB) check-config
+	$(CB) client show ana >/dev/null 2>&1 || $(CB) client add --name "Ana Lopez" --email ana@example.org --program standard --id ana
+	$(CB) session plan --coach maia --client ana --note "Planned by make run"
+	$(CB) agenda --coach maia --all
+
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start 2>/dev/null || \
+	  echo "note: no local PostgreSQL started; PostgreSQL tests need CALBRIDGE_TEST_POSTGRES_URL"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP) postgres
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python bench/book_bench.py
+
+clean:
+	rm -rf $(VENV) state mail calendars .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,3 @@
+from calbridge.cli.main import main
+
+main()

@@ -1,0 +1,105 @@
+"""Gather what the rules need inside the open transaction, then let the pure rules decide."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session as Db
+
+from calbridge.book.context import Book
+from calbridge.config.schema import Coach
+from calbridge.core import limits
+from calbridge.core.availability import Busy, closure_busy, conflicts
+from calbridge.core.model import Client
+from calbridge.core.timeutil import add_months, month_of, show
+from calbridge.errors import Refused
+from calbridge.store import repo
+
+Span = tuple[datetime, datetime]
+
+
+def coach_busy(
+    book: Book, db: Db, coach: Coach, first: datetime, last: datetime, ignore: Sequence[int] = ()
+) -> list[Busy]:
+    """Everything that makes ``coach`` busy between ``first`` and ``last``."""
+    zone = coach.zone()
+    rows = repo.coach_sessions(db, coach.id, first, last)
+    day = timedelta(days=1)
+    found = repo.closures(
+        db, coach.id, first.astimezone(zone).date() - day, last.astimezone(zone).date() + day
+    )
+    busy = repo.sessions_busy(rows, ignore)
+    busy += [closure_busy(c, zone) for c in found]
+    busy += book.busy_source(coach, first, last)
+    return sorted(busy, key=lambda b: b.start)
+
+
+def availability(
+    book: Book,
+    db: Db,
+    coach: Coach,
+    spans: Sequence[Span],
+    override: bool,
+    ignore: Sequence[int] = (),
+) -> None:
+    """Refuse spans in a closure (always) or in busy time (unless ``override``)."""
+    zone = coach.zone()
+    busy = coach_busy(book, db, coach, spans[0][0], spans[-1][1], ignore)
+    closed, taken = [], []
+    for start, end in spans:
+        found = conflicts(start, end, coach.hours(), zone, busy)
+        if found.hard:
+            closed.append(f"{show(start, zone)}: {found.describe(zone)}")
+        elif found and not override:
+            taken.append(f"{show(start, zone)}: {found.describe(zone)}")
+    if closed:
+        raise Refused(
+            "closure",
+            f"coach {coach.id} is closed then — " + " | ".join(closed),
+            coach=coach.id,
+            conflicts=closed,
+        )
+    if taken:
+        raise Refused(
+            "unavailable",
+            f"coach {coach.id} is not available — "
+            + " | ".join(taken)
+            + " (use --override-availability to plan anyway)",
+            coach=coach.id,
+            conflicts=taken,
+        )
+
+
+def client_months(book: Book, db: Db, client: Client, first_month: str) -> limits.ClientMonths:
+    return repo.client_months(db, client.id, book.limit(client.program), first_month)
+
+
+def monthly_limits(
+    book: Book,
+    db: Db,
+    coach: Coach,
+    clients: Sequence[Client],
+    placements: Sequence[limits.Placement],
+) -> None:
+    """Each client of the session is checked on their own (group sessions too)."""
+    if not placements:
+        return
+    first = min(p.month for p in placements)
+    for client in clients:
+        limits.check(client_months(book, db, client, first), placements, coach.zone())
+
+
+def first_month_with_room(book: Book, db: Db, clients: Sequence[Client], month: str) -> str | None:
+    """The first month from ``month`` in which every client has room."""
+    found = [client_months(book, db, c, month) for c in clients]
+    for step in range(limits.SEARCH_MONTHS):
+        candidate = add_months(month, step)
+        if all(c.count(candidate) < c.limit for c in found):
+            return candidate
+    return None
+
+
+def placements(coach: Coach, spans: Sequence[Span]) -> list[limits.Placement]:
+    zone = coach.zone()
+    return [limits.Placement(month_of(s, zone), s) for s, _ in spans]

@@ -1,0 +1,86 @@
+"""Closures (PRODUCT rule 5): preview the sessions a date range hits, then act on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from calbridge.book.context import Book
+from calbridge.book.planning import cancel_row
+from calbridge.core.model import ACTIVE, Actor, Closure, Session
+from calbridge.core.timeutil import day_start
+from calbridge.errors import UserError
+from calbridge.store import repo
+from calbridge.store.db import lock
+from calbridge.store.tables import SessionRow
+
+
+class ClosureMode(StrEnum):
+    DRY_RUN = "dry-run"
+    NOTIFY_AND_CANCEL = "notify-and-cancel"
+    CANCEL_ONLY = "cancel-only"
+    NOTIFY_ONLY = "notify-only"
+
+
+@dataclass
+class ClosureResult:
+    closure: Closure
+    affected: list[Session]
+    mode: ClosureMode
+
+
+def add_closure(
+    book: Book, first: date, last: date, reason: str, coach_id: str | None, mode: ClosureMode
+) -> ClosureResult:
+    if last < first:
+        raise UserError(f"--to {last} is before --from {first}")
+    if not reason.strip():
+        raise UserError("--reason must say why (it is shown in calendars)")
+    coaches = [book.coach(coach_id)] if coach_id else book.settings.coaches
+    closure = Closure(first, last, reason.strip(), coach_id)
+    with book.transaction() as db:
+        lock(db, [f"coach:{c.id}" for c in coaches])
+        rows: list[SessionRow] = []
+        for coach in coaches:
+            zone = coach.zone()
+            begin, end = day_start(first, zone), day_start(last + timedelta(days=1), zone)
+            query = select(SessionRow).where(
+                SessionRow.coach_id == coach.id,
+                SessionRow.start < end,
+                SessionRow.end > begin,
+                SessionRow.status.in_([s.value for s in ACTIVE]),
+            )
+            rows += db.scalars(query.order_by(SessionRow.start))
+        affected = [repo.to_session(r) for r in rows]
+        if mode is ClosureMode.DRY_RUN:
+            return ClosureResult(closure, affected, mode)
+        now = book.clock()
+        closure_id = repo.add_closure(db, closure, now)
+        repo.audit(
+            db,
+            now,
+            "closure",
+            closure_id,
+            "added",
+            Actor.ADMIN,
+            book.origin,
+            {"from": str(first), "to": str(last), "coach": coach_id, "mode": mode.value},
+        )
+        repo.record_change(db, now, "closure.added", None, {"closure": closure_id})
+        notify = mode is not ClosureMode.CANCEL_ONLY
+        if mode is ClosureMode.NOTIFY_ONLY:
+            for session in affected:
+                repo.record_change(
+                    db,
+                    now,
+                    "session.closure-notice",
+                    session.id,
+                    {"uid": session.uid, "closure": closure_id, "reason": reason},
+                )
+        else:
+            affected = [cancel_row(book, db, r, Actor.ADMIN, reason, notify) for r in rows]
+        closure = Closure(first, last, closure.reason, coach_id, closure_id)
+        return ClosureResult(closure, affected, mode)

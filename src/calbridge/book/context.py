@@ -1,0 +1,59 @@
+"""The book's context: configuration, database, clock and who is acting from where."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session as Db
+from sqlalchemy.orm import sessionmaker
+
+from calbridge.config.schema import Coach, Settings
+from calbridge.core.availability import Busy
+from calbridge.core.timeutil import utcnow
+from calbridge.store import db as store
+
+#: Where busy time from a coach's read-only calendars comes in (filled by the sync).
+BusySource = Callable[[Coach, datetime, datetime], list[Busy]]
+
+
+def no_calendars(_coach: Coach, _start: datetime, _end: datetime) -> list[Busy]:
+    return []
+
+
+@dataclass
+class Book:
+    settings: Settings
+    engine: Engine
+    origin: str = "cli"
+    clock: Callable[[], datetime] = utcnow
+    busy_source: BusySource = no_calendars
+    _factory: sessionmaker[Db] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._factory = store.sessionfactory(self.engine)
+
+    @classmethod
+    def open(cls, settings: Settings, origin: str = "cli", migrate: bool = True) -> Book:
+        engine = store.open_engine(settings.database_url)
+        if migrate:
+            store.migrate(engine)
+        return cls(settings, engine, origin)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Db]:
+        with store.transaction(self._factory) as db:
+            yield db
+
+    def coach(self, coach_id: str) -> Coach:
+        return self.settings.coach(coach_id)
+
+    def zone(self, coach_id: str) -> ZoneInfo:
+        return self.coach(coach_id).zone()
+
+    def limit(self, program: str) -> int:
+        return self.settings.program(program).monthly_limit

@@ -1,0 +1,100 @@
+"""Clients and third parties: they live in the database, not in TOML."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from calbridge.book.context import Book
+from calbridge.core.model import Actor, Client, ThirdParty
+from calbridge.errors import Refused, UserError
+from calbridge.store import repo
+from calbridge.store.tables import ClientRow, ThirdPartyRow
+
+_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:48] or "party"
+
+
+def _check(party_id: str, name: str, email: str) -> None:
+    if not _ID.match(party_id):
+        raise UserError(f"--id {party_id!r}: use letters, digits, '.', '_' or '-' (at most 64)")
+    if not name.strip() or "\n" in name or "\r" in name:
+        raise UserError("--name must be one non-empty line")
+    if not _EMAIL.match(email):
+        raise UserError(f"--email {email!r} is not an email address")
+
+
+def _free_id(book: Book, table: type[ClientRow] | type[ThirdPartyRow], name: str) -> str:
+    base = _slug(name)
+    with book.transaction() as db:
+        candidate, n = base, 1
+        while db.get(table, candidate) is not None:
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
+
+def add_client(book: Book, name: str, email: str, program: str, party_id: str | None) -> Client:
+    book.settings.program(program)
+    party_id = party_id or _free_id(book, ClientRow, name)
+    _check(party_id, name, email)
+    with book.transaction() as db:
+        if db.get(ClientRow, party_id) is not None:
+            raise Refused("exists", f"client {party_id!r} already exists; pick another --id")
+        now = book.clock()
+        db.add(ClientRow(id=party_id, name=name, email=email, program=program, created_at=now))
+        fields = {"name": name, "email": email, "program": program}
+        repo.audit(db, now, "client", party_id, "added", Actor.ADMIN, book.origin, fields)
+    return Client(party_id, name, email, program)
+
+
+def edit_client(book: Book, party_id: str, **changes: str | None) -> Client:
+    wanted: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+    if "program" in wanted:
+        book.settings.program(wanted["program"])
+    with book.transaction() as db:
+        current = repo.client(db, party_id)
+        merged = {"name": current.name, "email": current.email, "program": current.program}
+        merged.update(wanted)
+        _check(party_id, merged["name"], merged["email"])
+        row = db.get(ClientRow, party_id)
+        assert row is not None
+        before = {k: getattr(row, k) for k in wanted}
+        for key, value in wanted.items():
+            setattr(row, key, value)
+        repo.audit(
+            db,
+            book.clock(),
+            "client",
+            party_id,
+            "edited",
+            Actor.ADMIN,
+            book.origin,
+            {"before": before, "after": wanted},
+        )
+        return Client(party_id, merged["name"], merged["email"], merged["program"])
+
+
+def add_third_party(book: Book, name: str, email: str, party_id: str | None) -> ThirdParty:
+    party_id = party_id or _free_id(book, ThirdPartyRow, name)
+    _check(party_id, name, email)
+    with book.transaction() as db:
+        if db.get(ThirdPartyRow, party_id) is not None:
+            raise Refused("exists", f"third party {party_id!r} already exists; pick another --id")
+        now = book.clock()
+        db.add(ThirdPartyRow(id=party_id, name=name, email=email, created_at=now))
+        repo.audit(
+            db,
+            now,
+            "third-party",
+            party_id,
+            "added",
+            Actor.ADMIN,
+            book.origin,
+            {"name": name, "email": email},
+        )
+    return ThirdParty(party_id, name, email)

@@ -1,0 +1,321 @@
+"""Planning, moving, answering and cancelling sessions: each one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Db
+
+from calbridge.book import checks
+from calbridge.book.context import Book
+from calbridge.book.requests import EditRequest, PlanRequest
+from calbridge.config.schema import Coach
+from calbridge.core import invitations, limits, series
+from calbridge.core.availability import free_slots
+from calbridge.core.model import (
+    CLIENT_KINDS,
+    Actor,
+    Client,
+    Participant,
+    Role,
+    Session,
+    Status,
+)
+from calbridge.core.timeutil import add_months, month_bounds, month_of
+from calbridge.errors import Refused, UserError
+from calbridge.store import repo
+from calbridge.store.db import lock
+from calbridge.store.tables import SeriesRow, SessionRow
+
+
+def new_uid() -> str:
+    return f"calbridge-{uuid.uuid4()}"
+
+
+def _validate(book: Book, req: PlanRequest) -> None:
+    if req.kind in CLIENT_KINDS and not req.clients:
+        raise UserError(f"a {req.kind} session needs at least one --client")
+    if req.kind not in CLIENT_KINDS and req.clients:
+        raise UserError(f"a {req.kind} event has no clients; drop --client or use --kind client")
+    if len(set(req.clients)) != len(req.clients):
+        raise UserError("the same --client is named twice")
+    if req.end is not None and req.duration is not None:
+        raise UserError("give --end or --duration, not both")
+    if req.series is not None and req.start is None:
+        raise UserError("a series needs --start")
+
+
+def _duration(
+    book: Book, start: datetime | None, end: datetime | None, duration: timedelta | None
+) -> timedelta:
+    if end is not None and start is not None:
+        length = end - start
+    elif duration is not None:
+        length = duration
+    else:
+        length = timedelta(minutes=book.settings.book.default_duration_minutes)
+    if length <= timedelta(0):
+        raise UserError("the session ends before it starts: --end must be after --start")
+    if length > timedelta(hours=24):
+        raise UserError("a session longer than 24 hours is not a session; check --end/--duration")
+    return length
+
+
+def _first_free(
+    book: Book, db: Db, coach: Coach, clients: list[Client], length: timedelta
+) -> datetime:
+    """The default start: the first free slot in the first month with room."""
+    zone = coach.zone()
+    now = book.clock()
+    month = month_of(now, zone)
+    for _ in range(limits.SEARCH_MONTHS):
+        found = checks.first_month_with_room(book, db, clients, month)
+        if found is None:
+            break
+        begin, finish = month_bounds(found, zone)
+        window = (max(begin, now), finish)
+        busy = checks.coach_busy(book, db, coach, *window)
+        step = timedelta(minutes=book.settings.book.slot_minutes)
+        slots = free_slots(window, coach.hours(), zone, busy, length, step)
+        if slots:
+            return slots[0][0]
+        month = add_months(found, 1)
+    raise Refused("no_slot", f"no free slot found for coach {coach.id} in the next months")
+
+
+def plan(book: Book, req: PlanRequest) -> list[Session]:
+    """Plan one session or a series; refused whole if any occurrence breaks a rule."""
+    _validate(book, req)
+    coach = book.coach(req.coach_id)
+    zone = coach.zone()
+    length = _duration(book, req.start, req.end, req.duration)
+    with book.transaction() as db:
+        lock(db, [f"coach:{coach.id}"] + [f"client:{c}" for c in req.clients])
+        clients = [repo.client(db, c) for c in req.clients]
+        for party in req.third_parties:
+            repo.third_party(db, party)
+        start = req.start or _first_free(book, db, coach, clients, length)
+        starts = series.expand(req.series, start, zone) if req.series else [start]
+        spans = [(s, s + length) for s in starts]
+        checks.availability(book, db, coach, spans, req.override_availability)
+        if req.kind in CLIENT_KINDS:
+            checks.monthly_limits(book, db, coach, clients, checks.placements(coach, spans))
+        now = book.clock()
+        uid = new_uid()
+        series_id = _add_series(db, req, coach, uid, start, now) if req.series else None
+        status, awaiting = invitations.planned(req.kind, req.by)
+        people = [Participant(c, Role.CLIENT) for c in req.clients]
+        people += [Participant(t, Role.THIRD_PARTY) for t in req.third_parties]
+        planned = []
+        for occ_start, occ_end in spans:
+            session = Session(
+                uid=uid,
+                coach_id=coach.id,
+                start=occ_start,
+                end=occ_end,
+                tzid=coach.timezone,
+                kind=req.kind,
+                direct=req.direct,
+                participants=list(people),
+                service=req.service,
+                note=req.note,
+                private_note=req.private_note,
+                remind=req.remind,
+                status=status,
+                awaiting=awaiting,
+                created_by=req.by,
+                series_id=series_id,
+                recurrence_id=occ_start if series_id else None,
+            )
+            repo.write_session(db, session, now)
+            _log(book, db, session, "planned", req.by, _describe(session))
+            planned.append(session)
+        return planned
+
+
+def _add_series(
+    db: Db, req: PlanRequest, coach: Coach, uid: str, start: datetime, now: datetime
+) -> int:
+    spec = req.series
+    assert spec is not None
+    row = SeriesRow(
+        uid=uid,
+        coach_id=coach.id,
+        tzid=coach.timezone,
+        repeat=spec.repeat,
+        weekdays=",".join(str(d) for d in spec.weekdays),
+        count=spec.count,
+        until=spec.until,
+        rrule=series.rrule_text(spec, start, coach.zone()),
+        enabled=True,
+        created_at=now,
+    )
+    db.add(row)
+    db.flush()
+    return row.id
+
+
+def _describe(session: Session) -> dict[str, Any]:
+    return {
+        "start": session.start.isoformat(),
+        "end": session.end.isoformat(),
+        "status": session.status.value,
+        "clients": session.clients,
+    }
+
+
+def _log(
+    book: Book, db: Db, session: Session, action: str, by: Actor, changes: dict[str, Any]
+) -> None:
+    now = book.clock()
+    repo.audit(db, now, "session", session.id, action, by, book.origin, changes)
+    payload = {"uid": session.uid, "by": by.value, **changes}
+    repo.record_change(db, now, f"session.{action}", session.id, payload)
+
+
+def _open_row(db: Db, session_id: int) -> SessionRow:
+    row = repo.session_row(db, session_id)
+    if row.status in (Status.CANCELLED.value, Status.DECLINED.value):
+        raise Refused("not_open", f"session {session_id} is {row.status}; it cannot change")
+    return row
+
+
+def edit(book: Book, session_id: int, req: EditRequest) -> Session:
+    """Move a session (PRODUCT rules 1-3): same checks as planning, itself excluded."""
+    with book.transaction() as db:
+        first = repo.session_row(db, session_id)
+        clients_ids = [p.party_id for p in first.participants if p.role == Role.CLIENT.value]
+        lock(db, [f"coach:{first.coach_id}"] + [f"client:{c}" for c in clients_ids])
+        row = _open_row(db, session_id)
+        old = repo.to_session(row)
+        coach = book.coach(old.coach_id)
+        start = req.start or old.start
+        if req.end is None and req.duration is None:
+            length = _duration(book, start, None, old.end - old.start)
+        else:
+            length = _duration(book, start, req.end, req.duration)
+        new = replace(old, start=start, end=start + length)
+        moved = (new.start, new.end) != (old.start, old.end)
+        if not moved:
+            return old
+        checks.availability(
+            book, db, coach, [(new.start, new.end)], req.override_availability, ignore=[session_id]
+        )
+        if old.kind in CLIENT_KINDS and old.status in (Status.REQUESTED, Status.SCHEDULED):
+            zone = coach.zone()
+            place = limits.Placement(
+                month_of(new.start, zone), new.start, session_id, month_of(old.start, zone)
+            )
+            clients = [repo.client(db, c) for c in old.clients]
+            checks.monthly_limits(book, db, coach, clients, [place])
+        new.status, new.awaiting = invitations.edited(
+            old.kind, old.status, req.by, req.client_requested
+        )
+        new.sequence = old.sequence + 1
+        new.participants = [
+            replace(p, partstat="NEEDS-ACTION")
+            if p.role is Role.CLIENT and new.status is Status.REQUESTED
+            else p
+            for p in old.participants
+        ]
+        repo.write_session(db, new, book.clock(), row)
+        changes = {
+            "from": [old.start.isoformat(), old.end.isoformat()],
+            "to": [new.start.isoformat(), new.end.isoformat()],
+            "status": new.status.value,
+            "client_requested": req.client_requested,
+        }
+        _log(book, db, new, "moved", req.by, changes)
+        return new
+
+
+def answer(
+    book: Book, session_id: int, by: Actor, accept: bool, party_id: str | None = None
+) -> Session:
+    """Record an acceptance or a decline (by a client, the coach or an admin)."""
+    with book.transaction() as db:
+        row = repo.session_row(db, session_id)
+        lock(db, [f"coach:{row.coach_id}"])
+        session = repo.to_session(row)
+        session.status, session.awaiting = invitations.answered(
+            session.status, session.awaiting, by, accept
+        )
+        partstat = "ACCEPTED" if accept else "DECLINED"
+        if by is Actor.CLIENT:
+            session.participants = [
+                replace(p, partstat=partstat)
+                if p.role is Role.CLIENT and party_id in (None, p.party_id)
+                else p
+                for p in session.participants
+            ]
+        repo.write_session(db, session, book.clock(), row)
+        _log(
+            book,
+            db,
+            session,
+            "accepted" if accept else "declined",
+            by,
+            {"status": session.status.value, "party": party_id},
+        )
+        return session
+
+
+def cancel(
+    book: Book,
+    session_id: int,
+    by: Actor,
+    reason: str | None = None,
+    following: bool = False,
+    notify: bool = True,
+) -> list[Session]:
+    """Cancel one session, or it and all later occurrences of its series."""
+    with book.transaction() as db:
+        row = _open_row(db, session_id)
+        lock(db, [f"coach:{row.coach_id}"])
+        rows = [row]
+        if following:
+            if row.series_id is None:
+                raise UserError(f"session {session_id} is not part of a series; drop --following")
+            rows = _following(db, row)
+            _end_series(book, db, row, by)
+        return [cancel_row(book, db, r, by, reason, notify) for r in rows]
+
+
+def cancel_row(
+    book: Book, db: Db, row: SessionRow, by: Actor, reason: str | None, notify: bool
+) -> Session:
+    session = repo.to_session(row)
+    session.status, session.awaiting = Status.CANCELLED, None
+    session.sequence += 1
+    session.cancel_reason = reason
+    repo.write_session(db, session, book.clock(), row)
+    _log(book, db, session, "cancelled", by, {"reason": reason, "notify": notify})
+    return session
+
+
+def _following(db: Db, row: SessionRow) -> list[SessionRow]:
+    query = select(SessionRow).where(
+        SessionRow.series_id == row.series_id,
+        SessionRow.start >= row.start,
+        SessionRow.status.in_([Status.REQUESTED.value, Status.SCHEDULED.value]),
+    )
+    return list(db.scalars(query.order_by(SessionRow.start)))
+
+
+def _end_series(book: Book, db: Db, row: SessionRow, by: Actor) -> None:
+    """The series now ends before ``row``: RRULE gets an UNTIL just before the cut."""
+    found = db.get(SeriesRow, row.series_id)
+    if found is None:
+        return
+    cut = (row.recurrence_id or row.start) - timedelta(seconds=1)
+    parts = [p for p in found.rrule.split(";") if not p.startswith(("COUNT=", "UNTIL="))]
+    found.rrule = ";".join([*parts, "UNTIL=" + cut.strftime("%Y%m%dT%H%M%SZ")])
+    found.until = cut.astimezone(book.zone(found.coach_id)).date()
+    found.count = None
+    repo.audit(
+        db, book.clock(), "series", found.id, "shortened", by, book.origin, {"rrule": found.rrule}
+    )

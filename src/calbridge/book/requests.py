@@ -1,0 +1,37 @@
+"""What a caller asks of the book, already parsed into typed values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from calbridge.core.model import Actor, Kind, SeriesSpec
+
+
+@dataclass
+class PlanRequest:
+    coach_id: str
+    clients: list[str] = field(default_factory=list)
+    third_parties: list[str] = field(default_factory=list)
+    start: datetime | None = None  # None: the first free slot in the first month with room
+    end: datetime | None = None
+    duration: timedelta | None = None
+    kind: Kind = Kind.CLIENT
+    direct: bool = True
+    note: str = ""
+    private_note: str = ""
+    remind: bool = True
+    override_availability: bool = False
+    by: Actor = Actor.ADMIN
+    series: SeriesSpec | None = None
+    service: str | None = None
+
+
+@dataclass
+class EditRequest:
+    start: datetime | None = None
+    end: datetime | None = None
+    duration: timedelta | None = None
+    client_requested: bool = False
+    override_availability: bool = False
+    by: Actor = Actor.ADMIN

@@ -1,0 +1,164 @@
+"""Read-only views of the book: one session, lists, agenda, free slots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Db
+
+from calbridge.book import checks
+from calbridge.book.context import Book
+from calbridge.core import limits
+from calbridge.core.availability import free_slots
+from calbridge.core.model import ACTIVE, CLIENT_KINDS, Role, Session
+from calbridge.core.timeutil import day_start, month_bounds, month_of
+from calbridge.errors import Refused
+from calbridge.store import repo
+from calbridge.store.tables import ParticipantRow, SessionRow
+
+
+def session_json(book: Book, db: Db, session: Session) -> dict[str, Any]:
+    """The JSON shape of a session (PRODUCT: id, uid, coach, clients, start, end, ...)."""
+    zone = book.zone(session.coach_id)
+    out: dict[str, Any] = {
+        "id": session.id,
+        "uid": session.uid,
+        "coach": session.coach_id,
+        "clients": session.clients,
+        "third_parties": session.third_parties,
+        "start": session.start.astimezone(zone).isoformat(),
+        "end": session.end.astimezone(zone).isoformat(),
+        "timezone": session.tzid,
+        "status": session.status.value,
+        "awaiting": session.awaiting.value if session.awaiting else None,
+        "kind": session.kind.value,
+        "direct": session.direct,
+        "series": session.series_id,
+        "recurrence_id": session.recurrence_id.isoformat() if session.recurrence_id else None,
+        "note": session.note,
+        "private_note": session.private_note,
+        "remind": session.remind,
+        "created_by": session.created_by.value,
+        "sequence": session.sequence,
+        "cancel_reason": session.cancel_reason,
+        "partstat": {p.party_id: p.partstat for p in session.participants},
+    }
+    if session.kind in CLIENT_KINDS:
+        month = month_of(session.start, zone)
+        positions = {}
+        for client_id in session.clients:
+            client = repo.client(db, client_id)
+            found = checks.client_months(book, db, client, month)
+            positions[client_id] = {
+                "month": month,
+                "index": limits.position(found, month, session.id or -1),
+                "limit": found.limit,
+            }
+        first = positions[session.clients[0]] if session.clients else {}
+        out["month"] = month
+        out["month_index"] = first.get("index")
+        out["month_limit"] = first.get("limit")
+        out["month_positions"] = positions
+    return out
+
+
+def show(book: Book, session_id: int) -> dict[str, Any]:
+    with book.transaction() as db:
+        session = repo.to_session(repo.session_row(db, session_id))
+        out = session_json(book, db, session)
+        out["audit"] = [
+            {
+                "at": a.at.isoformat(),
+                "action": a.action,
+                "actor": a.actor,
+                "origin": a.origin,
+                "changes": a.changes,
+            }
+            for a in repo.audit_trail(db, "session", session_id)
+        ]
+        return out
+
+
+@dataclass
+class Filter:
+    coach_id: str | None = None
+    client_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    active_only: bool = False
+    limit: int | None = None
+
+
+def sessions(book: Book, flt: Filter) -> list[dict[str, Any]]:
+    if flt.coach_id:
+        book.coach(flt.coach_id)
+    with book.transaction() as db:
+        if flt.client_id:
+            repo.client(db, flt.client_id)
+        query = select(SessionRow)
+        if flt.coach_id:
+            query = query.where(SessionRow.coach_id == flt.coach_id)
+        if flt.client_id:
+            query = query.where(
+                SessionRow.id.in_(
+                    select(ParticipantRow.session_id).where(
+                        ParticipantRow.party_id == flt.client_id,
+                        ParticipantRow.role == Role.CLIENT.value,
+                    )
+                )
+            )
+        if flt.start:
+            query = query.where(SessionRow.end > flt.start)
+        if flt.end:
+            query = query.where(SessionRow.start < flt.end)
+        if flt.active_only:
+            query = query.where(SessionRow.status.in_([s.value for s in ACTIVE]))
+        query = query.order_by(SessionRow.start, SessionRow.id).limit(flt.limit)
+        return [session_json(book, db, repo.to_session(r)) for r in db.scalars(query)]
+
+
+def day_range(
+    book: Book, coach_id: str | None, first: date, last: date
+) -> tuple[datetime, datetime]:
+    zone = book.zone(coach_id) if coach_id else UTC
+    return day_start(first, zone), day_start(last + timedelta(days=1), zone)
+
+
+def slots(
+    book: Book, coach_id: str, client_id: str, month: str | None, duration: timedelta | None
+) -> dict[str, Any]:
+    """Free slots for ``coach_id`` in the client's month (default: the first with room)."""
+    coach = book.coach(coach_id)
+    zone = coach.zone()
+    now = book.clock()
+    length = duration or timedelta(minutes=book.settings.book.default_duration_minutes)
+    with book.transaction() as db:
+        client = repo.client(db, client_id)
+        if month is None:
+            month = checks.first_month_with_room(book, db, [client], month_of(now, zone))
+            if month is None:
+                raise Refused("monthly_limit", f"client {client_id} has no month with room")
+        else:
+            found = checks.client_months(book, db, client, month)
+            start = max(month_bounds(month, zone)[0], now)
+            limits.check(found, [limits.Placement(month, start)], zone)
+        begin, finish = month_bounds(month, zone)
+        window = (max(begin, now), finish)
+        if window[0] >= window[1]:
+            return {"coach": coach_id, "client": client_id, "month": month, "slots": []}
+        busy = checks.coach_busy(book, db, coach, *window)
+        step = timedelta(minutes=book.settings.book.slot_minutes)
+        found_slots = free_slots(window, coach.hours(), zone, busy, length, step)
+    return {
+        "coach": coach_id,
+        "client": client_id,
+        "month": month,
+        "duration_minutes": int(length.total_seconds() // 60),
+        "slots": [
+            {"start": s.astimezone(zone).isoformat(), "end": e.astimezone(zone).isoformat()}
+            for s, e in found_slots
+        ],
+    }

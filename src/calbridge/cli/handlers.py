@@ -1,0 +1,252 @@
+"""What each command does: parse its arguments into requests, call the book, shape output."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from calbridge.book import Book, closures, parties, planning, views
+from calbridge.book.requests import EditRequest, PlanRequest
+from calbridge.cli import render
+from calbridge.core.model import Actor, Kind, SeriesSpec
+from calbridge.core.series import parse_weekdays
+from calbridge.core.timeutil import parse_date, parse_month, parse_time
+from calbridge.errors import UserError
+from calbridge.store import repo
+
+
+@dataclass
+class Output:
+    data: Any
+    text: str
+
+
+Handler = Callable[[Book, argparse.Namespace], Output]
+
+
+def _practice_zone(book: Book, coach_id: str | None) -> ZoneInfo:
+    if coach_id:
+        return book.zone(coach_id)
+    return book.settings.coaches[0].zone() if book.settings.coaches else ZoneInfo("UTC")
+
+
+def _minutes(value: int | None, flag: str = "--duration") -> timedelta | None:
+    if value is None:
+        return None
+    if value <= 0:
+        raise UserError(f"{flag} must be a positive number of minutes")
+    return timedelta(minutes=value)
+
+
+def client_add(book: Book, a: argparse.Namespace) -> Output:
+    c = parties.add_client(book, a.name, a.email, a.program, a.id)
+    return Output(asdict(c), f"added client {c.id} ({c.name}, {c.program})")
+
+
+def client_list(book: Book, a: argparse.Namespace) -> Output:
+    with book.transaction() as db:
+        rows = [asdict(c) for c in repo.clients(db)]
+    return Output(rows, render.table(rows, ["id", "name", "email", "program"], "no clients"))
+
+
+def client_show(book: Book, a: argparse.Namespace) -> Output:
+    with book.transaction() as db:
+        c = asdict(repo.client(db, a.id))
+    return Output(c, render.table([c], ["id", "name", "email", "program"]))
+
+
+def client_edit(book: Book, a: argparse.Namespace) -> Output:
+    c = parties.edit_client(book, a.id, name=a.name, email=a.email, program=a.program)
+    return Output(asdict(c), f"client {c.id}: {c.name} <{c.email}>, {c.program}")
+
+
+def third_party_add(book: Book, a: argparse.Namespace) -> Output:
+    t = parties.add_third_party(book, a.name, a.email, a.id)
+    return Output(asdict(t), f"added third party {t.id} ({t.name})")
+
+
+def third_party_list(book: Book, a: argparse.Namespace) -> Output:
+    with book.transaction() as db:
+        rows = [asdict(t) for t in repo.third_parties(db)]
+    return Output(rows, render.table(rows, ["id", "name", "email"], "no third parties"))
+
+
+def _series(a: argparse.Namespace) -> SeriesSpec | None:
+    if a.repeat is None:
+        if a.on or a.count is not None or a.until:
+            raise UserError("--on, --count and --until need --repeat weekly|monthly")
+        return None
+    if a.count is None and a.until is None:
+        raise UserError("a series needs exactly one of --count N or --until DATE")
+    return SeriesSpec(
+        repeat=a.repeat,
+        weekdays=parse_weekdays(a.on) if a.on else (),
+        count=a.count,
+        until=parse_date(a.until, "--until") if a.until else None,
+    )
+
+
+def session_plan(book: Book, a: argparse.Namespace) -> Output:
+    zone = book.zone(a.coach)
+    start = parse_time(a.start, zone, "--start") if a.start else None
+    req = PlanRequest(
+        coach_id=a.coach,
+        clients=a.client,
+        third_parties=a.third_party,
+        start=start,
+        end=parse_time(a.end, zone, "--end") if a.end else None,
+        duration=_minutes(a.duration),
+        kind=Kind(a.kind),
+        direct=not a.indirect,
+        note=a.note,
+        private_note=a.private_note,
+        remind=a.remind,
+        override_availability=a.override_availability,
+        by=Actor(a.by),
+        series=_series(a),
+    )
+    planned = planning.plan(book, req)
+    return _sessions_output(book, [s.id for s in planned], "planned")
+
+
+def _sessions_output(book: Book, ids: list[int | None], verb: str) -> Output:
+    shown = [views.show(book, i) for i in ids if i is not None]
+    for item in shown:
+        item.pop("audit", None)
+    data: Any = shown[0] if len(shown) == 1 else shown
+    return Output(data, f"{verb}:\n" + render.sessions(shown))
+
+
+def _session_zone(book: Book, session_id: int) -> ZoneInfo:
+    with book.transaction() as db:
+        return book.zone(repo.session_row(db, session_id).coach_id)
+
+
+def session_edit(book: Book, a: argparse.Namespace) -> Output:
+    if not (a.start or a.end or a.duration):
+        raise UserError("say what changes: --start, --end or --duration")
+    zone = _session_zone(book, a.id)
+    req = EditRequest(
+        start=parse_time(a.start, zone, "--start") if a.start else None,
+        end=parse_time(a.end, zone, "--end") if a.end else None,
+        duration=_minutes(a.duration),
+        client_requested=a.client_requested,
+        override_availability=a.override_availability,
+        by=Actor(a.by),
+    )
+    session = planning.edit(book, a.id, req)
+    return _sessions_output(book, [session.id], "moved")
+
+
+def session_answer(book: Book, a: argparse.Namespace) -> Output:
+    session = planning.answer(book, a.id, Actor(a.by), a.accept, a.client)
+    return _sessions_output(book, [session.id], "accepted" if a.accept else "declined")
+
+
+def session_cancel(book: Book, a: argparse.Namespace) -> Output:
+    done = planning.cancel(book, a.id, Actor(a.by), a.reason, a.following)
+    return _sessions_output(book, [s.id for s in done], "cancelled")
+
+
+def session_show(book: Book, a: argparse.Namespace) -> Output:
+    data = views.show(book, a.id)
+    return Output(data, render.session_detail(data))
+
+
+def session_list(book: Book, a: argparse.Namespace) -> Output:
+    zone = _practice_zone(book, a.coach)
+    flt = views.Filter(coach_id=a.coach, client_id=a.client)
+    if a.from_:
+        flt.start = views.day_range(book, a.coach, parse_date(a.from_, "--from"), date.max)[0]
+    if a.to:
+        last = parse_date(a.to, "--to")
+        flt.end = _day_after(last, zone)
+    items = views.sessions(book, flt)
+    return Output(items, render.sessions(items))
+
+
+def _day_after(day: date, zone: ZoneInfo) -> Any:
+    from calbridge.core.timeutil import day_start
+
+    return day_start(day + timedelta(days=1), zone)
+
+
+def closure_add(book: Book, a: argparse.Namespace) -> Output:
+    first, last = parse_date(a.from_, "--from"), parse_date(a.to, "--to")
+    result = closures.add_closure(
+        book, first, last, a.reason, a.coach, closures.ClosureMode(a.mode)
+    )
+    with book.transaction() as db:
+        hit = [views.session_json(book, db, s) for s in result.affected]
+    data = {
+        "closure": {
+            "id": result.closure.id,
+            "from": str(first),
+            "to": str(last),
+            "coach": a.coach,
+            "reason": result.closure.reason,
+        },
+        "mode": result.mode.value,
+        "sessions": hit,
+    }
+    verb = {"dry-run": "would affect", "notify-only": "participants to notify"}.get(
+        result.mode.value, "cancelled"
+    )
+    head = "dry run, nothing written; " if result.mode.value == "dry-run" else "closure added; "
+    return Output(data, head + f"{len(hit)} session(s) {verb}:\n" + render.sessions(hit, "  none"))
+
+
+def slots(book: Book, a: argparse.Namespace) -> Output:
+    month = parse_month(a.month, "--month") if a.month else None
+    data = views.slots(book, a.coach, a.client, month, _minutes(a.duration))
+    return Output(data, render.slots(data))
+
+
+def agenda(book: Book, a: argparse.Namespace) -> Output:
+    zone = _practice_zone(book, a.coach)
+    now = book.clock()
+    flt = views.Filter(coach_id=a.coach, client_id=a.client, active_only=True)
+    if a.week is not None:
+        day = parse_date(a.week, "--week") if a.week else now.astimezone(zone).date()
+        monday = day - timedelta(days=day.weekday())
+        flt.start = views.day_range(book, a.coach, monday, monday)[0]
+        flt.end = _day_after(monday + timedelta(days=6), zone)
+        items = views.sessions(book, flt)
+        for item in items:
+            item["start"] = _in_zone(item["start"], zone)
+            item["end"] = _in_zone(item["end"], zone)
+        return Output(items, render.week(items, monday))
+    flt.start = now
+    flt.limit = None if a.all else 10
+    items = views.sessions(book, flt)
+    return Output(items, render.sessions(items, "nothing coming up"))
+
+
+def _in_zone(iso: str, zone: ZoneInfo) -> str:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).astimezone(zone).isoformat()
+
+
+HANDLERS: dict[tuple[str, str | None], Handler] = {
+    ("client", "add"): client_add,
+    ("client", "list"): client_list,
+    ("client", "show"): client_show,
+    ("client", "edit"): client_edit,
+    ("third-party", "add"): third_party_add,
+    ("third-party", "list"): third_party_list,
+    ("session", "plan"): session_plan,
+    ("session", "edit"): session_edit,
+    ("session", "answer"): session_answer,
+    ("session", "cancel"): session_cancel,
+    ("session", "show"): session_show,
+    ("session", "list"): session_list,
+    ("closure", "add"): closure_add,
+    ("slots", None): slots,
+    ("agenda", None): agenda,
+}
+_ = UTC

@@ -1,0 +1,89 @@
+"""Entry point: the one place that turns errors into messages and exit statuses."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from calbridge.book import Book
+from calbridge.cli import parser
+from calbridge.cli.handlers import HANDLERS, Output
+from calbridge.config import Settings, load_config
+from calbridge.config.schema import describe
+from calbridge.errors import CalbridgeError, ConfigError, Refused
+
+
+def _origin(settings: Settings) -> str:
+    label = settings.book.audit_origin
+    where = f"cli:{getpass.getuser()}@{socket.gethostname()}"
+    return f"{where} ({label})" if label else where
+
+
+def _print(out: Output, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(out.data, indent=2, default=str))
+    elif out.text:
+        print(out.text)
+
+
+def _check_config(args: argparse.Namespace) -> Output:
+    settings = load_config(args.config)
+    programs = {k: v.monthly_limit for k, v in settings.programs.items()}
+    data = {
+        "ok": True,
+        "coaches": [c.id for c in settings.coaches],
+        "programs": programs,
+        "database": settings.database_url.split("@")[-1],
+        "keys": len(describe(Settings)),
+    }
+    text = f"configuration is valid: {len(settings.coaches)} coach(es), programs " + ", ".join(
+        f"{k} ({v})" for k, v in programs.items()
+    )
+    return Output(data, text)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = parser.build().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    as_json = bool(getattr(args, "json", False))
+    try:
+        if args.command == "check-config":
+            out = _check_config(args)
+        else:
+            settings = load_config(args.config)
+            book = Book.open(settings, origin=_origin(settings))
+            try:
+                out = HANDLERS[(args.command, getattr(args, "action", None))](book, args)
+            finally:
+                book.engine.dispose()
+        _print(out, as_json)
+        return 0
+    except Refused as exc:
+        return _fail(exc, as_json, exc.as_json())
+    except ConfigError as exc:
+        details = [{"key": k, "message": m} for k, m in exc.problems]
+        return _fail(
+            exc, as_json, {"error": {"code": "config", "message": str(exc), "problems": details}}
+        )
+    except CalbridgeError as exc:
+        return _fail(exc, as_json, {"error": {"code": "usage", "message": str(exc)}})
+
+
+def _fail(exc: CalbridgeError, as_json: bool, payload: dict[str, Any]) -> int:
+    print(f"calbridge: {exc}", file=sys.stderr)
+    if as_json:
+        print(json.dumps(payload, indent=2, default=str))
+    return exc.exit_code
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,320 @@
+"""The configuration schema: the only place that knows keys, types, defaults and help.
+
+Every field's ``description`` is its help text; ``config.example.toml`` is tested to
+mention every key defined here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from calbridge.core.timeutil import parse_duration
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown timezone {name!r} (use an IANA name like Europe/London)"
+        ) from None
+    return name
+
+
+def _check_email(value: str) -> str:
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+def _check_duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+Email = Annotated[str, AfterValidator(_check_email)]
+Timezone = Annotated[str, AfterValidator(_check_timezone)]
+Duration = Annotated[str, AfterValidator(_check_duration)]
+
+
+def parse_hours(spec: str) -> list[tuple[time, time]]:
+    """``"09:00-12:00, 13:00-17:00"`` -> [(09:00, 12:00), (13:00, 17:00)]; "" means closed."""
+    ranges: list[tuple[time, time]] = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        match = _RANGE.match(part)
+        if not match:
+            raise ValueError(f"{part!r} is not a range like 09:00-17:00")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+            raise ValueError(f"{part!r} is not a valid time range")
+        start = time(h1, m1)
+        end = time.max if h2 == 24 else time(h2, m2)
+        if end <= start:
+            raise ValueError(f"{part!r} ends before it starts")
+        ranges.append((start, end))
+    return sorted(ranges)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Secret(Section):
+    """Mixin for sections with a password: ``password`` (or env) or ``password_file``."""
+
+    password: SecretStr | None = Field(None, description="Password; prefer password_file.")
+    password_file: Path | None = Field(None, description="File holding the password.")
+
+    def secret(self) -> str | None:
+        if self.password_file is not None:
+            return self.password_file.read_text(encoding="utf-8").strip()
+        return self.password.get_secret_value() if self.password else None
+
+    @field_validator("password_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            path = resolve_path(value)
+            if not os.access(path, os.R_OK):
+                raise ValueError(f"cannot read {path}")
+            return path
+        return value
+
+
+class DatabaseSettings(Section):
+    url: str = Field(
+        "",
+        description="SQLAlchemy URL of the book; empty means SQLite in state_dir.",
+    )
+
+
+class ProgramSettings(Section):
+    monthly_limit: int = Field(..., ge=0, description="Sessions a client may have per month.")
+    description: str = Field("", description="What the program is, for people.")
+
+
+class RemindersSettings(Section):
+    lead_times: list[Duration] = Field(
+        default_factory=lambda: ["24h"], description="How long before a session to remind."
+    )
+
+
+class MailSettings(Secret):
+    transport: Literal["smtp", "folder"] = Field("folder", description="smtp or folder.")
+    from_: Email = Field(
+        "sessions@localhost", alias="from", description="The practice's sending address."
+    )
+    folder: Path = Field(Path("mail"), description="Where the folder transport writes .eml.")
+    host: str = Field("localhost", description="SMTP server host.")
+    port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
+    tls: bool = Field(False, description="Connect with implicit TLS (port 465).")
+    username: str | None = Field(None, description="SMTP login name.")
+    timeout: float = Field(30.0, gt=0, description="Seconds before an SMTP call gives up.")
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> MailSettings:
+        if self.tls and self.starttls:
+            raise ValueError("tls and starttls are exclusive: set one of them to false")
+        return self
+
+
+class HttpSettings(Section):
+    listen: str = Field("127.0.0.1:8470", description="host:port the HTTP server binds.")
+    public_url: str = Field(
+        "http://127.0.0.1:8470", description="Base URL people reach the server at."
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{value!r} is not host:port")
+        return value
+
+
+class BookSettings(Section):
+    slot_minutes: int = Field(30, ge=5, le=240, description="Grid that free slots start on.")
+    default_duration_minutes: int = Field(60, ge=5, description="Session length if not given.")
+    audit_origin: str = Field("", description="Label recorded as 'from where' in the audit.")
+
+
+class CalendarSettings(Secret):
+    url: str = Field(..., description="CalDAV collection URL, or a folder path (vdir).")
+    username: str | None = Field(None, description="Login for basic auth.")
+
+
+class BusySettings(Secret):
+    url: str = Field(..., description="CalDAV collection or ICS feed URL read as busy time.")
+    username: str | None = Field(None, description="Login for basic auth.")
+
+
+class Coach(Section):
+    id: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="Stable id used on the CLI.")
+    name: str = Field(..., min_length=1, description="Full name shown to clients.")
+    email: Email = Field(..., description="Coach's address (Reply-To, ORGANIZER).")
+    timezone: Timezone = Field("UTC", description="IANA timezone of the coach.")
+    working_hours: dict[str, str] = Field(
+        default_factory=dict, description="Weekly template, e.g. mon = '09:00-17:00'."
+    )
+    calendar: CalendarSettings | None = Field(None, description="Sessions calendar (two-way).")
+    busy: list[BusySettings] = Field(default_factory=list, description="Read-only calendars.")
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: dict[str, str]) -> dict[str, str]:
+        problems = []
+        for day, spec in value.items():
+            if day not in WEEKDAYS:
+                problems.append(f"{day!r} is not a weekday (use {', '.join(WEEKDAYS)})")
+                continue
+            try:
+                parse_hours(spec)
+            except ValueError as exc:
+                problems.append(f"{day}: {exc}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    def hours(self) -> dict[int, list[tuple[time, time]]]:
+        """Working hours by ISO weekday index (0 = Monday)."""
+        return {WEEKDAYS.index(day): parse_hours(spec) for day, spec in self.working_hours.items()}
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+_BASE_DIR: list[Path] = [Path.cwd()]
+
+
+def resolve_path(path: Path) -> Path:
+    """Relative paths in the config are relative to the config file's folder."""
+    path = path.expanduser()
+    return path if path.is_absolute() else _BASE_DIR[-1] / path
+
+
+def default_state_dir() -> Path:
+    systemd = os.environ.get("STATE_DIRECTORY")
+    if systemd:
+        return Path(systemd.split(":")[0])
+    return Path(os.environ.get("XDG_STATE_HOME", "~/.local/state")).expanduser() / "calbridge"
+
+
+class Settings(BaseSettings):
+    """The whole configuration of calbridge."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CALBRIDGE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        populate_by_name=True,
+        nested_model_default_partial_update=True,
+    )
+
+    state_dir: Path = Field(
+        default_factory=default_state_dir,
+        description="Where the SQLite book and other state live ($STATE_DIRECTORY under systemd).",
+    )
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    programs: dict[str, ProgramSettings] = Field(
+        default_factory=lambda: {"standard": ProgramSettings(monthly_limit=2)},
+        description="Programs by name, each with its monthly_limit.",
+    )
+    reminders: RemindersSettings = Field(default_factory=RemindersSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    book: BookSettings = Field(default_factory=BookSettings)
+    coaches: list[Coach] = Field(default_factory=list, description="The practice's coaches.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the TOML file (passed as init arguments).
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _paths_and_uniqueness(self) -> Settings:
+        self.state_dir = resolve_path(self.state_dir)
+        self.mail.folder = resolve_path(self.mail.folder)
+        ids = [c.id for c in self.coaches]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"coaches: duplicate id(s) {', '.join(dupes)}")
+        for coach in self.coaches:
+            if coach.calendar and "://" not in coach.calendar.url:
+                coach.calendar.url = str(resolve_path(Path(coach.calendar.url)))
+        return self
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.state_dir / 'calbridge.db'}"
+
+    def coach(self, coach_id: str) -> Coach:
+        from calbridge.errors import NotFound
+
+        for coach in self.coaches:
+            if coach.id == coach_id:
+                return coach
+        known = ", ".join(c.id for c in self.coaches) or "none configured"
+        raise NotFound(f"unknown coach {coach_id!r} (known: {known})")
+
+    def program(self, name: str) -> ProgramSettings:
+        from calbridge.errors import NotFound
+
+        try:
+            return self.programs[name]
+        except KeyError:
+            known = ", ".join(sorted(self.programs)) or "none configured"
+            raise NotFound(f"unknown program {name!r} (known: {known})") from None
+
+    def lead_times(self) -> list[timedelta]:
+        return [parse_duration(v) for v in self.reminders.lead_times]
+
+
+def describe(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
+    """Every key path of the schema with its help text (used by tests and docs)."""
+    out: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        path = f"{prefix}{key}"
+        out[path] = field.description or ""
+        inner = _model_of(field.annotation)
+        if inner is not None:
+            out.update(describe(inner, path + "."))
+    return out
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,1 @@
+"""The book's storage: SQLAlchemy tables, migrations, and the engine with its locks."""

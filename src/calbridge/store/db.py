@@ -1,0 +1,130 @@
+"""Opening the book's database, migrating it, and serializing rule checks with their writes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from calbridge.errors import UserError
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 0x63616C62  # "calb"
+
+
+def normalize_url(raw: str) -> URL:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise UserError(f"database.url {raw!r} is not a database URL") from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise UserError(
+            f"database.url: {url.get_backend_name()} is not supported (sqlite, postgresql)"
+        )
+    return url
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """Each transaction takes SQLite's write lock at BEGIN, so check-then-write is atomic."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 60000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def open_engine(raw_url: str) -> Engine:
+    url = normalize_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        _sqlite_setup(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def lock(db: Session, keys: Iterable[str]) -> None:
+    """Serialize transactions touching the same coach or client until commit.
+
+    PostgreSQL takes transaction-scoped advisory locks in a fixed order (no deadlocks);
+    SQLite already holds its database write lock since BEGIN IMMEDIATE.
+    """
+    bind = db.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+
+
+def _alembic_config(connection: Any) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config(None)
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision; several processes may race here safely."""
+    from alembic import command
+
+    try:
+        if current_revision(engine) == head_revision():
+            return
+        with engine.begin() as connection:
+            if is_postgres(engine):
+                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            log.info("migrating the book database to the newest schema")
+            command.upgrade(_alembic_config(connection), "head")
+    except OperationalError as exc:
+        raise UserError(f"cannot open the book database: {exc.orig}") from None
+
+
+def sessionfactory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: committed whole, or rolled back whole on any error."""
+    with factory() as db, db.begin():
+        yield db

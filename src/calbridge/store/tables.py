@@ -1,0 +1,174 @@
+"""Tables of the session book. Times are stored as naive UTC, read back as aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as naive UTC, so SQLite and PostgreSQL agree exactly."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the book")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class ClientRow(Base):
+    __tablename__ = "clients"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    program: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class ThirdPartyRow(Base):
+    __tablename__ = "third_parties"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+
+
+class SeriesRow(Base):
+    __tablename__ = "series"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(255), unique=True)
+    coach_id: Mapped[str] = mapped_column(String(64))
+    tzid: Mapped[str] = mapped_column(String(64))
+    repeat: Mapped[str] = mapped_column(String(16))
+    weekdays: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int | None]
+    until: Mapped[date | None] = mapped_column(Date)
+    rrule: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+    __table_args__ = (
+        Index("ix_sessions_coach_start", "coach_id", "start"),
+        Index("ix_sessions_series", "series_id"),
+        Index("ix_sessions_uid", "uid"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(255))  # shared by a series' occurrences
+    coach_id: Mapped[str] = mapped_column(String(64))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    tzid: Mapped[str] = mapped_column(String(64))
+    month: Mapped[str] = mapped_column(String(7))
+    kind: Mapped[str] = mapped_column(String(16))
+    direct: Mapped[bool] = mapped_column(Boolean)
+    service: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    private_note: Mapped[str] = mapped_column(Text, default="")
+    remind: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16))
+    awaiting: Mapped[str | None] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(16))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id"))
+    recurrence_id: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    participants: Mapped[list[ParticipantRow]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ParticipantRow(Base):
+    __tablename__ = "participants"
+    __table_args__ = (Index("ix_participants_party_month", "party_id", "month"),)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    party_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    partstat: Mapped[str] = mapped_column(String(16), default="NEEDS-ACTION")
+    # Copy of the session's month so a client's month is one index range, whatever the book size.
+    month: Mapped[str] = mapped_column(String(7))
+    session: Mapped[SessionRow] = relationship(back_populates="participants")
+
+
+class ClosureRow(Base):
+    __tablename__ = "closures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    coach_id: Mapped[str | None] = mapped_column(String(64))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """Who changed what, from where, and how (PRODUCT: audit trail)."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(200))
+    changes: Mapped[dict[str, Any]]
+
+
+class ChangeRow(Base):
+    """The change log: one row per book change, written in the change's transaction.
+
+    The calendar sync and the mailer read it in id order, each keeping its own cursor,
+    so nothing is lost between a change and its effects outside the book.
+    """
+
+    __tablename__ = "changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    topic: Mapped[str] = mapped_column(String(48))
+    session_id: Mapped[int | None]
+    payload: Mapped[dict[str, Any]]
