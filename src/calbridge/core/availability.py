@@ -37,8 +37,8 @@ def closure_busy(closure: Closure, zone: ZoneInfo) -> Busy:
 
 
 def working_spans(hours: Hours, zone: ZoneInfo, first: date, last: date) -> list[Busy]:
-    """The coach's working spans on each local day from ``first`` to ``last``."""
-    spans = []
+    """The coach's working spans from local day ``first`` to ``last``, touching ones joined."""
+    spans: list[Busy] = []
     day = first
     while day <= last:
         for begin, finish in hours.get(day.weekday(), ()):
@@ -50,12 +50,23 @@ def working_spans(hours: Hours, zone: ZoneInfo, first: date, last: date) -> list
             )
             spans.append(Busy(start.astimezone(UTC), end.astimezone(UTC), "working hours"))
         day += timedelta(days=1)
-    return spans
+    return _merge(spans)
+
+
+def _merge(spans: list[Busy]) -> list[Busy]:
+    merged: list[Busy] = []
+    for span in sorted(spans, key=lambda b: b.start):
+        if merged and span.start <= merged[-1].end:
+            last = merged[-1]
+            merged[-1] = Busy(last.start, max(last.end, span.end), last.what)
+        else:
+            merged.append(span)
+    return merged
 
 
 def within_hours(start: datetime, end: datetime, hours: Hours, zone: ZoneInfo) -> bool:
-    first = start.astimezone(zone).date()
-    last = end.astimezone(zone).date()
+    first = start.astimezone(zone).date() - timedelta(days=1)
+    last = end.astimezone(zone).date() + timedelta(days=1)
     return any(s.start <= start and end <= s.end for s in working_spans(hours, zone, first, last))
 
 
@@ -94,11 +105,15 @@ def free_slots(
     duration: timedelta,
     step: timedelta,
 ) -> list[tuple[datetime, datetime]]:
-    """Non-overlapping free slots of ``duration`` starting on a ``step`` grid of each span."""
+    """Non-overlapping free slots of ``duration`` starting on a ``step`` grid of each span.
+
+    After a slot, the next candidate is the first grid point at or after its end.
+    """
     begin, finish = window
-    first = begin.astimezone(zone).date()
-    last = finish.astimezone(zone).date()
+    first = begin.astimezone(zone).date() - timedelta(days=1)
+    last = finish.astimezone(zone).date() + timedelta(days=1)
     ordered = sorted(busy, key=lambda b: b.start)
+    after_slot = step * -(-duration // step)  # duration rounded up to whole steps
     slots: list[tuple[datetime, datetime]] = []
     for span in working_spans(hours, zone, first, last):
         cursor = span.start
@@ -106,7 +121,7 @@ def free_slots(
             end = cursor + duration
             if cursor >= begin and end <= finish and not _hit(ordered, cursor, end):
                 slots.append((cursor, end))
-                cursor = end
+                cursor += after_slot
             else:
                 cursor += step
     return slots

@@ -20,10 +20,10 @@ def edited(kind: Kind, status: Status, by: Actor, client_requested: bool) -> Sta
 
     ``client_requested`` means the new time was agreed with the client: confirmed at once.
     """
-    if kind not in CLIENT_KINDS or client_requested:
-        return Status.SCHEDULED, None
     if status is Status.COMPLETED:
         raise Refused("completed", "a completed session cannot be moved")
+    if kind not in CLIENT_KINDS or client_requested:
+        return Status.SCHEDULED, None
     return Status.REQUESTED, by.side.other
 
 

@@ -61,6 +61,13 @@ def refusals(client: ClientMonths, placements: Sequence[Placement]) -> list[Plac
     Placements are counted cumulatively, so a series fills a month as it goes. A move
     within its own month is always allowed, even into a month already over the limit.
     """
+    return _tally(client, placements)[0]
+
+
+def _tally(
+    client: ClientMonths, placements: Sequence[Placement]
+) -> tuple[list[Placement], dict[str, int]]:
+    """(refused placements, accepted ones by month)."""
     added: dict[str, int] = {}
     over: list[Placement] = []
     for place in placements:
@@ -71,21 +78,24 @@ def refusals(client: ClientMonths, placements: Sequence[Placement]) -> list[Plac
             over.append(place)
             continue
         added[place.month] = added.get(place.month, 0) + 1
-    return over
+    return over, added
 
 
 def check(client: ClientMonths, placements: Sequence[Placement], zone: tzinfo) -> None:
     """Raise ``Refused(monthly_limit)`` naming the month, what fills it and the next with room."""
-    over = refusals(client, placements)
+    over, added = _tally(client, placements)
     if not over:
         return
     month = over[0].month
     filling = sorted(client.booked.get(month, ()), key=lambda b: b.start)
-    filled_by = ", ".join(f"#{b.session_id} on {show(b.start, zone)}" for b in filling)
-    nxt = client.next_month_with_room(month)
+    filled_by = [f"#{b.session_id} on {show(b.start, zone)}" for b in filling]
+    if added.get(month):
+        filled_by.append(f"{added[month]} earlier occurrence(s) of this request")
+    nxt = client.next_month_with_room(month, added)
+    taken = client.count(month) + added.get(month, 0)
     message = (
-        f"client {client.client_id}'s month {month} is full: {client.count(month)} of"
-        f" {client.limit} sessions ({filled_by or 'nothing else booked'})"
+        f"client {client.client_id}'s month {month} is full: {taken} of"
+        f" {client.limit} sessions ({', '.join(filled_by) or 'nothing else booked'})"
     )
     if len(placements) > 1:
         names = ", ".join(show(p.start, zone) for p in over)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule
 
 from calbridge.core.model import SeriesSpec
-from calbridge.core.timeutil import localize
+from calbridge.core.timeutil import day_start, localize
 from calbridge.errors import UserError
 
 #: A series longer than this is almost certainly a typo.
@@ -79,10 +79,8 @@ def rrule_text(spec: SeriesSpec, first: datetime, zone: ZoneInfo) -> str:
     if spec.count is not None:
         parts.append(f"COUNT={spec.count}")
     if spec.until is not None:
-        end = localize(datetime.combine(spec.until + timedelta(days=1), time()), zone)
-        parts.append(
-            "UNTIL=" + (end.astimezone(UTC) - timedelta(seconds=1)).strftime("%Y%m%dT%H%M%SZ")
-        )
+        end = day_start(spec.until + timedelta(days=1), zone) - timedelta(seconds=1)
+        parts.append("UNTIL=" + end.strftime("%Y%m%dT%H%M%SZ"))
     parts.append("WKST=MO")
     return ";".join(parts)
 
@@ -90,9 +88,11 @@ def rrule_text(spec: SeriesSpec, first: datetime, zone: ZoneInfo) -> str:
 def parse_weekdays(text: str) -> tuple[int, ...]:
     """``"mon,wed"`` -> (0, 2)."""
     names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    full = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     days = []
     for part in filter(None, (p.strip().lower() for p in text.split(","))):
-        if part[:3] not in names:
+        if part in names or part in full:
+            days.append(names.index(part[:3]))
+        else:
             raise UserError(f"--on {text!r}: {part!r} is not a weekday (use mon,tue,...,sun)")
-        days.append(names.index(part[:3]))
     return tuple(sorted(set(days)))
