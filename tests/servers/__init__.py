@@ -1,0 +1,1 @@
+"""Real CalDAV servers (Radicale, Xandikos) started as subprocesses for contract tests."""
