@@ -1,0 +1,1 @@
+"""Calendar storage: one interface (``base.CalendarStore``), several backends."""
