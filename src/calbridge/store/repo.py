@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -40,6 +40,9 @@ from calbridge.store.tables import (
 )
 
 _HORIZON_MONTHS = 36
+#: No session is longer than this (planning refuses longer ones), so an overlap query
+#: can bound its index range from below instead of scanning the coach's whole past.
+MAX_SESSION = timedelta(hours=24)
 
 
 def client(db: Db, client_id: str) -> Client:
@@ -187,6 +190,7 @@ def coach_sessions(
         .where(
             SessionRow.coach_id == coach_id,
             SessionRow.start < end,
+            SessionRow.start > start - MAX_SESSION,
             SessionRow.end > start,
             SessionRow.status.in_([s.value for s in statuses]),
         )

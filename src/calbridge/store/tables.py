@@ -172,3 +172,32 @@ class ChangeRow(Base):
     topic: Mapped[str] = mapped_column(String(48))
     session_id: Mapped[int | None]
     payload: Mapped[dict[str, Any]]
+
+
+class CalendarStateRow(Base):
+    """Per calendar: the server's sync token and how far into the change log we are."""
+
+    __tablename__ = "calendar_state"
+    calendar_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    sync_token: Mapped[str | None] = mapped_column(Text)
+    change_cursor: Mapped[int] = mapped_column(Integer, default=0)
+    last_sync_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class CalendarItemRow(Base):
+    """The sync status: what the book and the calendar agreed on for one resource.
+
+    ``fingerprint`` hashes the resource's meaning (volatile properties ignored). Rows with
+    ``foreign`` set remember events calbridge did not create (or could not read), so an
+    unchanged one is never fetched again and never touched.
+    """
+
+    __tablename__ = "calendar_items"
+    __table_args__ = (Index("ix_calendar_items_href", "calendar_id", "href"),)
+    calendar_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    uid: Mapped[str] = mapped_column(String(255), primary_key=True)
+    href: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    foreign: Mapped[bool] = mapped_column(Boolean, default=False)

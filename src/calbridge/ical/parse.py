@@ -1,0 +1,438 @@
+"""Calendar resources to Instances: what a server's VEVENTs say, occurrence by occurrence.
+
+Lenient where real calendars are sloppy (LF line ends, lower-case names, no VERSION,
+Windows or vendor-prefixed TZIDs, Outlook's own VTIMEZONE names); strict where reading
+on would mean guessing (no DTSTART, a broken RRULE, an unknown TZID, a line that is not a
+content line, DTEND before DTSTART): those raise ``MalformedEvent`` with the reason.
+
+Every TZID is resolved here, per file, not by icalendar's process-wide cache: a known
+IANA or Windows name (or a vendor prefix before one, ``/mozilla.org/.../Europe/Berlin``)
+means that zone; any other name means the VTIMEZONE of that name in the same file.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from functools import cache, lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+import recurring_ical_events
+from icalendar import Calendar, Component, Timezone, vText
+from icalendar.error import GloballyUniqueTZIDGuessed
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from calbridge.ical.model import Instance, MalformedEvent
+
+Window = tuple[datetime, datetime]
+ZoneResolver = Callable[[str], tzinfo]
+
+X_PREFIX = "X-CALBRIDGE-"
+_DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "RDATE", "EXDATE")
+_CRITICAL = frozenset({None, "UID", "DURATION", "RRULE", *_DATE_PROPERTIES})
+_ONCE = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP")
+_FEED_HEADER = frozenset({"VERSION", "CALSCALE", "X-WR-TIMEZONE"})
+_NEWLINE = re.compile(r"\r?\n")
+_FOLD = re.compile(r"\r?\n[ \t]")
+_TEXT_ESCAPE = re.compile(r"\\([\\,;:nN])")
+_VALUE = re.compile(r'[^:"]*(?:"[^"]*"[^:"]*)*:(.*)', re.DOTALL)
+
+
+def parse_instances(data: bytes, window: Window, zone: ZoneInfo) -> list[Instance]:
+    """Every occurrence of the one UID in ``data`` that overlaps ``window``, by start."""
+    calendar = read_calendar(data)
+    events = _settled_events(calendar, zone)
+    _check_one_uid(events)
+    return _expand(calendar, events, window, zone)
+
+
+def uid_of(data: bytes) -> str:
+    """The UID of a CalDAV resource, which RFC 4791 §4.1 allows only one of."""
+    components = [c for c in read_calendar(data).subcomponents if c.name != "VTIMEZONE"]
+    uids = sorted({str(uid) for c in components for uid in _props(c, "UID")})
+    if len(uids) != 1:
+        raise MalformedEvent(_uid_problem(uids))
+    return uids[0]
+
+
+def parse_feed(data: bytes, window: Window, zone: ZoneInfo) -> tuple[list[Instance], list[str]]:
+    """All well-formed events of a whole ICS feed, and one problem line per bad one.
+
+    Each UID is read on its own (with the feed's VTIMEZONEs and X-WR-TIMEZONE), so a bad
+    event, even one icalendar cannot parse at all, never hides the others.
+    """
+    feed = _split_feed(_lines(data))
+    instances: list[Instance] = []
+    problems = list(feed.problems)
+    for key, lines in feed.events.items():
+        try:
+            instances += parse_instances(feed.resource(lines), window, zone)
+        except MalformedEvent as error:
+            problems.append(f"{feed.labels[key]}: {error}")
+    return sorted(instances, key=_order), problems
+
+
+def read_components(data: bytes) -> list[Component]:
+    """The top-level components of ``data``, or ``MalformedEvent`` if it is not iCalendar."""
+    try:
+        with warnings.catch_warnings():
+            # A vendor-prefixed TZID: resolved on purpose by ``iana_name``.
+            warnings.simplefilter("ignore", GloballyUniqueTZIDGuessed)
+            return Component.from_ical(data, multiple=True)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        # icalendar raises the last two from its VTIMEZONE cache on some broken files.
+        raise MalformedEvent(f"not iCalendar data: {error}") from error
+
+
+def read_calendar(data: bytes) -> Calendar:
+    """The one VCALENDAR in ``data``."""
+    components = read_components(data)
+    names = [component.name for component in components]
+    if names != ["VCALENDAR"] or not isinstance(components[0], Calendar):
+        raise MalformedEvent(f"expected one VCALENDAR, found {names or 'nothing'}")
+    return components[0]
+
+
+@lru_cache(maxsize=1024)
+def iana_name(tzid: str) -> str | None:
+    """The IANA zone a TZID names: itself, a Windows name, or a vendor-prefixed IANA name."""
+    cleaned = tzid.strip().strip("/")
+    parts = cleaned.split("/")
+    suffixes = ["/".join(parts[i:]) for i in range(1, len(parts) - 1)]
+    candidates = [cleaned, WINDOWS_TO_OLSON.get(cleaned, ""), *suffixes]
+    return next((name for name in candidates if name in _iana_names()), None)
+
+
+@cache
+def _iana_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+# --- checking one resource, and giving every date a zone ---------------------------
+
+
+def _settled_events(calendar: Calendar, zone: ZoneInfo) -> list[Component]:
+    events: list[Component] = calendar.walk("VEVENT")
+    if not events:
+        raise MalformedEvent("no VEVENT in the calendar")
+    floating = _floating_zone(calendar, zone)
+    resolve = _zone_resolver(calendar)
+    for event in events:
+        _check_readable(event)
+        _settle(event, resolve, floating)
+        _check_span(event)
+    return events
+
+
+def _check_readable(event: Component) -> None:
+    uid = ", ".join(str(uid) for uid in _props(event, "UID")) or "?"
+    for name, message in event.errors:
+        if name in _CRITICAL:
+            what = name or "a line (broken folding?)"
+            raise MalformedEvent(f"VEVENT {uid}: {what} could not be read: {message}")
+    for name in ("UID", "DTSTART"):
+        if name not in event:
+            raise MalformedEvent(f"VEVENT {uid}: no {name}")
+    for name in _ONCE:
+        if isinstance(event.get(name), list):
+            raise MalformedEvent(f"VEVENT {uid}: {name} appears more than once")
+
+
+def _floating_zone(calendar: Calendar, zone: ZoneInfo) -> ZoneInfo:
+    """Google's X-WR-TIMEZONE, if it names a zone, else the caller's zone.
+
+    The property is rewritten to its IANA name (or dropped) because recurring-ical-events
+    applies it too, to UTC times, and knows IANA names only.
+    """
+    declared = calendar.pop("X-WR-TIMEZONE", None)
+    name = iana_name(str(declared)) if declared is not None else None
+    if name is None:
+        return zone
+    calendar["X-WR-TIMEZONE"] = vText(name)
+    return ZoneInfo(name)
+
+
+def _zone_resolver(calendar: Calendar) -> ZoneResolver:
+    defined = {str(tz["TZID"]): tz for tz in calendar.walk("VTIMEZONE") if "TZID" in tz}
+
+    @cache
+    def resolve(tzid: str) -> tzinfo:
+        name = iana_name(tzid)
+        if name is not None:
+            return ZoneInfo(name)
+        if tzid in defined:
+            return _custom_zone(defined[tzid].to_ical())
+        raise MalformedEvent(
+            f"unknown TZID {tzid!r}: no VTIMEZONE in the file and not an IANA or Windows zone"
+        )
+
+    return resolve
+
+
+@lru_cache(maxsize=64)
+def _custom_zone(vtimezone: bytes) -> tzinfo:
+    component = Timezone.from_ical(vtimezone)
+    if not isinstance(component, Timezone):
+        raise MalformedEvent("a VTIMEZONE cannot be read")
+    try:
+        zone: tzinfo = component.to_tz(lookup_tzid=False)
+    except (ValueError, TypeError, KeyError) as error:
+        raise MalformedEvent(f"VTIMEZONE {component.get('TZID')} cannot be read") from error
+    return zone
+
+
+def _settle(event: Component, resolve: ZoneResolver, floating: tzinfo) -> None:
+    """Give every DATE-TIME its zone: the resolved TZID, UTC, or ``floating``."""
+    for name in _DATE_PROPERTIES:
+        for prop in _props(event, name):
+            tzid = prop.params.get("TZID")
+            zone = resolve(str(tzid)) if tzid else floating
+            for item in getattr(prop, "dts", [prop]):
+                item.dt = _zoned(item.dt, zone, keep_utc=not tzid)
+
+
+def _zoned(value: object, zone: tzinfo, *, keep_utc: bool) -> object:
+    if isinstance(value, tuple):  # an RDATE period: (start, end or duration)
+        return tuple(_zoned(part, zone, keep_utc=keep_utc) for part in value)
+    if not isinstance(value, datetime) or (keep_utc and value.tzinfo is not None):
+        return value
+    return value.replace(tzinfo=zone)
+
+
+def _check_span(event: Component) -> None:
+    uid = str(event["UID"])
+    start, end = _moment(event, "DTSTART"), _moment(event, "DTEND")
+    duration = getattr(event.get("DURATION"), "dt", None)
+    if start is None:
+        raise MalformedEvent(f"VEVENT {uid}: DTSTART is not a date or date-time")
+    if end is not None and isinstance(start, datetime) != isinstance(end, datetime):
+        raise MalformedEvent(f"VEVENT {uid}: DTSTART and DTEND are not both dates or times")
+    if end is not None and end < start:
+        raise MalformedEvent(f"VEVENT {uid}: DTEND {end} is before DTSTART {start}")
+    if isinstance(duration, timedelta) and duration < timedelta(0):
+        raise MalformedEvent(f"VEVENT {uid}: negative DURATION {duration}")
+
+
+def _check_one_uid(events: list[Component]) -> None:
+    uids = sorted({str(event["UID"]) for event in events})
+    if len(uids) != 1:
+        raise MalformedEvent(_uid_problem(uids))
+    seen: set[object] = set()
+    for event in events:
+        key = _moment(event, "RECURRENCE-ID")
+        if key in seen:
+            which = f"RECURRENCE-ID {key}" if key else "no RECURRENCE-ID (two masters)"
+            raise MalformedEvent(f"two VEVENTs with UID {uids[0]} and {which}")
+        seen.add(key)
+
+
+def _uid_problem(uids: list[str]) -> str:
+    if not uids:
+        return "no UID in the resource"
+    return f"one resource holds {len(uids)} UIDs ({', '.join(uids)}); RFC 4791 allows one"
+
+
+# --- expansion ---------------------------------------------------------------------
+
+
+def _expand(
+    calendar: Calendar, events: list[Component], window: Window, zone: ZoneInfo
+) -> list[Instance]:
+    start, end = (_aware(moment, zone).astimezone(zone) for moment in window)
+    recurring = any(
+        name in event for event in events for name in ("RRULE", "RDATE", "RECURRENCE-ID")
+    )
+    try:
+        occurrences = recurring_ical_events.of(calendar).between(start, end)
+    except (recurring_ical_events.InvalidCalendar, ValueError, TypeError) as error:
+        raise MalformedEvent(f"the recurrence cannot be expanded: {error}") from error
+    return sorted((_instance(o, zone, recurring=recurring) for o in occurrences), key=_order)
+
+
+def _instance(occurrence: Component, zone: ZoneInfo, *, recurring: bool) -> Instance:
+    start = _moment(occurrence, "DTSTART")
+    if start is None:  # checked before expansion; recurring-ical-events keeps it
+        raise MalformedEvent(f"an occurrence of {occurrence.get('UID')} has no DTSTART")
+    end = _moment(occurrence, "DTEND") or start
+    recurrence_id = _moment(occurrence, "RECURRENCE-ID") if recurring else None
+    return Instance(
+        uid=str(occurrence["UID"]),
+        recurrence_id=None if recurrence_id is None else _aware(recurrence_id, zone),
+        start=_aware(start, zone),
+        end=_aware(end, zone),
+        all_day=not isinstance(start, datetime),
+        status=str(occurrence.get("STATUS", "CONFIRMED")).upper(),
+        transp=str(occurrence.get("TRANSP", "OPAQUE")).upper(),
+        summary=str(occurrence.get("SUMMARY", "")),
+        categories=tuple(_categories(occurrence)),
+        partstats=dict(_partstats(occurrence)),
+        x_props=dict(_x_props(occurrence)),
+    )
+
+
+def _aware(moment: date, zone: tzinfo) -> datetime:
+    """A date as local midnight in ``zone``; a floating time in ``zone``."""
+    if not isinstance(moment, datetime):
+        return datetime.combine(moment, time(), zone)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=zone)
+    return moment
+
+
+def _props(component: Component, name: str) -> list[Any]:
+    """Every property ``name`` of a component: icalendar gives one, a list, or None."""
+    value = component.get(name)
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _moment(component: Component, name: str) -> date | None:
+    """The DATE or DATE-TIME (a datetime is a date too) of property ``name``, if any."""
+    value = getattr(component.get(name), "dt", None)
+    return value if isinstance(value, date) else None
+
+
+def _categories(event: Component) -> Iterator[str]:
+    for prop in _props(event, "CATEGORIES"):
+        yield from (str(category) for category in getattr(prop, "cats", [prop]))
+
+
+def _partstats(event: Component) -> Iterator[tuple[str, str]]:
+    for attendee in _props(event, "ATTENDEE"):
+        address = str(attendee).strip()
+        if address.lower().startswith("mailto:"):
+            partstat = str(attendee.params.get("PARTSTAT", "NEEDS-ACTION")).upper()
+            yield address[len("mailto:") :].strip().lower(), partstat
+
+
+def _x_props(event: Component) -> Iterator[tuple[str, str]]:
+    """X-CALBRIDGE-* values as TEXT: icalendar 7.2+ keeps unknown properties verbatim."""
+    for name, value in event.property_items(recursive=False, sorted=False):
+        if name.startswith(X_PREFIX):
+            yield name, _unescape(str(value))
+
+
+def _unescape(text: str) -> str:
+    """RFC 5545 §3.3.11: backslash escapes in TEXT."""
+    return _TEXT_ESCAPE.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), text)
+
+
+def _order(instance: Instance) -> tuple[datetime, str]:
+    return instance.start, instance.uid
+
+
+# --- feeds: one mini-resource per UID ------------------------------------------------
+
+
+@dataclass
+class _Feed:
+    """A feed cut into blocks of unfolded lines: header, VTIMEZONEs, VEVENTs by UID."""
+
+    header: list[str] = field(default_factory=list)
+    timezones: dict[str, list[str]] = field(default_factory=dict)  # TZID -> VTIMEZONE
+    events: dict[str, list[str]] = field(default_factory=dict)  # UID -> its VEVENTs
+    labels: dict[str, str] = field(default_factory=dict)  # UID -> how problems name it
+    problems: list[str] = field(default_factory=list)
+
+    def add_block(self, block: list[str], *, closed: bool) -> None:
+        kind, props = _component_of(block[0]), _top_properties(block)
+        if kind == "VTIMEZONE" and closed:
+            self.timezones[props.get("TZID", "")] = block
+            return
+        key = props.get("UID") or f"#{len(self.labels) + 1}"
+        label = self.labels.setdefault(key, _label(kind, props))
+        if not closed:
+            self.problems.append(f"{label}: {kind} not closed by END:{kind}")
+        elif kind == "VEVENT":
+            self.events.setdefault(key, []).extend(block)
+
+    def resource(self, lines: list[str]) -> bytes:
+        """One UID's VEVENTs as a resource of their own, with the VTIMEZONEs they name."""
+        text = "\n".join(lines)
+        zones = [
+            line
+            for tzid, block in self.timezones.items()
+            if tzid and tzid in text
+            for line in block
+        ]
+        return "\r\n".join(
+            ["BEGIN:VCALENDAR", *self.header, *zones, *lines, "END:VCALENDAR", ""]
+        ).encode()
+
+
+def _label(kind: str, props: dict[str, str]) -> str:
+    uid, summary = props.get("UID"), props.get("SUMMARY")
+    label = "event" if kind == "VEVENT" else kind
+    label += f" {uid!r}" if uid else " without UID"
+    return f"{label} ({summary})" if summary else label
+
+
+def _lines(data: bytes) -> list[str]:
+    text = _FOLD.sub("", data.decode("utf-8-sig", "replace"))
+    return [line for line in _NEWLINE.split(text) if line.strip()]
+
+
+def _split_feed(lines: list[str]) -> _Feed:
+    if not lines or _component_of(lines[0]) != "VCALENDAR":
+        raise MalformedEvent("not iCalendar data: no BEGIN:VCALENDAR at the start")
+    feed = _Feed()
+    stack: list[str] = []
+    block: list[str] = []
+    for line in lines:
+        begin, end = _component_of(line, "BEGIN"), _component_of(line, "END")
+        stack += [begin] if begin else []
+        if len(stack) >= 2:
+            block.append(line)
+        elif len(stack) == 1 and not begin and _property_name(line) in _FEED_HEADER:
+            feed.header.append(line)
+        if end and stack:
+            closed = _close(stack, end)
+            if len(stack) <= 1 and block:
+                feed.add_block(block, closed=closed)
+                block = []
+    if block:
+        feed.add_block(block, closed=False)
+    return feed
+
+
+def _close(stack: list[str], end: str) -> bool:
+    """Pop ``end`` off the stack; False if components begun inside it were left open."""
+    if end not in stack:
+        return True  # a stray END: left to the parser of the block
+    at = len(stack) - 1 - stack[::-1].index(end)
+    closed = at == len(stack) - 1
+    del stack[at:]
+    return closed
+
+
+def _component_of(line: str, keyword: str = "BEGIN") -> str:
+    name, _, value = line.partition(":")
+    return value.strip().upper() if name.strip().upper() == keyword else ""
+
+
+def _property_name(line: str) -> str:
+    return re.split(r"[;:]", line, maxsplit=1)[0].strip().upper()
+
+
+def _top_properties(block: list[str]) -> dict[str, str]:
+    """UID, SUMMARY and TZID of a block's own component (not of a VALARM inside)."""
+    found: dict[str, str] = {}
+    depth = 0
+    for line in block[1:]:
+        depth += bool(_component_of(line, "BEGIN")) - bool(_component_of(line, "END"))
+        name = _property_name(line)
+        if depth == 0 and name in {"UID", "SUMMARY", "TZID"} and name not in found:
+            found[name] = _property_value(line)
+    return found
+
+
+def _property_value(line: str) -> str:
+    """The unescaped value of a content line: after the first colon outside quotes."""
+    match = _VALUE.match(line)
+    return _unescape(match.group(1) if match else "")
