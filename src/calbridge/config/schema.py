@@ -159,6 +159,36 @@ class BookSettings(Section):
     audit_origin: str = Field("", description="Label recorded as 'from where' in the audit.")
 
 
+DEFAULT_COLORS = {
+    "client": "steelblue",
+    "video": "mediumpurple",
+    "non-client": "slategray",
+    "team": "seagreen",
+    "hold": "gold",
+    "closure": "firebrick",
+}
+
+
+class SyncSettings(Section):
+    colors: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_COLORS),
+        description="Calendar colour (CSS3 name) per kind: client, video, non-client, team,"
+        " hold, closure.",
+    )
+    multiget_batch: int = Field(100, ge=1, le=1000, description="Events fetched per request.")
+    busy_days: int = Field(400, ge=7, description="How many days ahead busy calendars are read.")
+
+    @field_validator("colors")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(DEFAULT_COLORS))
+        if unknown:
+            raise ValueError(
+                f"unknown kind(s) {', '.join(unknown)} (use {', '.join(DEFAULT_COLORS)})"
+            )
+        return {**DEFAULT_COLORS, **value}
+
+
 class CalendarSettings(Secret):
     url: str = Field(..., description="CalDAV collection URL, or a folder path (vdir).")
     username: str | None = Field(None, description="Login for basic auth.")
@@ -244,6 +274,7 @@ class Settings(BaseSettings):
     mail: MailSettings = Field(default_factory=MailSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     book: BookSettings = Field(default_factory=BookSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     coaches: list[Coach] = Field(default_factory=list, description="The practice's coaches.")
 
     @classmethod

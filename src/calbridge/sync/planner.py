@@ -1,0 +1,164 @@
+"""The sync planner: from (what the book wants, what was agreed, what the server has) to
+a list of actions. Pure: no I/O, so every case is tested with plain values.
+
+Three views of each resource, keyed by UID:
+
+- ``Wanted``: what the book says the resource must contain now (only for UIDs whose book
+  state changed since the last sync, plus first-time UIDs; ``data`` None means "must not
+  exist"). UIDs the book did not touch are not listed at all.
+- ``Known``: the status row, what both sides held after the last successful step.
+- ``Remote``: what the server reported as changed (full listing: everything it has).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Set
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Wanted:
+    uid: str
+    data: bytes | None  # None: the book wants no resource (cancelled, declined, gone)
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class Known:
+    uid: str
+    href: str
+    etag: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Remote:
+    uid: str
+    href: str
+    etag: str
+    fingerprint: str
+    data: bytes
+
+
+class Kind(StrEnum):
+    CREATE = "create"  # PUT If-None-Match: *
+    UPDATE = "update"  # PUT If-Match: push the book's version
+    DELETE = "delete"  # DELETE If-Match
+    IMPORT = "import"  # the calendar changed: apply it to the book through the rules
+    CANCEL = "cancel"  # the calendar deleted it: cancel in the book
+    ADOPT = "adopt"  # both sides already agree: record the new etag
+    FORGET = "forget"  # gone on both sides: drop the status row
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: Kind
+    uid: str
+    href: str | None = None
+    etag: str | None = None
+    data: bytes | None = None
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: list[Action]
+    #: Set when the server looked suddenly empty: deletions were held back.
+    held_back: str | None = None
+
+
+#: A full listing that has lost more than this share of known resources (and at least
+#: ``GUARD_MIN`` of them) is taken as a broken server, not a coach's mass deletion.
+GUARD_SHARE = 0.5
+GUARD_MIN = 3
+
+
+def plan(
+    wanted: Mapping[str, Wanted],
+    known: Mapping[str, Known],
+    remote: Mapping[str, Remote],
+    deleted: Set[str],
+    full: bool,
+) -> Plan:
+    """Decide what to do; ``deleted`` holds UIDs the server reported gone.
+
+    With ``full``, a known UID absent from ``remote`` is gone too.
+    """
+    gone = set(deleted)
+    if full:
+        gone |= {uid for uid in known if uid not in remote}
+    held = _guard(known, gone, full)
+    if held:
+        gone = set()
+    actions = []
+    for uid in sorted(set(wanted) | set(known) | set(remote) | gone):
+        action = _decide(wanted.get(uid), known.get(uid), remote.get(uid), uid in gone)
+        if action is not None:
+            actions.append(action)
+    return Plan(actions, held)
+
+
+def _guard(known: Mapping[str, Known], gone: set[str], full: bool) -> str | None:
+    lost = len(gone & set(known))
+    if full and lost >= GUARD_MIN and lost > GUARD_SHARE * len(known):
+        return (
+            f"the calendar suddenly lacks {lost} of {len(known)} known events; nothing was"
+            " deleted or cancelled (check the calendar; the next sync retries)"
+        )
+    return None
+
+
+def _decide(
+    want: Wanted | None, had: Known | None, there: Remote | None, gone: bool
+) -> Action | None:
+    if had is None:
+        return _first_time(want, there)
+    if gone:
+        return _remote_gone(want, had)
+    if there is None or there.etag == had.etag:
+        return _local_only(want, had)
+    return _remote_changed(want, had, there)
+
+
+def _first_time(want: Wanted | None, there: Remote | None) -> Action | None:
+    """No status yet: match by UID instead of duplicating (first sync, lost status)."""
+    if want is None or want.data is None:
+        return None  # not ours, or nothing to write: leave the calendar alone
+    if there is None:
+        return Action(Kind.CREATE, want.uid, data=want.data, fingerprint=want.fingerprint)
+    if there.fingerprint == want.fingerprint:
+        return Action(Kind.ADOPT, want.uid, there.href, there.etag, fingerprint=there.fingerprint)
+    return Action(
+        Kind.UPDATE, want.uid, there.href, there.etag, want.data, fingerprint=want.fingerprint
+    )
+
+
+def _remote_gone(want: Wanted | None, had: Known) -> Action:
+    if want is not None and want.data is None:
+        return Action(Kind.FORGET, had.uid)
+    return Action(Kind.CANCEL, had.uid, had.href)
+
+
+def _local_only(want: Wanted | None, had: Known) -> Action | None:
+    if want is None or want.fingerprint == had.fingerprint:
+        return None
+    if want.data is None:
+        return Action(Kind.DELETE, had.uid, had.href, had.etag)
+    return Action(Kind.UPDATE, had.uid, had.href, had.etag, want.data, want.fingerprint)
+
+
+def _remote_changed(want: Wanted | None, had: Known, there: Remote) -> Action | None:
+    if want is not None and want.fingerprint == there.fingerprint:
+        # Our own write whose status was never recorded (a crash in between): adopt it.
+        return Action(Kind.ADOPT, had.uid, there.href, there.etag, fingerprint=there.fingerprint)
+    if there.fingerprint == had.fingerprint:
+        # Only re-serialized by the server (or a volatile property moved): same meaning.
+        adopted = Action(Kind.ADOPT, had.uid, there.href, there.etag, fingerprint=had.fingerprint)
+        follow = _local_only(want, Known(had.uid, there.href, there.etag, had.fingerprint))
+        return follow or adopted
+    if want is not None and want.data is None:
+        return Action(Kind.DELETE, had.uid, there.href, there.etag)
+    # A calendar edit. If the book changed too, the import goes through the rules on top of
+    # the book's newest state and the result is pushed back, so neither edit is lost.
+    return Action(Kind.IMPORT, had.uid, there.href, there.etag, there.data, there.fingerprint)

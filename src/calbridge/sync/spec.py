@@ -1,0 +1,160 @@
+"""What a coach's calendar should hold for the book's sessions and closures (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from calbridge.core.model import ACTIVE, Closure, Kind, Role, Session, Status
+from calbridge.ical.model import AllDay, Attendee, EventSpec, Occurrence, Person
+
+SESSION_MARK = "X-CALBRIDGE-SESSION"
+KIND_MARK = "X-CALBRIDGE-KIND"
+LABELS = {
+    Kind.CLIENT: "Session",
+    Kind.VIDEO: "Video session",
+    Kind.NON_CLIENT: "Non-client event",
+    Kind.TEAM: "Team event",
+}
+
+
+def closure_uid(closure_id: int) -> str:
+    return f"calbridge-closure-{closure_id}"
+
+
+def _status(session: Session) -> str:
+    """CONFIRMED, but TENTATIVE while a change waits for an answer (IMIP.md)."""
+    if session.status is Status.REQUESTED and session.sequence > 0:
+        return "TENTATIVE"
+    return "CANCELLED" if session.status not in ACTIVE else "CONFIRMED"
+
+
+def _attendees(session: Session, people: Mapping[str, Person]) -> tuple[Attendee, ...]:
+    found = []
+    for part in session.participants:
+        role = "REQ-PARTICIPANT" if part.role is Role.CLIENT else "OPT-PARTICIPANT"
+        found.append(Attendee(people[part.party_id], role, part.partstat))
+    return tuple(found)
+
+
+def _summary(session: Session, people: Mapping[str, Person]) -> str:
+    label = LABELS[session.kind]
+    names = [people[c].name for c in session.clients]
+    if len(names) > 1:
+        label = "Group " + label.lower()
+    return f"{label}: {', '.join(names)}" if names else (session.note.splitlines() or [label])[0]
+
+
+def _occurrence(
+    session: Session, people: Mapping[str, Person], recurrence_id: datetime | None = None
+) -> Occurrence:
+    return Occurrence(
+        start=session.start,
+        end=session.end,
+        status=_status(session),
+        attendees=_attendees(session, people),
+        summary=_summary(session, people),
+        description=session.note,
+        recurrence_id=recurrence_id,
+    )
+
+
+def session_spec(
+    rows: Sequence[Session],
+    organizer: Person,
+    people: Mapping[str, Person],
+    colors: Mapping[str, str],
+    rrule: str | None = None,
+) -> EventSpec | None:
+    """The resource for one UID: a single session, or a series (master + overrides).
+
+    None when nothing of it belongs in the calendar any more (all cancelled or declined).
+    """
+    live = [r for r in rows if r.status in ACTIVE]
+    if not live:
+        return None
+    ordered = sorted(rows, key=lambda r: r.recurrence_id or r.start)
+    first = ordered[0]
+    if rrule is None or first.recurrence_id is None:
+        return _spec(first, organizer, people, colors, _occurrence(live[0], people))
+    pattern = _pattern(ordered)
+    master = _occurrence(first, people)
+    master = Occurrence(
+        first.recurrence_id,
+        first.recurrence_id + pattern,
+        master.status,
+        master.attendees,
+        master.summary,
+        master.description,
+    )
+    exdates, overrides = [], []
+    for row in ordered:
+        rid = row.recurrence_id or row.start
+        if row.status not in ACTIVE:
+            exdates.append(rid)
+            continue
+        mine = _occurrence(row, people, rid)
+        if (mine.start, mine.end, mine.status, mine.attendees) != (
+            rid,
+            rid + pattern,
+            master.status,
+            master.attendees,
+        ) or mine.description != master.description:
+            overrides.append(mine)
+    base = _spec(first, organizer, people, colors, master)
+    return EventSpec(
+        uid=base.uid,
+        sequence=max(r.sequence for r in rows),
+        tzid=base.tzid,
+        organizer=organizer,
+        master=master,
+        transp="OPAQUE",
+        color=base.color,
+        categories=base.categories,
+        url=None,
+        rrule=rrule,
+        exdates=tuple(exdates),
+        overrides=tuple(overrides),
+        x_props=base.x_props,
+    )
+
+
+def _pattern(rows: Sequence[Session]) -> timedelta:
+    """The series' usual length: that of an occurrence still at its original time."""
+    for row in rows:
+        if row.recurrence_id == row.start:
+            return row.end - row.start
+    return rows[0].end - rows[0].start
+
+
+def _spec(
+    session: Session,
+    organizer: Person,
+    people: Mapping[str, Person],
+    colors: Mapping[str, str],
+    master: Occurrence,
+) -> EventSpec:
+    return EventSpec(
+        uid=session.uid,
+        sequence=session.sequence,
+        tzid=session.tzid,
+        organizer=organizer,
+        master=master,
+        color=colors.get(session.kind.value),
+        categories=(LABELS[session.kind],),
+        x_props={SESSION_MARK: str(session.id), KIND_MARK: session.kind.value},
+    )
+
+
+def closure_spec(closure: Closure) -> AllDay:
+    """A closure as an all-day event (DTEND exclusive, so the last day is included)."""
+    assert closure.id is not None
+    return AllDay(
+        uid=closure_uid(closure.id),
+        start=closure.start,
+        end=closure.end + timedelta(days=1),
+        summary=f"Closed: {closure.reason}",
+        description=closure.reason,
+        categories=("Closure",),
+        x_props={KIND_MARK: "closure"},
+    )
