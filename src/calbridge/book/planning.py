@@ -60,7 +60,7 @@ def _duration(
         length = timedelta(minutes=book.settings.book.default_duration_minutes)
     if length <= timedelta(0):
         raise UserError("the session ends before it starts: --end must be after --start")
-    if length > timedelta(hours=24):
+    if length > repo.MAX_SESSION:
         raise UserError("a session longer than 24 hours is not a session; check --end/--duration")
     return length
 

@@ -61,6 +61,10 @@ class Listing:
     changed: dict[str, str] = field(default_factory=dict)  # href -> etag
     deleted: frozenset[str] = frozenset()
     full: bool = False
+    #: The token is a digest of the collection's state (vdir, CalDAV without sync-token or
+    #: ctag): after our own writes it is stale, and the collection could return to exactly
+    #: that state, so a pass that wrote must not keep it.
+    snapshot: bool = False
 
 
 class CalendarStore(Protocol):
@@ -92,4 +96,6 @@ class CalendarStore(Protocol):
 def resource_name(uid: str) -> str:
     """The resource name for a UID: ``UID.ics``, with unsafe characters escaped."""
     safe = "".join(c if c.isalnum() or c in "-_.@" else f"%{ord(c):02X}" for c in uid)
+    if safe.startswith("."):  # hidden files in vdir; Radicale refuses such names (400)
+        safe = "%2E" + safe[1:]
     return f"{safe}.ics"

@@ -15,7 +15,7 @@ from calbridge.cli import render
 from calbridge.core.model import Actor, Kind, SeriesSpec
 from calbridge.core.series import parse_weekdays
 from calbridge.core.timeutil import parse_date, parse_month, parse_time
-from calbridge.errors import UserError
+from calbridge.errors import CalbridgeError, UserError
 from calbridge.store import repo
 
 
@@ -232,6 +232,25 @@ def _in_zone(iso: str, zone: ZoneInfo) -> str:
     return datetime.fromisoformat(iso).astimezone(zone).isoformat()
 
 
+def sync(book: Book, a: argparse.Namespace) -> Output:
+    from calbridge.sync.run import sync_all
+
+    reports = sync_all(book, a.coach, a.dry_run)
+    data = [asdict(r) for r in reports]
+    failed = [r for r in reports if r.error]
+    if failed and len(failed) == len(reports):
+        raise SyncFailed("; ".join(f"{r.calendar}: {r.error}" for r in failed), data)
+    return Output(data, render.sync_reports(data))
+
+
+class SyncFailed(CalbridgeError):
+    """Every calendar failed (exit 1); the reports still go to --json."""
+
+    def __init__(self, message: str, reports: list[dict[str, Any]]) -> None:
+        super().__init__(f"sync failed: {message}")
+        self.reports = reports
+
+
 HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("client", "add"): client_add,
     ("client", "list"): client_list,
@@ -248,5 +267,6 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("closure", "add"): closure_add,
     ("slots", None): slots,
     ("agenda", None): agenda,
+    ("sync", None): sync,
 }
 _ = UTC

@@ -61,6 +61,10 @@ def build() -> argparse.ArgumentParser:
     p.add_argument("--month", metavar="MONTH", help="YYYY-MM (default: first month with room)")
     p.add_argument("--duration", type=int, metavar="MINUTES", help="slot length")
 
+    p = _sub(cmds, "sync", "one two-way sync pass with the coaches' calendars")
+    p.add_argument("--coach", metavar="ID", help="only this coach's calendar")
+    p.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
+
     p = _sub(cmds, "agenda", "what is coming up, as a list or a week")
     who = p.add_mutually_exclusive_group()
     who.add_argument("--coach", metavar="ID")

@@ -106,3 +106,19 @@ def slots(data: dict[str, Any]) -> str:
     if not data["slots"]:
         lines.append("  none")
     return "\n".join(lines)
+
+
+def sync_reports(reports: list[dict[str, Any]]) -> str:
+    lines = []
+    for r in reports:
+        counts: dict[str, int] = {}
+        for action in r["actions"]:
+            counts[action["action"]] = counts.get(action["action"], 0) + 1
+        did = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no changes"
+        prefix = "would do" if r["dry_run"] else "did"
+        lines.append(f"{r['calendar']}: {prefix} {did}")
+        lines += [f"  error: {r['error']}"] if r["error"] else []
+        lines += [f"  held back: {r['held_back']}"] if r["held_back"] else []
+        lines += [f"  skipped malformed: {s}" for s in r["skipped"]]
+        lines += [f"  reverted: {s}" for s in r["refused"]]
+    return "\n".join(lines) or "no calendars configured"

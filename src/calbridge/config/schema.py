@@ -78,6 +78,12 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def read_secret(value: SecretStr | None, path: Path | None) -> str | None:
+    if path is not None:
+        return path.read_text(encoding="utf-8").strip()
+    return value.get_secret_value() if value else None
+
+
 class Secret(Section):
     """Mixin for sections with a password: ``password`` (or env) or ``password_file``."""
 
@@ -85,19 +91,22 @@ class Secret(Section):
     password_file: Path | None = Field(None, description="File holding the password.")
 
     def secret(self) -> str | None:
-        if self.password_file is not None:
-            return self.password_file.read_text(encoding="utf-8").strip()
-        return self.password.get_secret_value() if self.password else None
+        return read_secret(self.password, self.password_file)
 
     @field_validator("password_file")
     @classmethod
     def _readable(cls, value: Path | None) -> Path | None:
-        if value is not None:
-            path = resolve_path(value)
-            if not os.access(path, os.R_OK):
-                raise ValueError(f"cannot read {path}")
-            return path
-        return value
+        return readable_file(value)
+
+
+def readable_file(value: Path | None) -> Path | None:
+    """A secret file, resolved against the config's folder, must be readable now."""
+    if value is None:
+        return None
+    path = resolve_path(value)
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"cannot read {path}")
+    return path
 
 
 class DatabaseSettings(Section):
@@ -189,14 +198,48 @@ class SyncSettings(Section):
         return {**DEFAULT_COLORS, **value}
 
 
-class CalendarSettings(Secret):
+class DavSettings(Secret):
+    """Where a calendar is and how to log in: basic, bearer token, or OAuth2 refresh token."""
+
     url: str = Field(..., description="CalDAV collection URL, or a folder path (vdir).")
     username: str | None = Field(None, description="Login for basic auth.")
+    token: SecretStr | None = Field(None, description="Bearer token; prefer token_file.")
+    token_file: Path | None = Field(None, description="File holding a bearer token.")
+    oauth_token_url: str | None = Field(
+        None, description="OAuth2 token endpoint (Google: https://oauth2.googleapis.com/token)."
+    )
+    oauth_client_id: str | None = Field(None, description="OAuth2 client id.")
+    oauth_client_secret_file: Path | None = Field(None, description="File: OAuth2 secret.")
+    oauth_refresh_token_file: Path | None = Field(None, description="File: refresh token.")
+
+    @field_validator("token_file", "oauth_client_secret_file", "oauth_refresh_token_file")
+    @classmethod
+    def _readable_files(cls, value: Path | None) -> Path | None:
+        return readable_file(value)
+
+    @model_validator(mode="after")
+    def _oauth_complete(self) -> DavSettings:
+        parts = (self.oauth_client_id, self.oauth_client_secret_file, self.oauth_refresh_token_file)
+        if self.oauth_token_url and not all(parts):
+            raise ValueError(
+                "oauth_token_url needs oauth_client_id, oauth_client_secret_file and"
+                " oauth_refresh_token_file"
+            )
+        return self
+
+    def bearer(self) -> str | None:
+        return read_secret(self.token, self.token_file)
 
 
-class BusySettings(Secret):
-    url: str = Field(..., description="CalDAV collection or ICS feed URL read as busy time.")
-    username: str | None = Field(None, description="Login for basic auth.")
+class CalendarSettings(DavSettings):
+    pass
+
+
+class BusySettings(DavSettings):
+    url: str = Field(..., description="CalDAV collection, ICS feed URL, or folder: busy time.")
+    kind: Literal["auto", "caldav", "ics", "folder"] = Field(
+        "auto", description="auto: .ics and webcal:// URLs are feeds, folders are vdir."
+    )
 
 
 class Coach(Section):

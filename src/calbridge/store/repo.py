@@ -204,10 +204,14 @@ def sessions_busy(rows: Sequence[SessionRow], ignore: Iterable[int] = ()) -> lis
     return [Busy(r.start, r.end, f"session #{r.id}") for r in rows if r.id not in skip]
 
 
+def closure_from_row(row: ClosureRow) -> Closure:
+    return Closure(row.start, row.end, row.reason, row.coach_id, row.id)
+
+
 def closures(db: Db, coach_id: str | None, first: date, last: date) -> list[Closure]:
     query = select(ClosureRow).where(ClosureRow.start <= last, ClosureRow.end >= first)
     return [
-        Closure(r.start, r.end, r.reason, r.coach_id, r.id)
+        closure_from_row(r)
         for r in db.scalars(query.order_by(ClosureRow.start))
         if coach_id is None or r.coach_id in (None, coach_id)
     ]

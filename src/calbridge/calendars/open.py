@@ -1,0 +1,64 @@
+"""Open the right calendar backend for a configured calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from calbridge.calendars.base import CalendarStore
+from calbridge.calendars.caldav import CalDAVStore
+from calbridge.calendars.davauth import Auth, BasicAuth, BearerToken, OAuth2RefreshToken
+from calbridge.calendars.davdiscovery import discover
+from calbridge.calendars.vdir import VdirStore
+from calbridge.config.schema import DavSettings, read_secret
+from calbridge.errors import UserError
+
+_discovered: dict[str, str] = {}
+
+
+def is_url(location: str) -> bool:
+    return "://" in location
+
+
+def auth_for(cfg: DavSettings) -> Auth | None:
+    """Basic, bearer or OAuth2 refresh-token auth, from the configuration's keys."""
+    if cfg.oauth_token_url:
+        secret = read_secret(None, cfg.oauth_client_secret_file)
+        refresh = read_secret(None, cfg.oauth_refresh_token_file)
+        assert cfg.oauth_client_id and secret and refresh  # checked by the schema
+        return OAuth2RefreshToken(cfg.oauth_token_url, cfg.oauth_client_id, secret, refresh)
+    bearer = cfg.bearer()
+    if bearer:
+        return BearerToken(bearer)
+    password = cfg.secret()
+    if cfg.username and password is not None:
+        return BasicAuth(cfg.username, password)
+    if cfg.username:
+        raise UserError(f"calendar {cfg.url}: username is set but no password or password_file")
+    return None
+
+
+def open_store(cfg: DavSettings, *, read_only: bool = False, batch: int = 100) -> CalendarStore:
+    """A folder path opens a vdir; an http(s) URL a CalDAV collection (found by discovery)."""
+    if not is_url(cfg.url):
+        return VdirStore(cfg.url, read_only=read_only)
+    if not cfg.url.startswith(("http://", "https://")):
+        raise UserError(f"calendar url {cfg.url!r}: use http(s):// or a folder path")
+    auth = auth_for(cfg)
+    url = _discovered.get(cfg.url)
+    if url is None:
+        url = _discovered[cfg.url] = discover(cfg.url, auth)
+    return CalDAVStore(url, auth, read_only=read_only, batch_size=batch)
+
+
+@contextmanager
+def opened(
+    cfg: DavSettings, *, read_only: bool = False, batch: int = 100
+) -> Iterator[CalendarStore]:
+    store = open_store(cfg, read_only=read_only, batch=batch)
+    try:
+        yield store
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()

@@ -1,0 +1,323 @@
+"""One sync pass over one coach's sessions calendar: list, plan, execute, record.
+
+Each action writes the calendar first and then its status row in its own transaction, so
+a crash between the two is repaired by the next pass (the planner adopts the write). The
+server's token and the change-log cursor only advance when every action went through.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from calbridge.book import Book, planning
+from calbridge.calendars.base import CalendarStore, Item, Listing, StorageError, resource_name
+from calbridge.config.schema import Coach
+from calbridge.core.model import Actor, Status
+from calbridge.errors import PreconditionFailed
+from calbridge.ical.build import fingerprint
+from calbridge.ical.model import MalformedEvent
+from calbridge.ical.parse import uid_of
+from calbridge.sync import desired, importer, status
+from calbridge.sync.planner import Action, Kind, Known, Plan, Remote, Wanted, plan
+from calbridge.sync.spec import closure_uid
+
+log = logging.getLogger(__name__)
+#: Actions that may write to the calendar (an import may push the book's version back).
+WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.DELETE, Kind.IMPORT, Kind.CANCEL})
+
+
+@dataclass
+class Report:
+    calendar: str
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # malformed events, with href
+    refused: list[str] = field(default_factory=list)  # calendar edits a rule reverted
+    held_back: str | None = None
+    error: str | None = None
+    dry_run: bool = False
+
+    def count(self, kind: str) -> int:
+        return sum(1 for a in self.actions if a["action"] == kind)
+
+
+@dataclass
+class Gathered:
+    listing: Listing
+    known: dict[str, Known]
+    remote: dict[str, Remote]
+    deleted: set[str]
+    wanted: dict[str, Wanted]
+    upto: int
+    state: status.State
+
+
+class CalendarSync:
+    def __init__(self, book: Book, coach: Coach, store: CalendarStore) -> None:
+        self.book = replace(book, origin=f"sync:{coach.id}")
+        self.coach = coach
+        self.store = store
+        self.calendar_id = coach.id
+        self.dry_run = False
+        self.wrote = False
+
+    def run(self, dry_run: bool = False) -> Report:
+        self.dry_run = dry_run
+        report = Report(self.calendar_id, dry_run=dry_run)
+        try:
+            got = self._gather(report)
+            decided = plan(got.wanted, got.known, got.remote, got.deleted, got.listing.full)
+            report.held_back = decided.held_back
+            if dry_run:
+                report.actions = [_describe(a) for a in decided.actions]
+                return report
+            complete = self._execute(decided, got, report)
+            self._finish(got, complete and decided.held_back is None)
+        except StorageError as exc:
+            report.error = f"{type(exc).__name__}: {exc}"
+            log.warning("sync of %s failed: %s", self.calendar_id, report.error)
+            if not dry_run:
+                with self.book.transaction() as db:
+                    status.record_error(db, self.calendar_id, self.book.clock(), report.error)
+        return report
+
+    # --- reading both sides -------------------------------------------------------------
+
+    def _gather(self, report: Report) -> Gathered:
+        with self.book.transaction() as db:
+            state = status.load_state(db, self.calendar_id)
+            upto = status.last_change(db)
+            uids, closures = status.dirty_uids(db, self.coach.id, state, upto)
+        listing = self.store.changes(state.token)
+        with self.book.transaction() as db:
+            rows = status.known_rows(
+                db,
+                self.calendar_id,
+                uids | _closure_uids(closures),
+                set(listing.changed) | set(listing.deleted),
+                listing.full,
+            )
+            now = self.book.clock()
+            wanted = desired.wanted_sessions(db, self.book.settings, self.coach, uids, now)
+            wanted.update(desired.wanted_closures(db, self.coach, closures, now))
+        by_href = {r.href: r for r in rows}
+        stale = [h for h, e in listing.changed.items() if h not in by_href or by_href[h].etag != e]
+        remote = self._fetch(stale, by_href, report)
+        known = {r.uid: status.as_known(r) for r in rows if not r.foreign}
+        deleted = {by_href[h].uid for h in listing.deleted if h in by_href}
+        if listing.full:
+            present = set(listing.changed)
+            deleted |= {k.uid for k in known.values() if k.href not in present}
+            for row in rows:  # unchanged members of a full listing are still there
+                if not row.foreign and row.href in present and row.uid not in remote:
+                    remote[row.uid] = Remote(
+                        row.uid, row.href, listing.changed[row.href], row.fingerprint, b""
+                    )
+        return Gathered(listing, known, remote, deleted, wanted, upto, state)
+
+    def _fetch(
+        self, hrefs: list[str], by_href: dict[str, Any], report: Report
+    ) -> dict[str, Remote]:
+        remote: dict[str, Remote] = {}
+        for item in self.store.get_many(hrefs) if hrefs else []:
+            try:
+                uid = uid_of(item.data)
+            except MalformedEvent as exc:
+                report.skipped.append(f"{item.href}: {exc}")
+                log.warning("skipping malformed event %s: %s", item.href, exc)
+                self._remember_foreign(item, f"malformed:{item.href}")
+                continue
+            remote[uid] = Remote(uid, item.href, item.etag, fingerprint(item.data), item.data)
+        return remote
+
+    def _remember_foreign(self, item: Item, uid: str) -> None:
+        if self.dry_run:
+            return
+        with self.book.transaction() as db:
+            status.remember(
+                db,
+                self.calendar_id,
+                uid,
+                item.href,
+                item.etag,
+                fingerprint(item.data),
+                foreign=True,
+            )
+
+    # --- acting ---------------------------------------------------------------------------
+
+    def _execute(self, decided: Plan, got: Gathered, report: Report) -> bool:
+        complete = True
+        self.wrote = False
+        for action in decided.actions:
+            try:
+                self._do(action, got, report)
+            except PreconditionFailed:
+                complete = self._retry(action, got, report) and complete
+            report.actions.append(_describe(action))
+        for uid, there in got.remote.items():  # not ours, and not matched: remember as foreign
+            if uid not in got.known and uid not in got.wanted and there.data:
+                self._remember_foreign(Item(there.href, there.etag, there.data), uid)
+        return complete
+
+    def _retry(self, action: Action, got: Gathered, report: Report) -> bool:
+        """A 412: the event changed under us. Re-read it and decide again, once."""
+        href = action.href or _name(action.uid)
+        fresh = {i.href: i for i in self.store.get_many([href])}
+        item = fresh.get(href)
+        remote = {}
+        if item is not None:
+            remote[action.uid] = Remote(
+                action.uid, item.href, item.etag, fingerprint(item.data), item.data
+            )
+        known = {action.uid: got.known[action.uid]} if action.uid in got.known else {}
+        wanted = {action.uid: got.wanted[action.uid]} if action.uid in got.wanted else {}
+        again = plan(wanted, known, remote, set() if item else {action.uid}, False)
+        try:
+            for step in again.actions:
+                self._do(step, got, report)
+        except PreconditionFailed:
+            log.info("%s changed again during sync; retrying next pass", action.uid)
+            return False
+        return True
+
+    def _do(self, action: Action, got: Gathered | None, report: Report) -> None:
+        with_status = self.book.transaction
+        self.wrote = self.wrote or action.kind in WRITES
+        if action.kind is Kind.CREATE:
+            assert action.data is not None
+            item = self.store.create(_name(action.uid), action.data)
+            with with_status() as db:
+                status.remember(
+                    db, self.calendar_id, action.uid, item.href, item.etag, action.fingerprint or ""
+                )
+        elif action.kind is Kind.UPDATE:
+            assert action.data is not None and action.href and action.etag
+            etag = self.store.update(action.href, action.data, action.etag)
+            with with_status() as db:
+                status.remember(
+                    db, self.calendar_id, action.uid, action.href, etag, action.fingerprint or ""
+                )
+        elif action.kind is Kind.DELETE:
+            assert action.href and action.etag
+            self.store.delete(action.href, action.etag)
+            self._forget(action.uid)
+        elif action.kind is Kind.ADOPT:
+            assert action.href and action.etag
+            with with_status() as db:
+                status.remember(
+                    db,
+                    self.calendar_id,
+                    action.uid,
+                    action.href,
+                    action.etag,
+                    action.fingerprint or "",
+                )
+        elif action.kind is Kind.FORGET:
+            self._forget(action.uid)
+        elif action.kind is Kind.CANCEL:
+            self._cancel(action.uid)
+        elif action.kind is Kind.IMPORT:
+            self._import(action, report)
+
+    def _forget(self, uid: str) -> None:
+        with self.book.transaction() as db:
+            status.forget(db, self.calendar_id, uid)
+
+    def _cancel(self, uid: str) -> None:
+        """Deleted in the calendar: a cancellation (closures are the book's: re-created)."""
+        with self.book.transaction() as db:
+            rows = desired.sessions_by_uid(db, self.coach.id, [uid]).get(uid, [])
+            closure = self._closure_wanted(db, uid) if not rows else None
+        for row in rows:
+            if row.id is not None and row.status in (Status.REQUESTED, Status.SCHEDULED):
+                planning.cancel(self.book, row.id, Actor.COACH, importer.CANCELLED_REASON)
+        self._forget(uid)
+        if closure is not None and closure.data is not None:
+            self._do(
+                Action(Kind.CREATE, uid, data=closure.data, fingerprint=closure.fingerprint),
+                None,
+                Report(""),
+            )
+
+    def _closure_wanted(self, db: Any, uid: str) -> Wanted | None:
+        if not uid.startswith(closure_uid(0)[:-1]):
+            return None
+        ids = [int(uid.rsplit("-", 1)[-1])]
+        return desired.wanted_closures(db, self.coach, ids, self.book.clock()).get(uid)
+
+    def _import(self, action: Action, report: Report) -> None:
+        assert action.data is not None and action.href and action.etag
+        with self.book.transaction() as db:
+            rows = desired.sessions_by_uid(db, self.coach.id, [action.uid]).get(action.uid, [])
+        if rows:
+            outcome = importer.import_event(self.book, self.coach, rows, action.data)
+            report.refused += outcome.refused
+        with self.book.transaction() as db:
+            now = self.book.clock()
+            if rows:
+                book_now = desired.wanted_sessions(
+                    db, self.book.settings, self.coach, [action.uid], now
+                )[action.uid]
+            else:  # a closure edited in the calendar: the book's version stands
+                ids = [int(action.uid.rsplit("-", 1)[-1])]
+                book_now = desired.wanted_closures(db, self.coach, ids, now).get(
+                    action.uid, Wanted(action.uid, None, None)
+                )
+        self._settle(action, book_now)
+
+    def _settle(self, action: Action, book_now: Wanted) -> None:
+        """After an import, make the calendar say exactly what the book now says."""
+        assert action.href and action.etag
+        if book_now.data is None:
+            self.store.delete(action.href, action.etag)
+            self._forget(action.uid)
+            return
+        etag, fp = action.etag, action.fingerprint or ""
+        if book_now.fingerprint != action.fingerprint:
+            etag = self.store.update(action.href, book_now.data, action.etag)
+            fp = book_now.fingerprint or ""
+        with self.book.transaction() as db:
+            status.remember(db, self.calendar_id, action.uid, action.href, etag, fp)
+
+    def _finish(self, got: Gathered, complete: bool) -> None:
+        state = got.state
+        if complete:
+            token = self._token_after_writes(got.listing) if self.wrote else got.listing.token
+            state = replace(state, token=token, cursor=got.upto)
+        with self.book.transaction() as db:
+            status.save_state(db, state, self.book.clock())
+
+    def _token_after_writes(self, before: Listing) -> str | None:
+        """The token to keep after this pass wrote to the calendar.
+
+        The listing's token predates our writes. Some servers never report an event created
+        and deleted after a token (Xandikos), and a snapshot token (vdir) matches again once
+        the folder returns to that state; so list again and, if all that changed since is
+        our own doing, keep the new token. Otherwise keep the old one (or none).
+        """
+        after = self.store.changes(before.token)
+        with self.book.transaction() as db:
+            rows = status.known_rows(db, self.calendar_id, (), set(after.changed), after.full)
+        etags = {r.href: r.etag for r in rows}
+        ours = all(etags.get(h) == e for h, e in after.changed.items())
+        if after.full:
+            ours = ours and set(etags) <= set(after.changed)
+        else:
+            ours = ours and not (set(after.deleted) & set(etags))
+        if ours:
+            return after.token
+        return None if before.snapshot else before.token
+
+
+def _closure_uids(ids: set[int]) -> set[str]:
+    return {closure_uid(i) for i in ids}
+
+
+def _name(uid: str) -> str:
+    return resource_name(uid)
+
+
+def _describe(action: Action) -> dict[str, Any]:
+    return {"action": action.kind.value, "uid": action.uid, "href": action.href}

@@ -1,0 +1,117 @@
+"""Calendar edits come back as book changes through the same rules as the CLI (rule 7).
+
+A moved event is a reschedule by the coach, a removed occurrence or a CANCELLED event a
+cancellation, a changed PARTSTAT a client's answer. Whatever a rule refuses is left
+undone in the book; the engine then pushes the book's version back (the revert) and the
+reason goes to the change log, from which the coach is told.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from calbridge.book import Book, planning
+from calbridge.book.requests import EditRequest
+from calbridge.config.schema import Coach
+from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
+from calbridge.errors import Refused
+from calbridge.ical.model import Instance, MalformedEvent
+from calbridge.ical.parse import parse_instances
+from calbridge.store import repo
+
+log = logging.getLogger(__name__)
+#: How far around the book's occurrences a remote series is expanded to find moved ones.
+REACH = timedelta(days=400)
+CANCELLED_REASON = "removed in the coach's calendar"
+
+
+@dataclass
+class Outcome:
+    applied: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def import_event(book: Book, coach: Coach, rows: list[Session], data: bytes) -> Outcome:
+    """Apply what the calendar says about one UID to the book; report what was refused."""
+    outcome = Outcome()
+    try:
+        instances = _instances(coach, rows, data)
+    except MalformedEvent as exc:
+        outcome.refused.append(f"the calendar's copy could not be read ({exc})")
+        return outcome
+    series = any(r.recurrence_id is not None for r in rows)
+    for row in sorted(rows, key=lambda r: r.recurrence_id or r.start):
+        if row.status not in ACTIVE or row.id is None:
+            continue
+        found = instances.get(row.recurrence_id if series else None)
+        _apply(book, row, found, outcome)
+    return outcome
+
+
+def _instances(coach: Coach, rows: list[Session], data: bytes) -> dict[datetime | None, Instance]:
+    first = min(min(r.start, r.recurrence_id or r.start) for r in rows) - REACH
+    last = max(max(r.end, r.recurrence_id or r.end) for r in rows) + REACH
+    found = parse_instances(data, (first, last), coach.zone())
+    return {i.recurrence_id: i for i in found}
+
+
+def _apply(book: Book, row: Session, found: Instance | None, outcome: Outcome) -> None:
+    assert row.id is not None
+    if found is None or found.status == "CANCELLED":
+        planning.cancel(book, row.id, Actor.COACH, CANCELLED_REASON)
+        outcome.applied.append(f"session {row.id} cancelled")
+        return
+    if (found.start, found.end) != (row.start, row.end):
+        _move(book, row, found, outcome)
+    _answers(book, row, found, outcome)
+
+
+def _move(book: Book, row: Session, found: Instance, outcome: Outcome) -> None:
+    assert row.id is not None
+    request = EditRequest(start=found.start, end=found.end, by=Actor.COACH)
+    try:
+        planning.edit(book, row.id, request)
+        outcome.applied.append(f"session {row.id} moved to {found.start.isoformat()}")
+    except Refused as exc:
+        outcome.refused.append(f"moving session {row.id}: {exc.message}")
+        _record_revert(book, row, exc.message)
+
+
+def _answers(book: Book, row: Session, found: Instance, outcome: Outcome) -> None:
+    """A client's PARTSTAT that reached the coach's copy is that client's answer."""
+    assert row.id is not None
+    with book.transaction() as db:
+        emails = {
+            p.party_id: repo.client(db, p.party_id).email.lower()
+            for p in row.participants
+            if p.role is Role.CLIENT
+        }
+    for part in row.participants:
+        new = found.partstats.get(emails.get(part.party_id, ""))
+        if new not in ("ACCEPTED", "DECLINED") or new == part.partstat:
+            continue
+        current = repo_status(book, row.id)
+        if current not in (Status.REQUESTED, Status.SCHEDULED):
+            continue
+        try:
+            planning.answer(book, row.id, Actor.CLIENT, new == "ACCEPTED", part.party_id)
+            outcome.applied.append(f"session {row.id}: {part.party_id} {new.lower()}")
+        except Refused as exc:
+            outcome.refused.append(f"answer of {part.party_id} on session {row.id}: {exc.message}")
+
+
+def repo_status(book: Book, session_id: int) -> Status:
+    with book.transaction() as db:
+        return Status(repo.session_row(db, session_id).status)
+
+
+def _record_revert(book: Book, row: Session, reason: str) -> None:
+    """Audit it and queue the coach's "your calendar edit was reverted" notice."""
+    with book.transaction() as db:
+        now = book.clock()
+        payload = {"uid": row.uid, "coach": row.coach_id, "reason": reason}
+        repo.audit(db, now, "session", row.id, "reverted", Actor.COACH, book.origin, payload)
+        repo.record_change(db, now, "session.reverted", row.id, payload)
+    log.info("reverted a calendar edit of session %s: %s", row.id, reason)

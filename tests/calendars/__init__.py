@@ -1,0 +1,1 @@
+"""Tests of the calendar stores: one contract (contract.py) run against every backend."""

@@ -1,0 +1,73 @@
+"""A book wired to one real calendar (vdir folder, Radicale or Xandikos), and a stand-in
+for the coach's calendar app that edits events the way such apps do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from icalendar import Calendar
+
+from calbridge.book import Book
+from calbridge.calendars.base import CalendarStore, Item
+from calbridge.sync.engine import Report
+from calbridge.sync.run import sync_coach
+
+
+@dataclass
+class Target:
+    """The coach's calendar as calbridge is configured to see it, and as the app sees it."""
+
+    calendar: dict[str, Any]  # the [coaches.calendar] table
+    app: CalendarStore  # the coach's own calendar app
+
+
+def sync(book: Book) -> Report:
+    report = sync_coach(book, book.coach("maia"))
+    assert report.error is None, report.error
+    return report
+
+
+def items(app: CalendarStore) -> dict[str, Item]:
+    listing = app.changes(None)
+    return {i.href: i for i in app.get_many(list(listing.changed))}
+
+
+def event_of(app: CalendarStore, uid: str) -> Item:
+    found = [
+        i for i in items(app).values() if f"UID:{uid}".encode() in i.data.replace(b"\r\n ", b"")
+    ]
+    assert len(found) == 1, f"{len(found)} resources hold {uid}"
+    return found[0]
+
+
+def edit(app: CalendarStore, uid: str, change: Callable[[Calendar], None]) -> None:
+    """The coach edits the event in their app (bumping SEQUENCE, as apps do)."""
+    item = event_of(app, uid)
+    cal = Calendar.from_ical(item.data)
+    change(cal)
+    for event in cal.walk("VEVENT"):
+        event["SEQUENCE"] = int(event.get("SEQUENCE", 0)) + 1
+    app.update(item.href, cal.to_ical(), item.etag)
+
+
+def move_to(
+    start: datetime, end: datetime, rid: datetime | None = None
+) -> Callable[[Calendar], None]:
+    def change(cal: Calendar) -> None:
+        for event in cal.walk("VEVENT"):
+            if rid is None or (
+                event.get("RECURRENCE-ID") and event.decoded("RECURRENCE-ID") == rid
+            ):
+                for key, value in (("DTSTART", start), ("DTEND", end)):
+                    del event[key]
+                    event.add(key, value)
+
+    return change
+
+
+def starts(app: CalendarStore, uid: str) -> list[datetime]:
+    cal = Calendar.from_ical(event_of(app, uid).data)
+    return [e.decoded("DTSTART") for e in cal.walk("VEVENT")]
