@@ -141,8 +141,7 @@ def test_series_edits_on_both_sides(book: Book, target: Target) -> None:
     master = next(e for e in cal.walk("VEVENT") if "RECURRENCE-ID" not in e)
     assert [
         d.dts[0].dt
-        for d in (master.get("EXDATE", []).__class__ is list
-        and master["EXDATE"])
+        for d in (master.get("EXDATE", []).__class__ is list and master["EXDATE"])
         or [master["EXDATE"]]
     ] == [done[3].recurrence_id]
     overrides = [e for e in cal.walk("VEVENT") if "RECURRENCE-ID" in e]
@@ -250,3 +249,27 @@ def test_closure_shows_as_all_day_event(book: Book, target: Target) -> None:
     target.app.delete(item.href, item.etag)
     sync(book)
     assert len(items(target.app)) == 1  # the book's closure is put back
+
+
+@pytest.mark.parametrize("server", ["radicale", "xandikos"])
+def test_a_quiet_sync_makes_one_request(
+    make_book: Callable[..., Book], server: str, request: pytest.FixtureRequest
+) -> None:
+    from calbridge.sync.engine import CalendarSync
+    from conftest import base_config
+
+    srv: CalDAVServer = request.getfixturevalue(server)
+    url = fresh_calendar(srv)
+    coaches = base_config("")["coaches"]
+    coaches[0]["calendar"] = {"url": url}
+    book = make_book(coaches=coaches)
+    parties.add_client(book, "Dee Roy", "dee@example.org", "intensive", "dee")
+    for day in (1, 2, 3):
+        plan_one(book, f"2027-03-0{day}T10:00", clients=("dee",))
+    with CalDAVStore(url, srv.auth) as store:
+        engine = CalendarSync(book, book.coach("maia"), store)
+        assert engine.run().count("create") == 3
+        for _ in range(2):
+            before = store.requests
+            assert engine.run().actions == []
+            assert store.requests - before == 1

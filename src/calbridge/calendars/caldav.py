@@ -91,6 +91,11 @@ class CalDAVStore:
     def close(self) -> None:
         self._http.close()
 
+    @property
+    def requests(self) -> int:
+        """HTTP requests this store has sent so far."""
+        return self._http.requests
+
     def __enter__(self) -> CalDAVStore:
         return self
 

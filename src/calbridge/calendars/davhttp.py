@@ -149,6 +149,8 @@ class DavSession:
         self._verify = verify
         self._http = niquests.Session()
         self._http.headers["User-Agent"] = USER_AGENT
+        #: HTTP requests sent, retries included (for metrics and benchmarks).
+        self.requests = 0
 
     def close(self) -> None:
         self._http.close()
@@ -231,6 +233,7 @@ class DavSession:
     def _request(
         self, method: str, url: str, body: bytes, headers: Mapping[str, str]
     ) -> niquests.Response:
+        self.requests += 1
         try:
             return self._http.request(
                 method,
