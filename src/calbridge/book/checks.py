@@ -31,7 +31,7 @@ def coach_busy(
     )
     busy = repo.sessions_busy(rows, ignore)
     busy += [closure_busy(c, zone) for c in found]
-    busy += book.busy_source(coach, first, last)
+    busy += repo.busy_blocks(db, coach.id, first, last)
     return sorted(busy, key=lambda b: b.start)
 
 

@@ -13,16 +13,8 @@ from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
 from calbridge.config.schema import Coach, Settings
-from calbridge.core.availability import Busy
 from calbridge.core.timeutil import utcnow
 from calbridge.store import db as store
-
-#: Where busy time from a coach's read-only calendars comes in (filled by the sync).
-BusySource = Callable[[Coach, datetime, datetime], list[Busy]]
-
-
-def no_calendars(_coach: Coach, _start: datetime, _end: datetime) -> list[Busy]:
-    return []
 
 
 @dataclass
@@ -31,7 +23,6 @@ class Book:
     engine: Engine
     origin: str = "cli"
     clock: Callable[[], datetime] = utcnow
-    busy_source: BusySource = no_calendars
     _factory: sessionmaker[Db] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -235,20 +235,19 @@ def _in_zone(iso: str, zone: ZoneInfo) -> str:
 def sync(book: Book, a: argparse.Namespace) -> Output:
     from calbridge.sync.run import sync_all
 
-    reports = sync_all(book, a.coach, a.dry_run)
-    data = [asdict(r) for r in reports]
+    reports, busy = sync_all(book, a.coach, a.dry_run)
+    data = {"calendars": [asdict(r) for r in reports], "busy": [asdict(b) for b in busy]}
     failed = [r for r in reports if r.error]
     if failed and len(failed) == len(reports):
-        raise SyncFailed("; ".join(f"{r.calendar}: {r.error}" for r in failed), data)
-    return Output(data, render.sync_reports(data))
+        raise SyncFailed("; ".join(f"{r.calendar}: {r.error}" for r in failed))
+    return Output(data, render.sync_reports(data["calendars"], data["busy"]))
 
 
 class SyncFailed(CalbridgeError):
     """Every calendar failed (exit 1); the reports still go to --json."""
 
-    def __init__(self, message: str, reports: list[dict[str, Any]]) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(f"sync failed: {message}")
-        self.reports = reports
 
 
 HANDLERS: dict[tuple[str, str | None], Handler] = {

@@ -108,8 +108,15 @@ def slots(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def sync_reports(reports: list[dict[str, Any]]) -> str:
+def sync_reports(reports: list[dict[str, Any]], busy: list[dict[str, Any]]) -> str:
     lines = []
+    for b in busy:
+        read = "unchanged" if b["blocks"] is None else f"{b['blocks']} busy block(s)"
+        lines.append(f"{b['calendar']}: {read}")
+        lines += (
+            [f"  error: {b['error']} (keeping the busy time read before)"] if b["error"] else []
+        )
+        lines += [f"  skipped malformed: {s}" for s in b["skipped"]]
     for r in reports:
         counts: dict[str, int] = {}
         for action in r["actions"]:

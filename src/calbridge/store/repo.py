@@ -31,6 +31,7 @@ from calbridge.core.timeutil import add_months, month_of, zone
 from calbridge.errors import NotFound
 from calbridge.store.tables import (
     AuditRow,
+    BusyBlockRow,
     ChangeRow,
     ClientRow,
     ClosureRow,
@@ -202,6 +203,17 @@ def coach_sessions(
 def sessions_busy(rows: Sequence[SessionRow], ignore: Iterable[int] = ()) -> list[Busy]:
     skip = set(ignore)
     return [Busy(r.start, r.end, f"session #{r.id}") for r in rows if r.id not in skip]
+
+
+def busy_blocks(db: Db, coach_id: str, start: datetime, end: datetime) -> list[Busy]:
+    """Busy time from the coach's read-only calendars overlapping [start, end)."""
+    query = select(BusyBlockRow).where(
+        BusyBlockRow.coach_id == coach_id, BusyBlockRow.start < end, BusyBlockRow.end > start
+    )
+    return [
+        Busy(r.start, r.end, f"busy in calendar ({r.summary or 'event'})")
+        for r in db.scalars(query.order_by(BusyBlockRow.start))
+    ]
 
 
 def closure_from_row(row: ClosureRow) -> Closure:

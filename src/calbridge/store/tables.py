@@ -201,3 +201,24 @@ class CalendarItemRow(Base):
     etag: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(64))
     foreign: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class BusyBlockRow(Base):
+    """Busy time read from a coach's read-only calendars (expanded, opaque, not cancelled).
+
+    ``source`` is the resource href (CalDAV, folder) or the event UID (ICS feed), so a
+    changed resource replaces exactly its own blocks.
+    """
+
+    __tablename__ = "busy_blocks"
+    __table_args__ = (
+        Index("ix_busy_blocks_coach_start", "coach_id", "start"),
+        Index("ix_busy_blocks_source", "calendar_id", "source"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    calendar_id: Mapped[str] = mapped_column(String(128))
+    coach_id: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    summary: Mapped[str] = mapped_column(Text, default="")

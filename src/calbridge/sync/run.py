@@ -6,13 +6,9 @@ from calbridge.book import Book
 from calbridge.calendars.base import StorageError
 from calbridge.calendars.open import opened
 from calbridge.config.schema import Coach
+from calbridge.sync import busy
+from calbridge.sync.busy import BusyReport
 from calbridge.sync.engine import CalendarSync, Report
-
-
-def coaches_with_calendars(book: Book, coach_id: str | None) -> list[Coach]:
-    if coach_id:
-        return [book.coach(coach_id)]
-    return [c for c in book.settings.coaches if c.calendar is not None]
 
 
 def sync_coach(book: Book, coach: Coach, dry_run: bool = False) -> Report:
@@ -25,5 +21,15 @@ def sync_coach(book: Book, coach: Coach, dry_run: bool = False) -> Report:
         return Report(coach.id, error=f"{type(exc).__name__}: {exc}", dry_run=dry_run)
 
 
-def sync_all(book: Book, coach_id: str | None = None, dry_run: bool = False) -> list[Report]:
-    return [sync_coach(book, c, dry_run) for c in coaches_with_calendars(book, coach_id)]
+def refresh_busy(book: Book, coach: Coach) -> list[BusyReport]:
+    return [busy.refresh(book, coach, i, cfg) for i, cfg in enumerate(coach.busy)]
+
+
+def sync_all(
+    book: Book, coach_id: str | None = None, dry_run: bool = False
+) -> tuple[list[Report], list[BusyReport]]:
+    """Busy calendars first (so availability is current), then the sessions calendars."""
+    coaches = [book.coach(coach_id)] if coach_id else book.settings.coaches
+    busy_reports = [] if dry_run else [r for c in coaches for r in refresh_busy(book, c)]
+    reports = [sync_coach(book, c, dry_run) for c in coaches if c.calendar is not None]
+    return reports, busy_reports

@@ -1,0 +1,212 @@
+"""Busy calendars (ICS feed, CalDAV, folder) become busy time for planning and slots."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from book_helpers import plan_one
+from calbridge.book import Book, parties, views
+from calbridge.calendars.caldav import CalDAVStore
+from calbridge.calendars.vdir import VdirStore
+from calbridge.errors import Refused
+from calbridge.sync.run import refresh_busy
+from conftest import base_config
+from servers.caldav_servers import CalDAVServer
+from sync.conftest import fresh_calendar
+
+FEED = b"""BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r
+X-WR-CALNAME:Maia (Outlook)\r
+BEGIN:VTIMEZONE\r
+TZID:GMT Standard Time\r
+BEGIN:STANDARD\r
+DTSTART:16010101T020000\r
+TZOFFSETFROM:+0100\r
+TZOFFSETTO:+0000\r
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r
+END:STANDARD\r
+BEGIN:DAYLIGHT\r
+DTSTART:16010101T010000\r
+TZOFFSETFROM:+0000\r
+TZOFFSETTO:+0100\r
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r
+END:DAYLIGHT\r
+END:VTIMEZONE\r
+BEGIN:VEVENT\r
+UID:weekly-supervision\r
+DTSTAMP:20261101T000000Z\r
+DTSTART;TZID=GMT Standard Time:20261130T140000\r
+DTEND;TZID=GMT Standard Time:20261130T150000\r
+RRULE:FREQ=WEEKLY;BYDAY=MO\r
+SUMMARY:Supervision\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:free-reminder\r
+DTSTAMP:20261101T000000Z\r
+DTSTART:20261201T100000Z\r
+DTEND:20261201T110000Z\r
+TRANSP:TRANSPARENT\r
+SUMMARY:Think about lunch\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:called-off\r
+DTSTAMP:20261101T000000Z\r
+DTSTART:20261202T100000Z\r
+DTEND:20261202T110000Z\r
+STATUS:CANCELLED\r
+SUMMARY:Called off\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:training-day\r
+DTSTAMP:20261101T000000Z\r
+DTSTART;VALUE=DATE:20261203\r
+DTEND;VALUE=DATE:20261204\r
+SUMMARY:Training\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:broken\r
+DTSTAMP:20261101T000000Z\r
+RRULE:FREQ=SOMETIMES\r
+DTSTART:20261204T100000Z\r
+SUMMARY:Broken\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+class FeedServer(BaseHTTPRequestHandler):
+    """An Outlook-like published calendar on loopback: ETag, 304, and outages on demand."""
+
+    body: ClassVar[bytes] = FEED
+    status: ClassVar[int] = 200
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        FeedServer.hits.append(self.headers.get("If-None-Match") or "")
+        etag = f'"{hash(FeedServer.body) & 0xFFFF:x}"'
+        if FeedServer.status != 200:
+            self.send_response(FeedServer.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.end_headers()
+        else:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/calendar; charset=utf-8")
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(FeedServer.body)))
+            self.end_headers()
+            self.wfile.write(FeedServer.body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def feed_url() -> Iterator[str]:
+    FeedServer.body, FeedServer.status, FeedServer.hits = FEED, 200, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FeedServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/owa/calendar/abc/calendar.ics"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def busy_book(make_book: Callable[..., Book], busy: list[dict[str, Any]]) -> Book:
+    coaches = base_config("")["coaches"]
+    coaches[0]["busy"] = busy
+    book = make_book(coaches=coaches)
+    parties.add_client(book, "Dee Roy", "dee@example.org", "intensive", "dee")
+    return book
+
+
+def refused(book: Book, start: str) -> bool:
+    try:
+        plan_one(book, start, clients=("dee",))
+    except Refused as exc:
+        assert exc.code == "unavailable", exc.message
+        return True
+    return False
+
+
+def test_ics_feed_is_busy_time(make_book: Callable[..., Book], feed_url: str) -> None:
+    book = busy_book(make_book, [{"url": feed_url}])
+    (report,) = refresh_busy(book, book.coach("maia"))
+    assert report.error is None and len(report.skipped) == 1
+    assert "broken" in report.skipped[0]
+    assert refused(book, "2026-12-07T14:30")  # weekly supervision, expanded
+    assert refused(book, "2027-04-05T14:00")  # ... and still 14:00 local after DST
+    assert not refused(book, "2026-12-01T10:00")  # TRANSPARENT is free
+    assert not refused(book, "2026-12-02T10:00")  # CANCELLED is free
+    assert refused(book, "2026-12-03T16:00")  # all-day event blocks the day
+    slots = views.slots(book, "maia", "dee", "2026-12", None)["slots"]
+    assert not any(s["start"].startswith("2026-12-07T14:00") for s in slots)
+    assert not any(s["start"].startswith("2026-12-03") for s in slots)
+
+
+def test_unchanged_feed_costs_a_304_and_an_outage_keeps_busy_time(
+    make_book: Callable[..., Book], feed_url: str
+) -> None:
+    book = busy_book(make_book, [{"url": feed_url}])
+    refresh_busy(book, book.coach("maia"))
+    (again,) = refresh_busy(book, book.coach("maia"))
+    assert again.blocks is None and FeedServer.hits[-1] != ""
+    FeedServer.status = 503
+    (down,) = refresh_busy(book, book.coach("maia"))
+    assert down.error and "503" in down.error
+    assert refused(book, "2026-12-07T14:30")
+    FeedServer.status, FeedServer.body = 200, FEED.replace(b"RRULE:FREQ=WEEKLY;BYDAY=MO\r\n", b"")
+    (changed,) = refresh_busy(book, book.coach("maia"))
+    assert changed.blocks is not None and not refused(book, "2026-12-07T14:30")
+
+
+def _event(uid: str, start: str, end: str) -> bytes:
+    return (
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:{uid}"
+        f"\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:{start}\r\nDTEND:{end}\r\nSUMMARY:Busy"
+        "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize("kind", ["folder", "radicale", "xandikos"])
+def test_caldav_and_folder_busy_calendars_follow_changes(
+    make_book: Callable[..., Book], kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if kind == "folder":
+        busy: dict[str, Any] = {"url": str(tmp_path / "busy")}
+        store: Any = VdirStore(tmp_path / "busy")
+    else:
+        server: CalDAVServer = request.getfixturevalue(kind)
+        url = fresh_calendar(server)
+        busy = {"url": url, "kind": "caldav"}
+        if server.auth:
+            busy.update(username=server.auth[0], password=server.auth[1])
+        store = CalDAVStore(url, server.auth)
+    try:
+        item = store.create(
+            "dentist.ics", _event("dentist", "20261208T100000Z", "20261208T113000Z")
+        )
+        store.create("gym.ics", _event("gym", "20261209T100000Z", "20261209T110000Z"))
+        book = busy_book(make_book, [busy])
+        refresh_busy(book, book.coach("maia"))
+        assert refused(book, "2026-12-08T11:00") and refused(book, "2026-12-09T10:00")
+        store.delete(item.href, item.etag)
+        (report,) = refresh_busy(book, book.coach("maia"))
+        assert report.error is None
+        assert not refused(book, "2026-12-08T11:00")
+        assert refused(book, "2026-12-09T10:00")
+    finally:
+        if isinstance(store, CalDAVStore):
+            store.close()
