@@ -22,6 +22,9 @@ run: $(STAMP)
 	$(CB) client show ana >/dev/null 2>&1 || $(CB) client add --name "Ana Lopez" --email ana@example.org --program standard --id ana
 	$(CB) session plan --coach maia --client ana --note "Planned by make run"
 	$(CB) agenda --coach maia --all
+	$(CB) sync
+	@echo "The coach's calendar folder (vdir; khal and vdirsyncer read it):"
+	@ls -1 calendars/maia
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || \
