@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -18,6 +16,7 @@ from calbridge.errors import Refused
 from calbridge.sync.run import refresh_busy
 from conftest import base_config
 from servers.caldav_servers import CalDAVServer
+from servers.feed_server import FeedServer, serve_feed
 from sync.conftest import fresh_calendar
 
 FEED = b"""BEGIN:VCALENDAR\r
@@ -81,47 +80,9 @@ END:VCALENDAR\r
 """
 
 
-class FeedServer(BaseHTTPRequestHandler):
-    """An Outlook-like published calendar on loopback: ETag, 304, and outages on demand."""
-
-    body: ClassVar[bytes] = FEED
-    status: ClassVar[int] = 200
-    hits: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        FeedServer.hits.append(self.headers.get("If-None-Match") or "")
-        etag = f'"{hash(FeedServer.body) & 0xFFFF:x}"'
-        if FeedServer.status != 200:
-            self.send_response(FeedServer.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-        elif self.headers.get("If-None-Match") == etag:
-            self.send_response(304)
-            self.end_headers()
-        else:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/calendar; charset=utf-8")
-            self.send_header("ETag", etag)
-            self.send_header("Content-Length", str(len(FeedServer.body)))
-            self.end_headers()
-            self.wfile.write(FeedServer.body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def feed_url() -> Iterator[str]:
-    FeedServer.body, FeedServer.status, FeedServer.hits = FEED, 200, []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FeedServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/owa/calendar/abc/calendar.ics"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    yield from serve_feed(FEED)
 
 
 def busy_book(make_book: Callable[..., Book], busy: list[dict[str, Any]]) -> Book:

@@ -9,6 +9,7 @@ from calbridge.calendars.base import CalendarStore
 from calbridge.calendars.caldav import CalDAVStore
 from calbridge.calendars.davauth import Auth, BasicAuth, BearerToken, OAuth2RefreshToken
 from calbridge.calendars.davdiscovery import discover
+from calbridge.calendars.feed import IcsFeedStore
 from calbridge.calendars.vdir import VdirStore
 from calbridge.config.schema import DavSettings, read_secret
 from calbridge.errors import UserError
@@ -38,10 +39,24 @@ def auth_for(cfg: DavSettings) -> Auth | None:
     return None
 
 
-def open_store(cfg: DavSettings, *, read_only: bool = False, batch: int = 100) -> CalendarStore:
-    """A folder path opens a vdir; an http(s) URL a CalDAV collection (found by discovery)."""
+def kind_of(cfg: DavSettings) -> str:
+    """folder, ics or caldav: BusySettings may say; otherwise .ics and webcal:// are feeds."""
+    kind = getattr(cfg, "kind", "auto")
+    if kind != "auto":
+        return str(kind)
     if not is_url(cfg.url):
+        return "folder"
+    path = cfg.url.split("?", 1)[0].lower()
+    return "ics" if cfg.url.startswith("webcal") or path.endswith(".ics") else "caldav"
+
+
+def open_store(cfg: DavSettings, *, read_only: bool = False, batch: int = 100) -> CalendarStore:
+    """A folder opens a vdir, a feed URL an ICS feed, any other URL a CalDAV collection."""
+    kind = kind_of(cfg)
+    if kind == "folder":
         return VdirStore(cfg.url, read_only=read_only)
+    if kind == "ics":
+        return IcsFeedStore(cfg.url, auth_for(cfg))
     if not cfg.url.startswith(("http://", "https://")):
         raise UserError(f"calendar url {cfg.url!r}: use http(s):// or a folder path")
     auth = auth_for(cfg)

@@ -1,5 +1,7 @@
 """Busy calendars (read-only CalDAV, folder or ICS feed) read into the coach's busy time.
 
+All three are read through the same store interface; only what changed is re-read.
+
 Recurring events are expanded; TRANSPARENT and CANCELLED events are free; all-day events
 block their whole local days. A feed or server that cannot be reached keeps the busy time
 read last time: an outage never frees a coach's calendar.
@@ -17,11 +19,10 @@ from sqlalchemy.orm import Session as Db
 
 from calbridge.book import Book
 from calbridge.calendars.base import StorageError
-from calbridge.calendars.davhttp import DavSession
-from calbridge.calendars.open import auth_for, is_url, opened
+from calbridge.calendars.open import opened
 from calbridge.config.schema import BusySettings, Coach
 from calbridge.ical.model import Instance, MalformedEvent
-from calbridge.ical.parse import parse_feed, parse_instances
+from calbridge.ical.parse import parse_instances
 from calbridge.store.tables import BusyBlockRow
 from calbridge.sync import status
 
@@ -40,15 +41,6 @@ def calendar_id(coach: Coach, index: int) -> str:
     return f"{coach.id}:busy:{index}"
 
 
-def feed_kind(cfg: BusySettings) -> str:
-    if cfg.kind != "auto":
-        return cfg.kind
-    if not is_url(cfg.url):
-        return "folder"
-    path = cfg.url.split("?", 1)[0].lower()
-    return "ics" if cfg.url.startswith("webcal") or path.endswith(".ics") else "caldav"
-
-
 def is_busy(instance: Instance) -> bool:
     return instance.status != "CANCELLED" and instance.transp != "TRANSPARENT"
 
@@ -58,10 +50,7 @@ def refresh(book: Book, coach: Coach, index: int, cfg: BusySettings) -> BusyRepo
     now = book.clock()
     window = (now - timedelta(days=1), now + timedelta(days=book.settings.sync.busy_days))
     try:
-        if feed_kind(cfg) == "ics":
-            _refresh_feed(book, coach, cfg, window, report)
-        else:
-            _refresh_store(book, coach, cfg, window, report)
+        _refresh_store(book, coach, cfg, window, report)
     except StorageError as exc:
         report.error = f"{type(exc).__name__}: {exc}"
         log.warning(
@@ -72,39 +61,6 @@ def refresh(book: Book, coach: Coach, index: int, cfg: BusySettings) -> BusyRepo
         with book.transaction() as db:
             status.record_error(db, report.calendar, now, report.error)
     return report
-
-
-def _refresh_feed(
-    book: Book,
-    coach: Coach,
-    cfg: BusySettings,
-    window: tuple[datetime, datetime],
-    report: BusyReport,
-) -> None:
-    url = "https" + cfg.url[len("webcal") :] if cfg.url.startswith("webcal") else cfg.url
-    with book.transaction() as db:
-        state = status.load_state(db, report.calendar)
-    headers = {"If-None-Match": state.token} if state.token else {}
-    with DavSession(auth_for(cfg)) as http:
-        reply = http.send("GET", url, headers=headers)
-    if reply.status == 304:
-        return
-    if reply.status != 200:
-        raise StorageError(f"GET {url}: {reply.status} {reply.reason}")
-    try:
-        instances, problems = parse_feed(reply.body, window, coach.zone())
-    except MalformedEvent as exc:
-        raise StorageError(f"{url} is not an iCalendar feed: {exc}") from exc
-    report.skipped += problems
-    for problem in problems:
-        log.warning("busy feed %s: skipping %s", report.calendar, problem)
-    with book.transaction() as db:
-        db.execute(delete(BusyBlockRow).where(BusyBlockRow.calendar_id == report.calendar))
-        report.blocks = _insert(
-            db, report.calendar, coach.id, ((i.uid, i) for i in instances if is_busy(i))
-        )
-        state.token = reply.header("etag")
-        status.save_state(db, state, book.clock())
 
 
 def _refresh_store(
