@@ -90,6 +90,16 @@ def test_move_into_full_month_is_reverted(book: Book, target: Target) -> None:
     assert "session.reverted" in topics
 
 
+def test_stretching_an_event_past_a_day_is_reverted(book: Book, target: Target) -> None:
+    s = plan_one(book, "2027-03-02T10:00")
+    sync(book)
+    edit(target.app, s.uid, move_to(at("2027-03-02T10:00"), at("2027-03-04T10:00")))
+    report = sync(book)
+    assert report.refused and "24 hours" in report.refused[0]
+    assert starts(target.app, s.uid) == [at("2027-03-02T10:00")]
+    assert views.show(book, s.id or 0)["end"] == "2027-03-02T11:00:00+00:00"
+
+
 def test_delete_in_calendar_cancels(book: Book, target: Target) -> None:
     s = plan_one(book, "2027-03-02T10:00")
     keep = plan_one(book, "2027-03-03T10:00", clients=("dee",))

@@ -60,7 +60,10 @@ def open_engine(raw_url: str) -> Engine:
         engine = create_engine(url)
         _sqlite_setup(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # No server-side prepared statements: psycopg would prepare after 5 runs and keep a plan
+    # made while the tables were small (stale without ANALYZE), turning the limit check into
+    # a scan of every session as the book grows. Planning each time costs microseconds.
+    return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
 
 
 def is_postgres(engine: Engine) -> bool:

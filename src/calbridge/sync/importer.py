@@ -16,7 +16,7 @@ from calbridge.book import Book, planning
 from calbridge.book.requests import EditRequest
 from calbridge.config.schema import Coach
 from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
-from calbridge.errors import Refused
+from calbridge.errors import Refused, UserError
 from calbridge.ical.model import Instance, MalformedEvent
 from calbridge.ical.parse import parse_instances
 from calbridge.store import repo
@@ -74,9 +74,10 @@ def _move(book: Book, row: Session, found: Instance, outcome: Outcome) -> None:
     try:
         planning.edit(book, row.id, request)
         outcome.applied.append(f"session {row.id} moved to {found.start.isoformat()}")
-    except Refused as exc:
-        outcome.refused.append(f"moving session {row.id}: {exc.message}")
-        _record_revert(book, row, exc.message)
+    except (Refused, UserError) as exc:  # a rule, or a time no session can have (> 24 h)
+        reason = exc.message if isinstance(exc, Refused) else str(exc)
+        outcome.refused.append(f"moving session {row.id}: {reason}")
+        _record_revert(book, row, reason)
 
 
 def _answers(book: Book, row: Session, found: Instance, outcome: Outcome) -> None:
