@@ -14,9 +14,20 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Component, Event, vCalAddress, vCategory, vDDDLists, vRecur, vText
+from icalendar import (
+    Calendar,
+    Component,
+    Event,
+    Timezone,
+    vCalAddress,
+    vCategory,
+    vDDDLists,
+    vRecur,
+    vText,
+)
 
 from calbridge.ical.model import AllDay, Attendee, EventSpec, MalformedEvent, Occurrence, Person
 from calbridge.ical.parse import read_components
@@ -32,7 +43,8 @@ PARTSTATS = frozenset({"NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DEL
 TZ_YEARS_AHEAD = 10
 
 # Ignored by the fingerprint: set or rewritten by servers and clients on every save.
-VOLATILE_PROPERTIES = frozenset({"DTSTAMP", "PRODID", "LAST-MODIFIED", "CREATED"})
+# CALSCALE can only be GREGORIAN (its default); Radicale drops it when it rewrites events.
+VOLATILE_PROPERTIES = frozenset({"DTSTAMP", "PRODID", "LAST-MODIFIED", "CREATED", "CALSCALE"})
 VOLATILE_PARAMETERS = frozenset({"SCHEDULE-STATUS", "VALUE"})
 KEPT_X_PREFIX = "X-CALBRIDGE-"
 
@@ -229,12 +241,26 @@ def _calendar(components: Iterable[Component], first_year: int, last_year: int) 
     calendar.add("CALSCALE", "GREGORIAN")
     for component in components:
         calendar.add_component(component)
-    calendar.add_missing_timezones(
-        first_date=date(first_year, 1, 1), last_date=date(last_year + TZ_YEARS_AHEAD, 1, 1)
-    )
+    for index, tzid in enumerate(sorted(calendar.get_missing_tzids())):
+        timezone = _vtimezone(tzid, first_year, last_year)
+        if timezone is not None:
+            calendar.subcomponents.insert(index, timezone)
     if calendar.get_missing_tzids():
         raise ValueError(f"no VTIMEZONE for {sorted(calendar.get_missing_tzids())}")
     return calendar
+
+
+@lru_cache(maxsize=512)
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone | None:
+    """A VTIMEZONE covering the years an event names (built once per zone and years)."""
+    try:
+        return Timezone.from_tzid(
+            tzid,
+            first_date=date(first_year, 1, 1),
+            last_date=date(last_year + TZ_YEARS_AHEAD, 1, 1),
+        )
+    except ValueError:
+        return None
 
 
 def _serialize(calendar: Calendar) -> bytes:

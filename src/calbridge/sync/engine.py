@@ -24,6 +24,8 @@ from calbridge.sync.planner import Action, Kind, Known, Plan, Remote, Wanted, pl
 from calbridge.sync.spec import closure_uid
 
 log = logging.getLogger(__name__)
+#: Created events whose status rows are committed together.
+STATUS_BATCH = 200
 #: Actions that may write to the calendar (an import may push the book's version back).
 WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.DELETE, Kind.IMPORT, Kind.CANCEL})
 
@@ -61,6 +63,7 @@ class CalendarSync:
         self.calendar_id = coach.id
         self.dry_run = False
         self.wrote = False
+        self._created: list[tuple[str, str, str, str]] = []
 
     def run(self, dry_run: bool = False) -> Report:
         self.dry_run = dry_run
@@ -150,12 +153,15 @@ class CalendarSync:
     def _execute(self, decided: Plan, got: Gathered, report: Report) -> bool:
         complete = True
         self.wrote = False
-        for action in decided.actions:
-            try:
-                self._do(action, got, report)
-            except PreconditionFailed:
-                complete = self._retry(action, got, report) and complete
-            report.actions.append(_describe(action))
+        try:
+            for action in decided.actions:
+                try:
+                    self._do(action, got, report)
+                except PreconditionFailed:
+                    complete = self._retry(action, got, report) and complete
+                report.actions.append(_describe(action))
+        finally:
+            self._flush_created()
         for uid, there in got.remote.items():  # not ours, and not matched: remember as foreign
             if uid not in got.known and uid not in got.wanted and there.data:
                 self._remember_foreign(Item(there.href, there.etag, there.data), uid)
@@ -220,6 +226,16 @@ class CalendarSync:
             self._cancel(action.uid)
         elif action.kind is Kind.IMPORT:
             self._import(action, report)
+
+    def _flush_created(self) -> None:
+        """Record created events' status in one transaction. Losing a batch in a crash is
+        harmless: the next pass finds the events by UID and adopts them."""
+        if not self._created:
+            return
+        with self.book.transaction() as db:
+            for uid, href, etag, fp in self._created:
+                status.remember(db, self.calendar_id, uid, href, etag, fp)
+        self._created = []
 
     def _forget(self, uid: str) -> None:
         with self.book.transaction() as db:
