@@ -45,6 +45,7 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/book_bench.py
+	$(BIN)/python bench/sync_bench.py
 
 clean:
 	rm -rf $(VENV) state mail calendars .pytest_cache .mypy_cache .ruff_cache .hypothesis
