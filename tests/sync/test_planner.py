@@ -35,6 +35,12 @@ def test_first_sync_matches_by_uid_instead_of_duplicating() -> None:
     assert differs == [(Kind.UPDATE, "a")]
 
 
+def test_an_unrecorded_event_of_a_cancelled_session_is_deleted() -> None:
+    got = kinds(wanted={"a": want("a", None)}, remote={"a": remote("a")}, full=True)
+    assert got == [(Kind.DELETE, "a")]
+    assert kinds(wanted={"a": want("a", None)}, full=True) == []
+
+
 def test_events_calbridge_did_not_create_are_left_alone() -> None:
     assert kinds(remote={"x": remote("x")}, full=True) == []
 

@@ -123,8 +123,11 @@ def _decide(
 
 def _first_time(want: Wanted | None, there: Remote | None) -> Action | None:
     """No status yet: match by UID instead of duplicating (first sync, lost status)."""
-    if want is None or want.data is None:
-        return None  # not ours, or nothing to write: leave the calendar alone
+    if want is None:
+        return None  # not ours: leave the calendar alone
+    if want.data is None:
+        # Ours but no longer wanted (e.g. cancelled after a create whose reply was lost).
+        return None if there is None else Action(Kind.DELETE, want.uid, there.href, there.etag)
     if there is None:
         return Action(Kind.CREATE, want.uid, data=want.data, fingerprint=want.fingerprint)
     if there.fingerprint == want.fingerprint:
