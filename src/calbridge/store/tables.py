@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -222,3 +223,31 @@ class BusyBlockRow(Base):
     start: Mapped[datetime]
     end: Mapped[datetime]
     summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class OutboxRow(Base):
+    """One outgoing email, queued in the transaction of the change that causes it.
+
+    ``raw`` is the whole RFC 5322 message (CRLF line ends) with its ``Message-ID``
+    fixed at queue time, so a retry after a crash resends the very same message and a
+    receiving server (or the sender's own record) can recognise it.
+    ``state`` is ``queued``, ``sending`` (claimed by a sender until ``claimed_until``),
+    ``sent`` or ``failed`` (given up).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_due", "state", "not_before"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    session_id: Mapped[int | None]
+    recipient: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+    not_before: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_until: Mapped[datetime | None]
+    raw: Mapped[bytes] = mapped_column(LargeBinary)

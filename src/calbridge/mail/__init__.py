@@ -1,0 +1,1 @@
+"""Outgoing mail: the durable outbox and (pure) message building."""

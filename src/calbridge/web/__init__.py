@@ -1,0 +1,1 @@
+"""The small built-in HTTP server: offer links, ICS feeds, health and metrics."""

@@ -1,0 +1,42 @@
+"""Compose the HTTP application from independent parts and serve it.
+
+Each part (offer links, feeds, health, metrics) is an *installer*: a function that adds
+its routes to the application. The daemon decides which parts run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from aiohttp import web
+
+Installer = Callable[[web.Application], None]
+
+
+def make_app(installers: Iterable[Installer]) -> web.Application:
+    app = web.Application()
+    for install in installers:
+        install(app)
+    return app
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+async def start(app: web.Application, listen: str) -> web.AppRunner:
+    """Bind ``listen`` (host:port; port 0 picks a free one) and serve until cleanup."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    host, port = split_listen(listen)
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    """The port actually bound (useful when ``listen`` asked for port 0)."""
+    for address in runner.addresses:
+        return int(address[1])
+    raise RuntimeError("the HTTP server is not listening")
