@@ -268,4 +268,5 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("agenda", None): agenda,
     ("sync", None): sync,
 }
+# Areas merge their own handlers here: HANDLERS.update(handlers_<area>.HANDLERS).
 _ = UTC

@@ -52,7 +52,9 @@ def build() -> argparse.ArgumentParser:
     _sub(cmds, "check-config", "check the configuration and report every problem at once")
     _clients(cmds)
     _third_parties(cmds)
-    _sessions(cmds)
+    session_actions = _sessions(cmds)
+    # Areas add their own commands here (their parsers live in cli/parser_<area>.py).
+    _ = session_actions
     _closures(cmds)
 
     p = _sub(cmds, "slots", "list free slots that respect availability and the monthly limit")
@@ -114,7 +116,10 @@ def _third_parties(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _sub(sub, "list", "list third parties")
 
 
-def _sessions(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+Sub = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def _sessions(cmds: Sub) -> Sub:
     group = _sub(cmds, "session", "plan, move, answer, cancel, show and list sessions", json=False)
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -191,6 +196,7 @@ def _sessions(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--client", metavar="ID")
     p.add_argument("--from", dest="from_", metavar="DATE")
     p.add_argument("--to", metavar="DATE", help="last day included")
+    return sub
 
 
 def _closures(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
