@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TypeAlias
 
 DESCRIPTION = """\
 calbridge keeps a practice's session book and bridges it to coaches' calendars.
@@ -116,7 +117,7 @@ def _third_parties(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _sub(sub, "list", "list third parties")
 
 
-Sub = argparse._SubParsersAction[argparse.ArgumentParser]
+Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _sessions(cmds: Sub) -> Sub:
