@@ -106,3 +106,38 @@ def test_a_calendar_that_suddenly_looks_empty_deletes_nothing() -> None:
     few = plan({}, many, {u: remote(u) for u in "abcde"}, set(), True)
     assert [(a.kind, a.uid) for a in few.actions] == [(Kind.CANCEL, "f")]
     assert few.held_back is None
+
+
+def unconfirmed(uid: str, pending: str = "fp1") -> Known:
+    """A create that was sent, its confirmation never recorded (a crash in between)."""
+    return Known(uid, f"/cal/{uid}.ics", "", "", pending)
+
+
+def test_an_unconfirmed_create_the_server_lacks_is_sent_again() -> None:
+    for full in (True, False):
+        got = kinds(wanted={"a": want("a")}, known={"a": unconfirmed("a")}, full=full)
+        assert got == [(Kind.CREATE, "a")]
+
+
+def test_an_unconfirmed_create_reported_deleted_is_a_cancellation() -> None:
+    got = kinds(known={"a": unconfirmed("a")}, deleted={"a"}, full=False)
+    assert got == [(Kind.CANCEL, "a")]
+
+
+def test_an_unconfirmed_create_that_arrived_is_adopted_or_imported_if_edited() -> None:
+    arrived = kinds(known={"a": unconfirmed("a")}, remote={"a": remote("a", "e9")})
+    assert arrived == [(Kind.ADOPT, "a")]
+    edited = kinds(known={"a": unconfirmed("a")}, remote={"a": remote("a", "e9", "fp7")})
+    assert edited == [(Kind.IMPORT, "a")]
+
+
+def test_our_own_unconfirmed_update_on_the_server_is_no_calendar_edit() -> None:
+    """The update to fp2 reached the server, then the pass died; the book moved on to fp3:
+    the server's fp2 is calbridge's own write, so fp3 is pushed, nothing imported."""
+    had = Known("a", "/cal/a.ics", "e1", "fp1", "fp2")
+    got = kinds(
+        wanted={"a": want("a", "fp3")}, known={"a": had}, remote={"a": remote("a", "e2", "fp2")}
+    )
+    assert got == [(Kind.UPDATE, "a")]
+    quiet = kinds(known={"a": had}, remote={"a": remote("a", "e2", "fp2")})
+    assert quiet == [(Kind.ADOPT, "a")]

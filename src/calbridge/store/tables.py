@@ -184,6 +184,10 @@ class CalendarStateRow(Base):
     change_cursor: Mapped[int] = mapped_column(Integer, default=0)
     last_sync_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: The listing token of the first pass that sent writes and did not complete: asking
+    #: the server what changed since tells a create that never arrived from one the
+    #: coach deleted.
+    recovery_token: Mapped[str | None] = mapped_column(Text)
 
 
 class CalendarItemRow(Base):
@@ -191,7 +195,8 @@ class CalendarItemRow(Base):
 
     ``fingerprint`` hashes the resource's meaning (volatile properties ignored). Rows with
     ``foreign`` set remember events calbridge did not create (or could not read), so an
-    unchanged one is never fetched again and never touched.
+    unchanged one is never fetched again and never touched. An empty ``etag`` marks an
+    event whose creation was sent but never confirmed.
     """
 
     __tablename__ = "calendar_items"
@@ -202,6 +207,12 @@ class CalendarItemRow(Base):
     etag: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(64))
     foreign: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The resource both sides last agreed on: a calendar edit is what differs from it.
+    base: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: A write sent but not yet confirmed (a crash may come between the two): the next
+    #: pass recognises it on the server as calbridge's own, not the coach's edit.
+    pending: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pending_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class BusyBlockRow(Base):

@@ -53,6 +53,8 @@ class Gathered:
     wanted: dict[str, Wanted]
     upto: int
     state: status.State
+    #: Per UID: the content last agreed on, and a write sent but not confirmed.
+    refs: dict[str, tuple[bytes | None, bytes | None]] = field(default_factory=dict)
 
 
 class CalendarSync:
@@ -63,7 +65,8 @@ class CalendarSync:
         self.calendar_id = coach.id
         self.dry_run = False
         self.wrote = False
-        self._created: list[tuple[str, str, str, str]] = []
+        self._intended: set[tuple[str, bytes]] = set()
+        self._created: list[tuple[str, str, str, str, bytes]] = []
 
     def run(self, dry_run: bool = False) -> Report:
         self.dry_run = dry_run
@@ -108,16 +111,34 @@ class CalendarSync:
         stale = [h for h, e in listing.changed.items() if h not in by_href or by_href[h].etag != e]
         remote = self._fetch(stale, by_href, report)
         known = {r.uid: status.as_known(r) for r in rows if not r.foreign}
+        refs = {r.uid: (r.base, r.pending) for r in rows if not r.foreign}
         deleted = {by_href[h].uid for h in listing.deleted if h in by_href}
         if listing.full:
             present = set(listing.changed)
-            deleted |= {k.uid for k in known.values() if k.href not in present}
+            deleted |= {k.uid for k in known.values() if k.href not in present and k.confirmed}
+            deleted |= self._lost_creates(known, present, state.recovery)
             for row in rows:  # unchanged members of a full listing are still there
                 if not row.foreign and row.href in present and row.uid not in remote:
                     remote[row.uid] = Remote(
                         row.uid, row.href, listing.changed[row.href], row.fingerprint, b""
                     )
-        return Gathered(listing, known, remote, deleted, wanted, upto, state)
+        return Gathered(listing, known, remote, deleted, wanted, upto, state, refs)
+
+    def _lost_creates(
+        self, known: dict[str, Known], present: set[str], token: str | None
+    ) -> set[str]:
+        """Unconfirmed creates a full listing lacks: the ones the server reports deleted
+        since the crashed pass's token were created, then deleted by the coach. (The rest
+        never arrived and are created again; so are all when the token has expired.)"""
+        missing = {
+            k.href: k.uid for k in known.values() if not k.confirmed and k.href not in present
+        }
+        if not missing or token is None:
+            return set()
+        since = self.store.changes(token)
+        if since.full:
+            return set()
+        return {missing[h] for h in since.deleted if h in missing}
 
     def _fetch(
         self, hrefs: list[str], by_href: dict[str, Any], report: Report
@@ -153,6 +174,7 @@ class CalendarSync:
     def _execute(self, decided: Plan, got: Gathered, report: Report) -> bool:
         complete = True
         self.wrote = False
+        self._intend(decided.actions, got.listing.token)
         try:
             for action in decided.actions:
                 try:
@@ -188,22 +210,45 @@ class CalendarSync:
             return False
         return True
 
+    def _intend(self, actions: list[Action], token: str | None) -> None:
+        """Record every write about to be sent, in one transaction (see status.intend)."""
+        writes = [a for a in actions if a.kind in (Kind.CREATE, Kind.UPDATE) and a.data]
+        if not writes:
+            return
+        with self.book.transaction() as db:
+            if any(a.kind is Kind.CREATE for a in writes):
+                status.keep_recovery(db, self.calendar_id, token)
+            for a in writes:
+                assert a.data is not None
+                href = a.href or _name(a.uid)
+                status.intend(db, self.calendar_id, a.uid, href, a.data, a.fingerprint or "")
+        self._intended = {(a.uid, a.data) for a in writes if a.data is not None}
+
+    def _intend_one(self, uid: str, href: str, data: bytes, fp: str) -> None:
+        if (uid, data) in self._intended:
+            return
+        with self.book.transaction() as db:
+            status.intend(db, self.calendar_id, uid, href, data, fp)
+
     def _do(self, action: Action, got: Gathered | None, report: Report) -> None:
         with_status = self.book.transaction
         self.wrote = self.wrote or action.kind in WRITES
         if action.kind is Kind.CREATE:
             assert action.data is not None
+            fp = action.fingerprint or ""
+            self._intend_one(action.uid, _name(action.uid), action.data, fp)
             item = self.store.create(_name(action.uid), action.data)
-            with with_status() as db:
-                status.remember(
-                    db, self.calendar_id, action.uid, item.href, item.etag, action.fingerprint or ""
-                )
+            self._created.append((action.uid, item.href, item.etag, fp, action.data))
+            if len(self._created) >= STATUS_BATCH:
+                self._flush_created()
         elif action.kind is Kind.UPDATE:
             assert action.data is not None and action.href and action.etag
+            fp = action.fingerprint or ""
+            self._intend_one(action.uid, action.href, action.data, fp)
             etag = self.store.update(action.href, action.data, action.etag)
             with with_status() as db:
                 status.remember(
-                    db, self.calendar_id, action.uid, action.href, etag, action.fingerprint or ""
+                    db, self.calendar_id, action.uid, action.href, etag, fp, base=action.data
                 )
         elif action.kind is Kind.DELETE:
             assert action.href and action.etag
@@ -219,13 +264,15 @@ class CalendarSync:
                     action.href,
                     action.etag,
                     action.fingerprint or "",
+                    base=action.data or status.KEEP,
                 )
         elif action.kind is Kind.FORGET:
             self._forget(action.uid)
         elif action.kind is Kind.CANCEL:
             self._cancel(action.uid)
         elif action.kind is Kind.IMPORT:
-            self._import(action, report)
+            refs = got.refs.get(action.uid, (None, None)) if got is not None else (None, None)
+            self._import(action, report, refs)
 
     def _flush_created(self) -> None:
         """Record created events' status in one transaction. Losing a batch in a crash is
@@ -233,8 +280,8 @@ class CalendarSync:
         if not self._created:
             return
         with self.book.transaction() as db:
-            for uid, href, etag, fp in self._created:
-                status.remember(db, self.calendar_id, uid, href, etag, fp)
+            for uid, href, etag, fp, data in self._created:
+                status.remember(db, self.calendar_id, uid, href, etag, fp, base=data)
         self._created = []
 
     def _forget(self, uid: str) -> None:
@@ -263,12 +310,14 @@ class CalendarSync:
         ids = [int(uid.rsplit("-", 1)[-1])]
         return desired.wanted_closures(db, self.coach, ids, self.book.clock()).get(uid)
 
-    def _import(self, action: Action, report: Report) -> None:
+    def _import(
+        self, action: Action, report: Report, refs: tuple[bytes | None, bytes | None]
+    ) -> None:
         assert action.data is not None and action.href and action.etag
         with self.book.transaction() as db:
             rows = desired.sessions_by_uid(db, self.coach.id, [action.uid]).get(action.uid, [])
         if rows:
-            outcome = importer.import_event(self.book, self.coach, rows, action.data)
+            outcome = importer.import_event(self.book, self.coach, rows, action.data, refs)
             report.refused += outcome.refused
         with self.book.transaction() as db:
             now = self.book.clock()
@@ -290,18 +339,19 @@ class CalendarSync:
             self.store.delete(action.href, action.etag)
             self._forget(action.uid)
             return
-        etag, fp = action.etag, action.fingerprint or ""
+        etag, fp, base = action.etag, action.fingerprint or "", action.data
         if book_now.fingerprint != action.fingerprint:
-            etag = self.store.update(action.href, book_now.data, action.etag)
-            fp = book_now.fingerprint or ""
+            fp, base = book_now.fingerprint or "", book_now.data
+            self._intend_one(action.uid, action.href, base, fp)
+            etag = self.store.update(action.href, base, action.etag)
         with self.book.transaction() as db:
-            status.remember(db, self.calendar_id, action.uid, action.href, etag, fp)
+            status.remember(db, self.calendar_id, action.uid, action.href, etag, fp, base=base)
 
     def _finish(self, got: Gathered, complete: bool) -> None:
         state = got.state
         if complete:
             token = self._token_after_writes(got.listing) if self.wrote else got.listing.token
-            state = replace(state, token=token, cursor=got.upto)
+            state = replace(state, token=token, cursor=got.upto, recovery=None)
         with self.book.transaction() as db:
             status.save_state(db, state, self.book.clock())
 

@@ -33,11 +33,24 @@ class Outcome:
     refused: list[str] = field(default_factory=list)
 
 
-def import_event(book: Book, coach: Coach, rows: list[Session], data: bytes) -> Outcome:
-    """Apply what the calendar says about one UID to the book; report what was refused."""
+def import_event(
+    book: Book,
+    coach: Coach,
+    rows: list[Session],
+    data: bytes,
+    refs: tuple[bytes | None, bytes | None] = (None, None),
+) -> Outcome:
+    """Apply what the calendar says about one UID to the book; report what was refused.
+
+    ``refs`` are the content both sides last agreed on and a write of calbridge's sent but
+    not confirmed. What the calendar states is the coach's edit only where it differs from
+    both (a three-way merge): a value the book itself last wrote there is not an edit, so
+    the book's newer state stands. Without references the book's state is the reference.
+    """
     outcome = Outcome()
     try:
         instances = _instances(coach, rows, data)
+        references = [_instances(coach, rows, ref) for ref in refs if ref]
     except MalformedEvent as exc:
         outcome.refused.append(f"the calendar's copy could not be read ({exc})")
         return outcome
@@ -45,8 +58,8 @@ def import_event(book: Book, coach: Coach, rows: list[Session], data: bytes) -> 
     for row in sorted(rows, key=lambda r: r.recurrence_id or r.start):
         if row.status not in ACTIVE or row.id is None:
             continue
-        found = instances.get(row.recurrence_id if series else None)
-        _apply(book, row, found, outcome)
+        key = row.recurrence_id if series else None
+        _apply(book, row, instances.get(key), [ref.get(key) for ref in references], outcome)
     return outcome
 
 
@@ -57,15 +70,24 @@ def _instances(coach: Coach, rows: list[Session], data: bytes) -> dict[datetime 
     return {i.recurrence_id: i for i in found}
 
 
-def _apply(book: Book, row: Session, found: Instance | None, outcome: Outcome) -> None:
+def _apply(
+    book: Book,
+    row: Session,
+    found: Instance | None,
+    refs: list[Instance | None],
+    outcome: Outcome,
+) -> None:
     assert row.id is not None
     if found is None or found.status == "CANCELLED":
+        if refs and all(r is None or r.status == "CANCELLED" for r in refs):
+            return  # never shown as open there: nothing the coach removed
         planning.cancel(book, row.id, Actor.COACH, CANCELLED_REASON)
         outcome.applied.append(f"session {row.id} cancelled")
         return
-    if (found.start, found.end) != (row.start, row.end):
+    span = (found.start, found.end)
+    if span != (row.start, row.end) and all(r is None or (r.start, r.end) != span for r in refs):
         _move(book, row, found, outcome)
-    _answers(book, row, found, outcome)
+    _answers(book, row, found, refs, outcome)
 
 
 def _move(book: Book, row: Session, found: Instance, outcome: Outcome) -> None:
@@ -80,8 +102,11 @@ def _move(book: Book, row: Session, found: Instance, outcome: Outcome) -> None:
         _record_revert(book, row, reason)
 
 
-def _answers(book: Book, row: Session, found: Instance, outcome: Outcome) -> None:
-    """A client's PARTSTAT that reached the coach's copy is that client's answer."""
+def _answers(
+    book: Book, row: Session, found: Instance, refs: list[Instance | None], outcome: Outcome
+) -> None:
+    """A client's PARTSTAT that reached the coach's copy is that client's answer (unless
+    it is the one the references already held: then it is no news)."""
     assert row.id is not None
     with book.transaction() as db:
         emails = {
@@ -90,8 +115,11 @@ def _answers(book: Book, row: Session, found: Instance, outcome: Outcome) -> Non
             if p.role is Role.CLIENT
         }
     for part in row.participants:
-        new = found.partstats.get(emails.get(part.party_id, ""))
+        email = emails.get(part.party_id, "")
+        new = found.partstats.get(email)
         if new not in ("ACCEPTED", "DECLINED") or new == part.partstat:
+            continue
+        if any(r is not None and r.partstats.get(email) == new for r in refs):
             continue
         current = repo_status(book, row.id)
         if current not in (Status.REQUESTED, Status.SCHEDULED):

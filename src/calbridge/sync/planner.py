@@ -28,8 +28,13 @@ class Wanted:
 class Known:
     uid: str
     href: str
-    etag: str
+    etag: str  # empty: a create was sent and never confirmed
     fingerprint: str
+    pending: str | None = None  # fingerprint of a write sent and not confirmed
+
+    @property
+    def confirmed(self) -> bool:
+        return self.etag != ""
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,8 @@ def plan(
     With ``full``, a known UID absent from ``remote`` is gone too.
     """
     gone = set(deleted)
-    if full:
-        gone |= {uid for uid in known if uid not in remote}
+    if full:  # an unconfirmed create missing from a full listing may never have happened
+        gone |= {uid for uid, k in known.items() if uid not in remote and k.confirmed}
     held = _guard(known, gone, full)
     if held:
         gone = set()
@@ -116,6 +121,8 @@ def _decide(
         return _first_time(want, there)
     if gone:
         return _remote_gone(want, had)
+    if there is None and not had.confirmed:
+        return _create_again(want, had)
     if there is None or there.etag == had.etag:
         return _local_only(want, had)
     return _remote_changed(want, had, there)
@@ -131,10 +138,23 @@ def _first_time(want: Wanted | None, there: Remote | None) -> Action | None:
     if there is None:
         return Action(Kind.CREATE, want.uid, data=want.data, fingerprint=want.fingerprint)
     if there.fingerprint == want.fingerprint:
-        return Action(Kind.ADOPT, want.uid, there.href, there.etag, fingerprint=there.fingerprint)
+        return _adopt(there, there.fingerprint)
     return Action(
         Kind.UPDATE, want.uid, there.href, there.etag, want.data, fingerprint=want.fingerprint
     )
+
+
+def _adopt(there: Remote, fingerprint: str) -> Action:
+    """Both sides agree: record the server's etag, and its content as the new base."""
+    return Action(Kind.ADOPT, there.uid, there.href, there.etag, there.data or None, fingerprint)
+
+
+def _create_again(want: Wanted | None, had: Known) -> Action | None:
+    """A create that was sent but never confirmed, and the server does not list it: it
+    never arrived (a server that reports the coach deleting it goes through ``gone``)."""
+    if want is None or want.data is None:
+        return Action(Kind.FORGET, had.uid)
+    return Action(Kind.CREATE, had.uid, data=want.data, fingerprint=want.fingerprint)
 
 
 def _remote_gone(want: Wanted | None, had: Known) -> Action:
@@ -154,11 +174,12 @@ def _local_only(want: Wanted | None, had: Known) -> Action | None:
 def _remote_changed(want: Wanted | None, had: Known, there: Remote) -> Action | None:
     if want is not None and want.fingerprint == there.fingerprint:
         # Our own write whose status was never recorded (a crash in between): adopt it.
-        return Action(Kind.ADOPT, had.uid, there.href, there.etag, fingerprint=there.fingerprint)
-    if there.fingerprint == had.fingerprint:
-        # Only re-serialized by the server (or a volatile property moved): same meaning.
-        adopted = Action(Kind.ADOPT, had.uid, there.href, there.etag, fingerprint=had.fingerprint)
-        follow = _local_only(want, Known(had.uid, there.href, there.etag, had.fingerprint))
+        return _adopt(there, there.fingerprint)
+    if there.fingerprint in (had.fingerprint, had.pending):
+        # Our last agreed version only re-serialized by the server (or a volatile property
+        # moved), or our own unconfirmed write that arrived: no edit of the coach's.
+        adopted = _adopt(there, there.fingerprint)
+        follow = _local_only(want, Known(had.uid, there.href, there.etag, there.fingerprint))
         return follow or adopted
     if want is not None and want.data is None:
         return Action(Kind.DELETE, had.uid, there.href, there.etag)

@@ -25,13 +25,14 @@ class State:
     token: str | None
     cursor: int
     fresh: bool  # never synced: every UID of the coach is dirty
+    recovery: str | None = None  # see CalendarStateRow.recovery_token
 
 
 def load_state(db: Db, calendar_id: str) -> State:
     row = db.get(CalendarStateRow, calendar_id)
     if row is None:
         return State(calendar_id, None, 0, True)
-    return State(calendar_id, row.sync_token, row.change_cursor, False)
+    return State(calendar_id, row.sync_token, row.change_cursor, False, row.recovery_token)
 
 
 def save_state(db: Db, state: State, now: datetime, error: str | None = None) -> None:
@@ -40,7 +41,18 @@ def save_state(db: Db, state: State, now: datetime, error: str | None = None) ->
         row = CalendarStateRow(calendar_id=state.calendar_id, change_cursor=0)
         db.add(row)
     row.sync_token, row.change_cursor, row.last_error = state.token, state.cursor, error
+    row.recovery_token = state.recovery
     row.last_sync_at = now
+
+
+def keep_recovery(db: Db, calendar_id: str, token: str | None) -> None:
+    """Before a pass sends writes: keep its listing token unless an earlier one is kept."""
+    row = db.get(CalendarStateRow, calendar_id)
+    if row is None:
+        row = CalendarStateRow(calendar_id=calendar_id, change_cursor=0)
+        db.add(row)
+    if row.recovery_token is None:
+        row.recovery_token = token
 
 
 def record_error(db: Db, calendar_id: str, now: datetime, error: str) -> None:
@@ -96,7 +108,11 @@ def known_rows(
 
 
 def as_known(row: CalendarItemRow) -> Known:
-    return Known(row.uid, row.href, row.etag, row.fingerprint)
+    return Known(row.uid, row.href, row.etag, row.fingerprint, row.pending_fingerprint)
+
+
+#: ``base`` argument of :func:`remember` meaning "keep the one recorded".
+KEEP = b""
 
 
 def remember(
@@ -107,21 +123,30 @@ def remember(
     etag: str,
     fingerprint: str,
     foreign: bool = False,
+    base: bytes | None = KEEP,
 ) -> None:
+    """Record what both sides now agree on (``base``: its content); no write is pending."""
     row = db.get(CalendarItemRow, (calendar_id, uid))
     if row is None:
-        db.add(
-            CalendarItemRow(
-                calendar_id=calendar_id,
-                uid=uid,
-                href=href,
-                etag=etag,
-                fingerprint=fingerprint,
-                foreign=foreign,
-            )
+        row = CalendarItemRow(calendar_id=calendar_id, uid=uid)
+        db.add(row)
+    row.href, row.etag, row.fingerprint, row.foreign = href, etag, fingerprint, foreign
+    if base != KEEP:
+        row.base = base
+    row.pending = row.pending_fingerprint = None
+
+
+def intend(db: Db, calendar_id: str, uid: str, href: str, data: bytes, fingerprint: str) -> None:
+    """Before a write: remember what is being sent, so a crash before its confirmation
+    leaves the next pass able to tell calbridge's own write from the coach's edit. A new
+    event gets a row with an empty etag (sent, never confirmed)."""
+    row = db.get(CalendarItemRow, (calendar_id, uid))
+    if row is None:
+        row = CalendarItemRow(
+            calendar_id=calendar_id, uid=uid, href=href, etag="", fingerprint="", foreign=False
         )
-    else:
-        row.href, row.etag, row.fingerprint, row.foreign = href, etag, fingerprint, foreign
+        db.add(row)
+    row.pending, row.pending_fingerprint = data, fingerprint
 
 
 def forget(db: Db, calendar_id: str, uid: str) -> None:
