@@ -8,7 +8,7 @@ CB := $(BIN)/calbridge --config $(CONFIG)
 # The local PostgreSQL the store and race tests also run against (.ci/run sets it too).
 export CALBRIDGE_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint typecheck unit bench postgres clean
+.PHONY: run test lint typecheck unit bench soak postgres clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ unit: $(STAMP) postgres
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# The sync state machine at 2000 examples (CI runs 200).
+soak: $(STAMP) postgres
+	HYPOTHESIS_PROFILE=soak $(BIN)/pytest -q tests/sync/test_state_machine.py --hypothesis-show-statistics
 
 bench: $(STAMP)
 	$(BIN)/python bench/book_bench.py

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,8 @@ from calbridge.calendars.davauth import (
     OAuth2RefreshToken,
 )
 from calbridge.calendars.davhttp import RetryPolicy
+from calbridge.calendars.open import auth_for, store_refresh_token
+from calbridge.config.schema import DavSettings
 
 from .contract import event
 from .fakes import FakeCalDAV, FakeTokenEndpoint
@@ -185,3 +188,39 @@ def test_secrets_stay_out_of_reprs(endpoint: FakeTokenEndpoint, clock: Clock) ->
     assert endpoint.client_secret not in repr(auth)
     assert endpoint.refresh_token not in repr(auth)
     assert "s3cr3t-bearer" not in repr(BearerToken("s3cr3t-bearer"))
+
+
+def test_a_rotated_refresh_token_is_stored_and_the_client_kept_between_passes(
+    dav: FakeCalDAV, endpoint: FakeTokenEndpoint, tmp_path: Path
+) -> None:
+    """Google may rotate the refresh token: the new one replaces the file (a restart must
+    not start from a revoked token), and the next pass reuses the same client."""
+    endpoint.rotate = True
+    (tmp_path / "secret").write_text(endpoint.client_secret + "\n")
+    (tmp_path / "refresh").write_text(endpoint.refresh_token + "\n")
+    cfg = DavSettings(
+        url=dav.url,
+        oauth_token_url=endpoint.url,
+        oauth_client_id=endpoint.client_id,
+        oauth_client_secret_file=tmp_path / "secret",
+        oauth_refresh_token_file=tmp_path / "refresh",
+    )
+    first = auth_for(cfg)
+    assert isinstance(first, OAuth2RefreshToken)
+    with CalDAVStore(dav.url, first) as store:
+        store.changes(None)
+    assert (tmp_path / "refresh").read_text().strip() == "refresh-2"
+    assert (tmp_path / "refresh").stat().st_mode & 0o777 == 0o600
+    assert auth_for(cfg) is first
+    with CalDAVStore(dav.url, auth_for(cfg)) as store:
+        store.changes(None)
+    assert endpoint.issued == ["at-1"]  # the access token carried over too
+
+
+def test_a_read_only_refresh_token_file_keeps_the_rotated_token_in_memory(
+    endpoint: FakeTokenEndpoint, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "missing-dir" / "refresh"  # cannot be written: no such folder
+    store_refresh_token(path, "refresh-9")
+    assert not path.exists()
+    assert "cannot be rewritten" in caplog.text and "refresh-9" not in caplog.text

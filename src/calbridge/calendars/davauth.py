@@ -80,7 +80,8 @@ class OAuth2RefreshToken:
     """An OAuth2 client holding a refresh token (Google): access tokens fetched as needed.
 
     ``clock`` is monotonic seconds (injectable for tests). A rotated refresh token sent back
-    by the endpoint replaces the old one in :attr:`refresh_token`.
+    by the endpoint replaces the old one in :attr:`refresh_token` and is handed to
+    ``on_rotate`` (which stores it, so a restart does not start from a revoked one).
     """
 
     def __init__(
@@ -92,8 +93,10 @@ class OAuth2RefreshToken:
         *,
         scope: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_rotate: Callable[[str], None] | None = None,
     ) -> None:
         self.token_url = token_url
+        self._on_rotate = on_rotate
         self.client_id = client_id
         self.refresh_token = refresh_token
         self._client_secret = client_secret
@@ -139,8 +142,10 @@ class OAuth2RefreshToken:
         self._access = access
         self._expires_at = self._clock() + _lifetime(answer.get("expires_in"))
         rotated = answer.get("refresh_token")
-        if isinstance(rotated, str) and rotated:
+        if isinstance(rotated, str) and rotated and rotated != self.refresh_token:
             self.refresh_token = rotated
+            if self._on_rotate is not None:
+                self._on_rotate(rotated)
 
 
 def _json_object(body: bytes) -> dict[str, object]:

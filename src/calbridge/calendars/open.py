@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from calbridge.calendars.base import CalendarStore
 from calbridge.calendars.caldav import CalDAVStore
@@ -14,7 +18,11 @@ from calbridge.calendars.vdir import VdirStore
 from calbridge.config.schema import DavSettings, read_secret
 from calbridge.errors import UserError
 
+log = logging.getLogger(__name__)
 _discovered: dict[str, str] = {}
+#: OAuth clients live as long as the process: their access and rotated refresh tokens
+#: carry over from one pass to the next.
+_oauth: dict[tuple[str, str, str], OAuth2RefreshToken] = {}
 
 
 def is_url(location: str) -> bool:
@@ -24,10 +32,7 @@ def is_url(location: str) -> bool:
 def auth_for(cfg: DavSettings) -> Auth | None:
     """Basic, bearer or OAuth2 refresh-token auth, from the configuration's keys."""
     if cfg.oauth_token_url:
-        secret = read_secret(None, cfg.oauth_client_secret_file)
-        refresh = read_secret(None, cfg.oauth_refresh_token_file)
-        assert cfg.oauth_client_id and secret and refresh  # checked by the schema
-        return OAuth2RefreshToken(cfg.oauth_token_url, cfg.oauth_client_id, secret, refresh)
+        return _oauth_client(cfg)
     bearer = cfg.bearer()
     if bearer:
         return BearerToken(bearer)
@@ -37,6 +42,45 @@ def auth_for(cfg: DavSettings) -> Auth | None:
     if cfg.username:
         raise UserError(f"calendar {cfg.url}: username is set but no password or password_file")
     return None
+
+
+def _oauth_client(cfg: DavSettings) -> OAuth2RefreshToken:
+    assert cfg.oauth_token_url and cfg.oauth_client_id and cfg.oauth_refresh_token_file
+    key = (cfg.oauth_token_url, cfg.oauth_client_id, str(cfg.oauth_refresh_token_file))
+    client = _oauth.get(key)
+    if client is None:
+        secret = read_secret(None, cfg.oauth_client_secret_file)
+        refresh = read_secret(None, cfg.oauth_refresh_token_file)
+        assert secret and refresh  # checked by the schema
+        path = Path(cfg.oauth_refresh_token_file)
+        client = _oauth[key] = OAuth2RefreshToken(
+            cfg.oauth_token_url,
+            cfg.oauth_client_id,
+            secret,
+            refresh,
+            on_rotate=lambda token: store_refresh_token(path, token),
+        )
+    return client
+
+
+def store_refresh_token(path: Path, token: str) -> None:
+    """Replace the refresh-token file atomically (mode 0600). A read-only file (a systemd
+    credential) keeps the token in memory only, with a warning saying what to do."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w") as out:
+            out.write(token + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        Path(tmp).replace(path)
+    except OSError as exc:
+        log.warning(
+            "the OAuth endpoint rotated the refresh token, but %s cannot be rewritten (%s);"
+            " calbridge keeps the new one until it stops: point oauth_refresh_token_file"
+            " at a writable file, e.g. under the state directory",
+            path,
+            exc.strerror or exc,
+        )
 
 
 def kind_of(cfg: DavSettings) -> str:
