@@ -221,14 +221,20 @@ class CalendarSync:
             for a in writes:
                 assert a.data is not None
                 href = a.href or _name(a.uid)
-                status.intend(db, self.calendar_id, a.uid, href, a.data, a.fingerprint or "")
+                agreed = (a.etag or "", a.base, fingerprint(a.base)) if a.base else None
+                status.intend(
+                    db, self.calendar_id, a.uid, href, a.data, a.fingerprint or "", agreed
+                )
         self._intended = {(a.uid, a.data) for a in writes if a.data is not None}
 
-    def _intend_one(self, uid: str, href: str, data: bytes, fp: str) -> None:
+    def _intend_one(
+        self, uid: str, href: str, data: bytes, fp: str, base: bytes | None = None, etag: str = ""
+    ) -> None:
         if (uid, data) in self._intended:
             return
+        agreed = (etag, base, fingerprint(base)) if base else None
         with self.book.transaction() as db:
-            status.intend(db, self.calendar_id, uid, href, data, fp)
+            status.intend(db, self.calendar_id, uid, href, data, fp, agreed)
 
     def _do(self, action: Action, got: Gathered | None, report: Report) -> None:
         with_status = self.book.transaction
@@ -244,7 +250,7 @@ class CalendarSync:
         elif action.kind is Kind.UPDATE:
             assert action.data is not None and action.href and action.etag
             fp = action.fingerprint or ""
-            self._intend_one(action.uid, action.href, action.data, fp)
+            self._intend_one(action.uid, action.href, action.data, fp, action.base, action.etag)
             etag = self.store.update(action.href, action.data, action.etag)
             with with_status() as db:
                 status.remember(

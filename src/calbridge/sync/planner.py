@@ -13,7 +13,7 @@ Three views of each resource, keyed by UID:
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
@@ -64,6 +64,9 @@ class Action:
     etag: str | None = None
     data: bytes | None = None
     fingerprint: str | None = None
+    #: For an update that follows an adoption: the server's current content, agreed on
+    #: (recorded with the write's intent, so a crash cannot lose the adoption).
+    base: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,8 @@ def _remote_changed(want: Wanted | None, had: Known, there: Remote) -> Action | 
         # moved), or our own unconfirmed write that arrived: no edit of the coach's.
         adopted = _adopt(there, there.fingerprint)
         follow = _local_only(want, Known(had.uid, there.href, there.etag, there.fingerprint))
+        if follow is not None and follow.kind is Kind.UPDATE and there.data:
+            return replace(follow, base=there.data)
         return follow or adopted
     if want is not None and want.data is None:
         return Action(Kind.DELETE, had.uid, there.href, there.etag)

@@ -136,11 +136,22 @@ def remember(
     row.pending = row.pending_fingerprint = None
 
 
-def intend(db: Db, calendar_id: str, uid: str, href: str, data: bytes, fingerprint: str) -> None:
+def intend(
+    db: Db,
+    calendar_id: str,
+    uid: str,
+    href: str,
+    data: bytes,
+    fingerprint: str,
+    agreed: tuple[str, bytes, str] | None = None,
+) -> None:
     """Before a write: remember what is being sent, so a crash before its confirmation
     leaves the next pass able to tell calbridge's own write from the coach's edit. A new
-    event gets a row with an empty etag (sent, never confirmed)."""
+    event gets a row with an empty etag (sent, never confirmed). ``agreed`` (etag,
+    content, fingerprint) first records the server's current version as agreed on."""
     row = db.get(CalendarItemRow, (calendar_id, uid))
+    if row is not None and agreed is not None:
+        row.etag, row.base, row.fingerprint = agreed
     if row is None:
         row = CalendarItemRow(
             calendar_id=calendar_id, uid=uid, href=href, etag="", fingerprint="", foreign=False
