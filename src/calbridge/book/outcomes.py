@@ -96,6 +96,8 @@ def save(
     """Save outcomes for every selected session, or refuse them all (nothing written)."""
     _check_request(req, mode)
     with book.transaction() as db:
+        if req.type_label is not None:
+            store.completion_type(db, req.type_label)  # unknown: NotFound, before anything
         rows = _select(book, db, selection, mode)
         lock(db, sorted({f"coach:{r.coach_id}" for r in rows}))
         problems: list[dict[str, Any]] = []
@@ -103,7 +105,7 @@ def save(
         for row in rows:
             try:
                 changes.append(_decide(book, db, row, req, mode))
-            except (Refused, UserError, ValueError) as exc:
+            except (Refused, ValueError) as exc:  # a rule; bad usage (UserError) stops at once
                 problems.append({"id": row.id, "message": _text(exc)})
         if problems:
             lines = "; ".join(f"session {p['id']}: {p['message']}" for p in problems)
