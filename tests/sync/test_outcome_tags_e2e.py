@@ -1,6 +1,6 @@
 """End to end: a coach records an outcome by tagging the event in their calendar app.
 
-Against Radicale and Xandikos (and a vdir folder): the next sync saves the outcome,
+Against Radicale and Xandikos: the next sync saves the outcome,
 removes the tag and colours the event done; an unknown tag, or one on a session that has
 not started, is refused, reverted and recorded.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from book_helpers import at, plan_one
 from calbridge.book import Book, views
 from calbridge.book import completion_types as types
 from calbridge.calendars.caldav import CalDAVStore
-from calbridge.calendars.vdir import VdirStore
 from calbridge.core.money import Modifier
 from calbridge.store import repo
 from calbridge.store.tables import ChangeRow
@@ -37,12 +35,8 @@ TAGS = {
 }
 
 
-@pytest.fixture(params=["radicale", "xandikos", "vdir"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
-    if request.param == "vdir":
-        folder = tmp_path / "calendar"
-        yield Target({"url": str(folder)}, VdirStore(folder))
-        return
+@pytest.fixture(params=["radicale", "xandikos"])
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     server: CalDAVServer = request.getfixturevalue(request.param)
     url = fresh_calendar(server)
     table: dict[str, Any] = {"url": url}
