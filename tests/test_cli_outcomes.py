@@ -212,6 +212,10 @@ def test_cancelling_soon_hints_at_a_late_cancellation(capsys: Cap, config: Path)
     first = plan(capsys, config, soon.isoformat(), "--client", "dee", "--override-availability")
     code, data, _ = cli(capsys, config, "session", "cancel", str(first), "--json")
     assert code == 0 and "late cancellation" in data["hint"]
+    code, data, _ = cli(capsys, config, "session", "cancel-many", str(first), "--json")
+    assert code == 0 and data["sessions"][0]["outcome"] == "late-cancellation"
+    code, shown, _ = cli(capsys, config, "session", "show", str(first), "--json")
+    assert (shown["status"], shown["outcome"]) == ("cancelled", "late-cancellation")
     second = plan(
         capsys,
         config,
@@ -240,3 +244,19 @@ def test_cancelling_soon_hints_at_a_late_cancellation(capsys: Cap, config: Path)
     assert [(s["id"], s["outcome"], s["cost"]) for s in data["sessions"]] == [
         (far, "cancelled", "0.00")
     ]
+
+
+def test_retype_many_by_coach_and_dates(capsys: Cap, config: Path) -> None:
+    ids = [past(capsys, config, d) for d in (16, 17)]
+    assert cli(capsys, config, "session", "complete", *map(str, ids), "--type", "completed")[0] == 0
+    args = ["session", "retype", "--coach", "maia", "--from", "2026-11-16", "--to", "2026-11-17"]
+    code, data, _ = cli(capsys, config, *args, "--type", "non-billable", "--dry-run", "--json")
+    assert code == 0 and [s["cost"] for s in data["sessions"]] == ["0.00", "0.00"]
+    assert [s["before"]["cost"] for s in data["sessions"]] == ["80.00", "80.00"]
+    code, record, _ = cli(capsys, config, "session", "record", str(ids[0]), "--json")
+    assert record["outcome"]["type"] == "completed"
+    code, text, _ = cli(capsys, config, *args, "--type", "non-billable", "--wage", "50")
+    assert code == 0 and "saved:" in text
+    code, record, _ = cli(capsys, config, "session", "record", str(ids[1]), "--json")
+    assert (record["outcome"]["type"], record["outcome"]["cost"]) == ("non-billable", "0.00")
+    assert record["outcome"]["wage"] == "50.00" and record["outcome"]["outcome"] == "attended"

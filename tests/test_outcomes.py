@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,7 +11,7 @@ from book_helpers import at, plan, plan_one
 from calbridge.book import Book, planning
 from calbridge.book import completion_types as types
 from calbridge.book.outcomes import Mode, OutcomeRequest, Selection, save
-from calbridge.core.model import Actor, Status
+from calbridge.core.model import Actor
 from calbridge.core.money import Modifier
 from calbridge.core.outcomes import Outcome
 from calbridge.errors import NotFound, Refused, UserError
@@ -251,4 +250,3 @@ def test_no_service_is_a_clear_error(make_book: Callable[..., Book], clock: Cloc
     clock.now = at("2026-12-09T12:00")
     complete(bare, t.id)
     assert money(bare, t.id) == (D("62.50"), D("33.35"))
-    _ = timedelta, Status

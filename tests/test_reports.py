@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -192,4 +191,3 @@ def test_week_report_and_the_next_month(seeded: Book) -> None:
             "currency": "EUR",
         }
     ]
-    _ = timedelta

@@ -96,6 +96,14 @@ class OutcomesSettings(Section):
             out[tag] = parse_outcome(target).value if isinstance(target, str) else target
         return out
 
+    def check_services(self, services: dict[str, ServiceSettings]) -> None:
+        if self.default_service is not None and self.default_service not in services:
+            known = ", ".join(sorted(services)) or "none: add a [services.NAME] table"
+            raise ValueError(
+                f"outcomes.default_service: unknown service {self.default_service!r}"
+                f" (known: {known})"
+            )
+
     def notice(self) -> timedelta:
         return timedelta(hours=self.late_cancel_hours)
 

@@ -350,6 +350,11 @@ class Settings(BaseSettings):
                 coach.calendar.url = str(resolve_path(Path(coach.calendar.url)))
         return self
 
+    @model_validator(mode="after")
+    def _outcomes_name_services(self) -> Settings:
+        self.outcomes.check_services(self.services)
+        return self
+
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.state_dir / 'calbridge.db'}"
