@@ -179,8 +179,7 @@ def test_completed_sessions_fill_the_month_and_are_named(book: Book, clock: Cloc
         {"id": a.id, "start": "2026-12-07T10:00:00+00:00"},
         {"id": b.id, "start": "2026-12-08T10:00:00+00:00"},
     ]
-    assert f"#{a.id} on" in err.message and f"#{b.id} on" in err.message
-    assert "Mon 2026-12-07 10:00" in err.message or "2026-12-07" in err.message
+    assert f"#{a.id} on Mon 2026-12-07 10:00, #{b.id} on Tue 2026-12-08 10:00" in err.message
 
 
 def test_not_final_outcomes_of_indirect_work(book: Book, clock: Clock) -> None:
@@ -250,3 +249,31 @@ def test_no_service_is_a_clear_error(make_book: Callable[..., Book], clock: Cloc
     clock.now = at("2026-12-09T12:00")
     complete(bare, t.id)
     assert money(bare, t.id) == (D("62.50"), D("33.35"))
+
+
+def test_completed_sessions_cannot_be_cancelled(book: Book, clock: Clock) -> None:
+    s = plan_one(book, "2026-12-07T10:00")
+    clock.now = at("2026-12-07T12:00")
+    complete(book, s.id)
+    with pytest.raises(Refused, match="completed; it cannot be cancelled"):
+        complete(book, s.id, type_label=None, outcome=Outcome.CANCELLED)
+    with pytest.raises(Refused, match="completed; it cannot be cancelled"):
+        save(book, Selection(ids=[s.id or 0]), OutcomeRequest(), Mode.CANCEL)
+    assert status(book, s.id) == "completed"
+
+
+def test_retype_by_range_takes_sessions_with_saved_money(book: Book, clock: Clock) -> None:
+    held = plan_one(book, "2026-12-07T10:00", clients=("dee",))
+    late = plan_one(book, "2026-12-08T10:00", clients=("dee",))
+    untouched = plan_one(book, "2026-12-09T10:00", clients=("dee",))
+    planning.cancel(book, untouched.id or 0, Actor.ADMIN)  # cancelled, no outcome saved
+    clock.now = at("2026-12-08T09:00")
+    save(book, Selection(ids=[late.id or 0]), OutcomeRequest(), Mode.CANCEL)
+    complete(book, held.id)
+    selection = Selection(
+        coach_id="maia", first=at("2026-12-01T00:00").date(), last=at("2026-12-31T00:00").date()
+    )
+    changes = save(book, selection, OutcomeRequest(type_label="cancelled"), Mode.RETYPE)
+    assert [c.session_id for c in changes] == [held.id, late.id]
+    assert money(book, held.id) == money(book, late.id) == (D("0.00"), D("0.00"))
+    assert saved(book, late.id).outcome == "late-cancellation"  # type: ignore[union-attr]

@@ -27,6 +27,7 @@ from calbridge.store import repo
 from calbridge.store import repo_outcomes as store
 from calbridge.store.db import lock
 from calbridge.store.tables import AuditRow, SessionRow
+from calbridge.store.tables_outcomes import SessionOutcomeRow
 
 
 class Mode(StrEnum):
@@ -157,14 +158,20 @@ def _select(book: Book, db: Db, sel: Selection, mode: Mode) -> list[SessionRow]:
     if sel.last < sel.first:
         raise UserError("--to is before --from")
     zone = book.zone(sel.coach_id)
-    wanted = [Status.COMPLETED] if mode is Mode.RETYPE else [Status.REQUESTED, Status.SCHEDULED]
     query = select(SessionRow).where(
         SessionRow.coach_id == sel.coach_id,
         SessionRow.start >= day_start(sel.first, zone),
         SessionRow.start < day_start(sel.last + timedelta(days=1), zone),
-        SessionRow.status.in_([s.value for s in wanted]),
         SessionRow.kind.in_([k.value for k in CLIENT_KINDS]),
     )
+    if mode is Mode.RETYPE:  # the sessions whose saved outcome carries money
+        priced = select(SessionOutcomeRow.session_id).where(
+            SessionOutcomeRow.type_label.is_not(None)
+        )
+        query = query.where(SessionRow.id.in_(priced))
+    else:
+        open_ = [Status.REQUESTED.value, Status.SCHEDULED.value]
+        query = query.where(SessionRow.status.in_(open_))
     rows = list(db.scalars(query.order_by(SessionRow.start, SessionRow.id)))
     if not rows:
         raise UserError(
@@ -215,6 +222,8 @@ def _decide(book: Book, db: Db, row: SessionRow, req: OutcomeRequest, mode: Mode
             hint = _late_hint(book, row, outcome, is_late)
     rules.check_fits(outcome, row.direct, row.id)
     target = outcome.final_status or status
+    if status is Status.COMPLETED and target is Status.CANCELLED:
+        raise Refused("not_open", "it is completed; it cannot be cancelled")
     if status is Status.CANCELLED and target is not Status.CANCELLED:
         raise Refused("not_open", f"it is cancelled; it cannot be {outcome.label.lower()}")
     if target is Status.COMPLETED and row.start > now:
