@@ -18,15 +18,16 @@ from sqlalchemy import select
 from book_helpers import at, plan_one
 from calbridge.book import Book, views
 from calbridge.book import completion_types as types
+from calbridge.book.outcomes import Mode, OutcomeRequest, Selection, save
 from calbridge.calendars.caldav import CalDAVStore
 from calbridge.core.money import Modifier
 from calbridge.store import repo
 from calbridge.store.tables import ChangeRow
 from conftest import Clock
-from outcome_helpers import money, outcome_book, saved, status
+from outcome_helpers import complete, money, outcome_book, saved, status
 from servers.caldav_servers import CalDAVServer
 from sync.conftest import fresh_calendar
-from sync.e2e_helpers import Target, edit, event_of, sync
+from sync.e2e_helpers import Target, edit, event_of, items, sync
 
 TAGS = {
     "No show": "no-show",
@@ -170,3 +171,20 @@ def test_tag_before_the_session_started_is_refused(
     assert sync(book).refused == []
     assert status(book, s.id) == "completed"
     assert saved(book, s.id).outcome == "attended"  # type: ignore[union-attr]
+
+
+def test_outcome_saved_in_the_book_colours_the_event(
+    book: Book, target: Target, clock: Clock
+) -> None:
+    s = plan_one(book, "2026-12-07T10:00")
+    late = plan_one(book, "2026-12-08T10:00")
+    sync(book)
+    clock.now = at("2026-12-07T20:00")
+    complete(book, s.id)
+    save(book, Selection(ids=[late.id or 0]), OutcomeRequest(), Mode.CANCEL)
+    report = sync(book)
+    assert (report.count("update"), report.count("delete")) == (1, 1)
+    assert str(event(target, s.uid)["COLOR"]) == "darkgray"
+    unfolded = [i.data.replace(b"\r\n ", b"") for i in items(target.app).values()]
+    assert [d for d in unfolded if late.uid.encode() in d] == []
+    assert len([d for d in unfolded if s.uid.encode() in d]) == 1
