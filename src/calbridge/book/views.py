@@ -44,6 +44,7 @@ def session_json(book: Book, db: Db, session: Session) -> dict[str, Any]:
         "created_by": session.created_by.value,
         "sequence": session.sequence,
         "cancel_reason": session.cancel_reason,
+        "outcome": session.outcome,
         "partstat": {p.party_id: p.partstat for p in session.participants},
     }
     if session.kind in CLIENT_KINDS:

@@ -108,6 +108,7 @@ def session_plan(book: Book, a: argparse.Namespace) -> Output:
         override_availability=a.override_availability,
         by=Actor(a.by),
         series=_series(a),
+        service=getattr(a, "service", None),
     )
     planned = planning.plan(book, req)
     return _sessions_output(book, [s.id for s in planned], "planned")
@@ -269,4 +270,7 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("sync", None): sync,
 }
 # Areas merge their own handlers here: HANDLERS.update(handlers_<area>.HANDLERS).
+from calbridge.cli import handlers_outcomes  # noqa: E402
+
+HANDLERS.update(handlers_outcomes.HANDLERS)
 _ = UTC

@@ -50,6 +50,7 @@ def session_detail(s: dict[str, Any]) -> str:
         "created_by",
         "sequence",
         "cancel_reason",
+        "outcome",
     )
     lines = [session_line(s)]
     for key in keys:

@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from calbridge.config.outcomes import OutcomesSettings, ServiceSettings
 from calbridge.core.timeutil import parse_duration
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -319,6 +320,10 @@ class Settings(BaseSettings):
     book: BookSettings = Field(default_factory=BookSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     coaches: list[Coach] = Field(default_factory=list, description="The practice's coaches.")
+    services: dict[str, ServiceSettings] = Field(
+        default_factory=dict, description="Services by name, each with its fee and wage."
+    )
+    outcomes: OutcomesSettings = Field(default_factory=OutcomesSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -343,6 +348,11 @@ class Settings(BaseSettings):
         for coach in self.coaches:
             if coach.calendar and "://" not in coach.calendar.url:
                 coach.calendar.url = str(resolve_path(Path(coach.calendar.url)))
+        return self
+
+    @model_validator(mode="after")
+    def _outcomes_name_services(self) -> Settings:
+        self.outcomes.check_services(self.services)
         return self
 
     @property

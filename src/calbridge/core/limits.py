@@ -108,6 +108,9 @@ def check(client: ClientMonths, placements: Sequence[Placement], zone: tzinfo) -
         month=month,
         limit=client.limit,
         sessions=[b.session_id for b in filling],
+        filled_by=[
+            {"id": b.session_id, "start": b.start.astimezone(zone).isoformat()} for b in filling
+        ],
         next_month=nxt,
         occurrences=[p.start.isoformat() for p in over],
     )

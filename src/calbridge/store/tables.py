@@ -262,3 +262,7 @@ class OutboxRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_until: Mapped[datetime | None]
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# Outcomes, completion types and notes (issue 6).
+from calbridge.store import tables_outcomes as _tables_outcomes  # noqa: E402,F401

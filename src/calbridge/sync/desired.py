@@ -56,6 +56,7 @@ def wanted_sessions(
     every = [s for rows in grouped.values() for s in rows]
     people, rrules = _people(db, every), _rrules(db, every)
     organizer = Person(coach.name, coach.email)
+    colors = {**settings.sync.colors, "done": settings.outcomes.done_color}
     out: dict[str, Wanted] = {}
     for uid, rows in grouped.items():
         series_id = rows[0].series_id
@@ -63,7 +64,7 @@ def wanted_sessions(
             rows,
             organizer,
             people,
-            settings.sync.colors,
+            colors,
             rrules.get(series_id) if series_id is not None else None,
         )
         if spec is None:

@@ -20,6 +20,7 @@ from calbridge.errors import Refused, UserError
 from calbridge.ical.model import Instance, MalformedEvent
 from calbridge.ical.parse import parse_instances
 from calbridge.store import repo
+from calbridge.sync import outcome_tags
 
 log = logging.getLogger(__name__)
 #: How far around the book's occurrences a remote series is expanded to find moved ones.
@@ -83,6 +84,14 @@ def _apply(
             return  # never shown as open there: nothing the coach removed
         planning.cancel(book, row.id, Actor.COACH, CANCELLED_REASON)
         outcome.applied.append(f"session {row.id} cancelled")
+        return
+    tagged = outcome_tags.apply(book, row, found)
+    if tagged is not None:  # an outcome tag: only it is read; the book's version goes back
+        if tagged.refused:
+            outcome.refused.append(f"outcome of session {row.id}: {tagged.refused}")
+            _record_revert(book, row, tagged.refused)
+        elif tagged.applied:
+            outcome.applied.append(tagged.applied)
         return
     span = (found.start, found.end)
     if span != (row.start, row.end) and all(r is None or (r.start, r.end) != span for r in refs):

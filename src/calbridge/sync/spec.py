@@ -76,7 +76,8 @@ def session_spec(
     ordered = sorted(rows, key=lambda r: r.recurrence_id or r.start)
     first = ordered[0]
     if rrule is None or first.recurrence_id is None:
-        return _spec(first, organizer, people, colors, _occurrence(live[0], people))
+        done = live[0].status is Status.COMPLETED
+        return _spec(first, organizer, people, colors, _occurrence(live[0], people), done)
     pattern = _pattern(ordered)
     master = _occurrence(first, people)
     master = Occurrence(
@@ -133,14 +134,16 @@ def _spec(
     people: Mapping[str, Person],
     colors: Mapping[str, str],
     master: Occurrence,
+    done: bool = False,
 ) -> EventSpec:
+    """``done``: the session has an outcome; shown in the ``done`` colour if one is set."""
     return EventSpec(
         uid=session.uid,
         sequence=session.sequence,
         tzid=session.tzid,
         organizer=organizer,
         master=master,
-        color=colors.get(session.kind.value),
+        color=colors.get("done") if done and "done" in colors else colors.get(session.kind.value),
         categories=(LABELS[session.kind],),
         x_props={SESSION_MARK: str(session.id), KIND_MARK: session.kind.value},
     )
