@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from calbridge.config.offers import FeedsSettings, OffersSettings
 from calbridge.core.timeutil import parse_duration
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -152,6 +153,14 @@ class HttpSettings(Section):
     public_url: str = Field(
         "http://127.0.0.1:8470", description="Base URL people reach the server at."
     )
+    secret_file: Path | None = Field(
+        None, description="File: key that signs links; default generated in state_dir."
+    )
+
+    @field_validator("secret_file")
+    @classmethod
+    def _secret_readable(cls, value: Path | None) -> Path | None:
+        return readable_file(value)
 
     @field_validator("listen")
     @classmethod
@@ -319,6 +328,8 @@ class Settings(BaseSettings):
     book: BookSettings = Field(default_factory=BookSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     coaches: list[Coach] = Field(default_factory=list, description="The practice's coaches.")
+    offers: OffersSettings = Field(default_factory=OffersSettings)
+    feeds: FeedsSettings = Field(default_factory=FeedsSettings)
 
     @classmethod
     def settings_customise_sources(

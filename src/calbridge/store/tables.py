@@ -251,3 +251,7 @@ class OutboxRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_until: Mapped[datetime | None]
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# Areas' tables live in their own modules, registered on the same metadata here.
+from calbridge.store.tables_offers import HoldRow, OfferRow  # noqa: E402, F401
