@@ -254,4 +254,4 @@ class OutboxRow(Base):
 
 
 # Areas' tables live in their own modules, registered on the same metadata here.
-from calbridge.store.tables_offers import HoldRow, OfferRow  # noqa: E402, F401
+from calbridge.store import tables_offers  # noqa: E402, F401
