@@ -269,4 +269,7 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("sync", None): sync,
 }
 # Areas merge their own handlers here: HANDLERS.update(handlers_<area>.HANDLERS).
+from calbridge.cli import handlers_offers  # noqa: E402
+
+HANDLERS.update(handlers_offers.HANDLERS)
 _ = UTC

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TypeAlias
 
+from calbridge.cli import parser_offers
+
 DESCRIPTION = """\
 calbridge keeps a practice's session book and bridges it to coaches' calendars.
 
@@ -55,7 +57,7 @@ def build() -> argparse.ArgumentParser:
     _third_parties(cmds)
     session_actions = _sessions(cmds)
     # Areas add their own commands here (their parsers live in cli/parser_<area>.py).
-    _ = session_actions
+    parser_offers.add_offer_commands(cmds, session_actions)
     _closures(cmds)
 
     p = _sub(cmds, "slots", "list free slots that respect availability and the monthly limit")
