@@ -49,3 +49,17 @@ def offer_state(book: Book, offer_id: int) -> str:
         row = db.get(OfferRow, offer_id)
         assert row is not None
         return row.state
+
+
+def http(url: str, method: str = "GET") -> tuple[int, str, dict[str, str]]:
+    """One real HTTP request (no redirects followed); returns (status, body, headers)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode(), dict(error.headers)
