@@ -4,18 +4,21 @@ outbox, the client's clicks over real HTTP to the aiohttp server, expiry after d
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from icalendar import Calendar
+from sqlalchemy import func, select
 
 from book_helpers import at, plan_one
 from calbridge.book import Book, views
 from calbridge.book.offers import expire_offers
 from calbridge.calendars.base import CalendarStore
+from calbridge.store.tables import AuditRow
 from conftest import Clock
 from offers.conftest import Served
 from offers.helpers import http, live_holds, offer, outbox, parsed
-from sync.e2e_helpers import Target, items, sync
+from sync.e2e_helpers import Target, edit, event_of, items, move_to, sync
 
 LINK = re.compile(r"https?://[^\s\"<>]+/offer/[^\s\"<>]+")
 
@@ -146,3 +149,38 @@ def test_offer_email_has_one_link_per_time_and_a_reject_link(book: Book, served:
     assert "Europe/London time" in text and "Wednesday 2 December 2026, 10:00–11:00" in text
     assert "Thursday 3 December 2026, 14:00–15:00" in html
     assert "text/calendar" not in row.raw.decode()
+
+
+def test_two_clicks_at_once_act_once(book: Book, served: Served) -> None:
+    session_id, links = offered(book, served)
+    urls = [links["1"], links["2"], links["1"], links["reject"]]
+    with ThreadPoolExecutor(len(urls)) as pool:
+        statuses = list(pool.map(lambda u: http(u, "POST")[0], urls))
+    assert sorted(statuses) == [200, 410, 410, 410]
+    assert live_holds(book) == []
+    with book.transaction() as db:
+        answers = db.scalar(
+            select(func.count()).where(
+                AuditRow.entity_id == str(session_id), AuditRow.action.like("offer-%")
+            )
+        )
+    assert answers == 1
+
+
+def test_coach_deleting_or_moving_a_hold_in_the_calendar_gets_it_back(
+    book: Book, target: Target, served: Served
+) -> None:
+    offered(book, served)
+    sync(book)
+    first, second = [h.uid for h in live_holds(book)]
+    item = event_of(target.app, first)
+    target.app.delete(item.href, item.etag)
+    edit(target.app, second, move_to(at("2026-12-04T10:00"), at("2026-12-04T11:00")))
+    sync(book)
+    holds = [e for e in calendar(target.app) if e["kind"] == "hold"]
+    assert [(e["uid"], e["start"]) for e in holds] == [
+        (first, at("2026-12-02T10:00")),
+        (second, at("2026-12-03T14:00")),
+    ]
+    assert len(live_holds(book)) == 2
+    assert sync(book).actions == []
