@@ -7,6 +7,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ class Served:
 
 @pytest.fixture
 def target(radicale: CalDAVServer) -> Iterator[Target]:  # noqa: F811
+    """A fresh calendar on the shared Radicale, and the coach's app's view of it."""
     url = fresh_calendar(radicale)
     table: dict[str, Any] = {"url": url}
     if radicale.auth:
@@ -36,16 +38,29 @@ def target(radicale: CalDAVServer) -> Iterator[Target]:  # noqa: F811
         yield Target(table, app)
 
 
+def offers_book(make_book: Callable[..., Book], tmp_path: Path, **changes: Any) -> Book:
+    """A book whose state (and generated link secret) lives in the test's folder."""
+    b = make_book(
+        state_dir=str(tmp_path / "state"), mail={"from": "sessions@practice.example"}, **changes
+    )
+    parties.add_client(b, "Ana Lopez", "ana@example.org", "standard", "ana")
+    parties.add_client(b, "Ben Ng", "ben@example.org", "standard", "ben")
+    return b
+
+
 @pytest.fixture
-def book(make_book: Callable[..., Book], target: Target) -> Book:
+def book(make_book: Callable[..., Book], tmp_path: Path) -> Book:
+    return offers_book(make_book, tmp_path)
+
+
+@pytest.fixture
+def synced_book(make_book: Callable[..., Book], tmp_path: Path, target: Target) -> Book:
+    """A book whose coach maia syncs to ``target`` (Radicale)."""
     from conftest import base_config
 
     coaches = base_config("")["coaches"]
     coaches[0]["calendar"] = target.calendar
-    b = make_book(coaches=coaches, mail={"from": "sessions@practice.example"})
-    parties.add_client(b, "Ana Lopez", "ana@example.org", "standard", "ana")
-    parties.add_client(b, "Ben Ng", "ben@example.org", "standard", "ben")
-    return b
+    return offers_book(make_book, tmp_path, coaches=coaches)
 
 
 @pytest.fixture

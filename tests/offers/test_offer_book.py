@@ -12,11 +12,11 @@ from calbridge.book import Book, closures, views
 from calbridge.book.offer_answers import LinkError, act, look
 from calbridge.book.offers import expire_offers
 from calbridge.book.planning import cancel
+from calbridge.config.secret import load_secret
 from calbridge.core.model import Actor
 from calbridge.core.timeutil import parse_date
 from calbridge.errors import Refused, UserError
 from calbridge.store.tables import ChangeRow, OutboxRow
-from calbridge.web.secret import load_secret
 from conftest import Clock
 from offers.helpers import holds, live_holds, offer, offer_state, outbox, token_of
 

@@ -7,6 +7,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
@@ -19,6 +20,13 @@ from conftest import Clock
 from offers.conftest import Served
 from offers.helpers import http, live_holds, offer, outbox, parsed
 from sync.e2e_helpers import Target, edit, event_of, items, move_to, sync
+
+
+@pytest.fixture
+def book(synced_book: Book) -> Book:
+    """Every test here syncs to a real Radicale calendar."""
+    return synced_book
+
 
 LINK = re.compile(r"https?://[^\s\"<>]+/offer/[^\s\"<>]+")
 

@@ -8,9 +8,9 @@ from icalendar import Calendar
 
 from book_helpers import plan, plan_one
 from calbridge.book import Book, closures
+from calbridge.config.secret import load_secret
 from calbridge.core.timeutil import parse_date
 from calbridge.web.feeds import feed_url
-from calbridge.web.secret import load_secret
 from offers.conftest import Served
 from offers.helpers import http, offer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session as Db
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session as Db
 from calbridge.book import checks
 from calbridge.book.context import Book
 from calbridge.config.schema import Settings
+from calbridge.config.secret import load_secret
 from calbridge.core import limits
 from calbridge.core.model import CLIENT_KINDS, Actor, Role, Session, Status
 from calbridge.core.timeutil import month_of, show
@@ -25,7 +26,6 @@ from calbridge.store import repo, repo_offers
 from calbridge.store.db import lock
 from calbridge.store.tables_offers import HoldRow, OfferRow
 from calbridge.sync.spec import HOLD_PREFIX
-from calbridge.web.secret import load_secret
 
 MAX_TIMES = 20
 
@@ -39,7 +39,6 @@ class Offered:
     links: dict[str, str]
     message_id: str
     state: str = "open"
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def offer_url(settings: Settings, token: str) -> str:

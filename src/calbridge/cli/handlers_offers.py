@@ -12,13 +12,13 @@ from typing import Any
 from calbridge.book import Book
 from calbridge.book.offers import expire_offers, make_offer
 from calbridge.cli.handlers import Handler, Output
+from calbridge.config.secret import load_secret
 from calbridge.core.timeutil import parse_time
 from calbridge.errors import UserError
 from calbridge.store import repo
 from calbridge.web.app import bound_port, make_app, split_listen, start
 from calbridge.web.feeds import feed_routes, feed_url
 from calbridge.web.offers import offer_routes
-from calbridge.web.secret import load_secret
 
 log = logging.getLogger(__name__)
 #: How often `calbridge serve` releases due holds by itself.

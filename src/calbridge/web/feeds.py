@@ -10,11 +10,11 @@ from aiohttp import web
 
 from calbridge.book import feeds
 from calbridge.config.schema import Settings
+from calbridge.config.secret import load_secret
 from calbridge.core.tokens import feed_token, feed_token_ok
 from calbridge.errors import NotFound
 from calbridge.web.app import Installer
 from calbridge.web.offers import BookSource, book_of
-from calbridge.web.secret import load_secret
 
 ROUTE = "/feed/{kind:coach|client}/{ident}/{token}.ics"
 

@@ -12,10 +12,10 @@ from aiohttp import web
 from calbridge.book.context import Book
 from calbridge.book.offer_answers import LinkError, Proposal, act, look
 from calbridge.config.schema import Settings
+from calbridge.config.secret import load_secret
 from calbridge.mail.offer_message import when
 from calbridge.web.app import Installer
 from calbridge.web.pages import page
-from calbridge.web.secret import load_secret
 
 BookSource = Book | Callable[[], Book]
 ROUTE = "/offer/{token}"
