@@ -86,10 +86,13 @@ def test_offer_expire_releases_what_is_past_its_deadline(
         book.clock = Clock(datetime.now(UTC) - timedelta(days=3))  # offered three days ago
         offer(book, 1, "2030-12-04T10:00", "2030-12-05T10:00", hold_hours=24)
         assert len(live_holds(book)) == 2
+        code, data, err = cli(capsys, config, "offer", "expire", "--dry-run", "--json")
+        assert (code, data) == (0, {"released": 2, "dry_run": True}), err
+        assert len(live_holds(book)) == 2
         code, data, err = cli(capsys, config, "offer", "expire", "--json")
-        assert (code, data) == (0, {"released": 2}), err
+        assert (code, data) == (0, {"released": 2, "dry_run": False}), err
         assert live_holds(book) == []
-        assert cli(capsys, config, "offer", "expire", "--json")[1] == {"released": 0}
+        assert cli(capsys, config, "offer", "expire")[1].strip() == "released 0 hold(s)"
     finally:
         book.engine.dispose()
 

@@ -220,9 +220,9 @@ def close(book: Book, db: Db, offer: OfferRow, now: datetime, state: str) -> lis
     return held
 
 
-def expire_offers(book: Book, now: datetime | None = None) -> int:
+def expire_offers(book: Book, now: datetime | None = None, dry_run: bool = False) -> int:
     """Release the holds of every open offer past its deadline (or whose session was
-    cancelled or declined meanwhile); returns how many holds were released.
+    cancelled or declined meanwhile); returns how many holds were (or would be) released.
 
     A query, not a timer: run at any time after the deadline (the next start or pass of
     the daemon, or `calbridge offer expire`) it releases exactly what is due."""
@@ -230,6 +230,9 @@ def expire_offers(book: Book, now: datetime | None = None) -> int:
     count = 0
     with book.transaction() as db:
         for offer in repo_offers.due_offers(db, when):
+            if dry_run:
+                count += sum(1 for h in offer.holds if h.released_at is None)
+                continue
             state = "expired" if offer.deadline <= when else "withdrawn"
             count += len(close(book, db, offer, when, state))
     return count

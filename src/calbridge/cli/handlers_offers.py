@@ -48,8 +48,9 @@ def session_offer(book: Book, a: argparse.Namespace) -> Output:
 
 
 def offer_expire(book: Book, a: argparse.Namespace) -> Output:
-    released = expire_offers(book)
-    return Output({"released": released}, f"released {released} hold(s)")
+    released = expire_offers(book, dry_run=a.dry_run)
+    verb = "would release" if a.dry_run else "released"
+    return Output({"released": released, "dry_run": a.dry_run}, f"{verb} {released} hold(s)")
 
 
 def feed_url_cmd(book: Book, a: argparse.Namespace) -> Output:

@@ -51,12 +51,13 @@ def add_offer_commands(cmds: Sub, session_actions: Sub) -> None:
 
     group = _sub(cmds, "offer", "manage offers", json=False)
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
-    _sub(
+    p = _sub(
         sub,
         "expire",
         "release the holds of every offer past its deadline (the daemon does this on\n"
         "each pass; also safe to run from cron)",
     )
+    p.add_argument("--dry-run", action="store_true", help="count what is due; change nothing")
 
     group = _sub(cmds, "feed", "read-only ICS feeds for calendar subscriptions", json=False)
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
