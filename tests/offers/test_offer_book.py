@@ -57,6 +57,9 @@ def test_holds_make_the_coach_busy_for_planning(book: Book) -> None:
     with pytest.raises(Refused, match="held for offer") as refused:
         plan(book, "2026-12-02T10:30", clients=("ben",))
     assert refused.value.code == "unavailable"
+    other = plan_one(book, "2026-12-01T14:00", clients=("ben",))
+    with pytest.raises(Refused, match="held for offer"):  # nor offered to someone else
+        offer(book, other.id or 0, "2026-12-02T10:00")
     slots = views.slots(book, "maia", "ben", "2026-12", timedelta(minutes=60))["slots"]
     starts = [x["start"] for x in slots]
     assert "2026-12-02T09:00:00+00:00" in starts and "2026-12-02T11:00:00+00:00" in starts
