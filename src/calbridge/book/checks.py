@@ -14,7 +14,7 @@ from calbridge.core.availability import Busy, closure_busy, conflicts
 from calbridge.core.model import Client
 from calbridge.core.timeutil import add_months, month_of, show
 from calbridge.errors import Refused
-from calbridge.store import repo
+from calbridge.store import repo, repo_offers
 
 Span = tuple[datetime, datetime]
 
@@ -22,7 +22,7 @@ Span = tuple[datetime, datetime]
 def coach_busy(
     book: Book, db: Db, coach: Coach, first: datetime, last: datetime, ignore: Sequence[int] = ()
 ) -> list[Busy]:
-    """Everything that makes ``coach`` busy between ``first`` and ``last``."""
+    """Everything that makes ``coach`` busy between ``first`` and ``last`` (holds too)."""
     zone = coach.zone()
     rows = repo.coach_sessions(db, coach.id, first, last)
     day = timedelta(days=1)
@@ -32,6 +32,7 @@ def coach_busy(
     busy = repo.sessions_busy(rows, ignore)
     busy += [closure_busy(c, zone) for c in found]
     busy += repo.busy_blocks(db, coach.id, first, last)
+    busy += repo_offers.holds_busy(db, coach.id, first, last, book.clock(), ignore)
     return sorted(busy, key=lambda b: b.start)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -24,9 +25,11 @@ class Book:
     origin: str = "cli"
     clock: Callable[[], datetime] = utcnow
     _factory: sessionmaker[Db] = field(init=False, repr=False)
+    _open: ContextVar[Db | None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._factory = store.sessionfactory(self.engine)
+        self._open = ContextVar(f"book-transaction-{id(self)}", default=None)
 
     @classmethod
     def open(cls, settings: Settings, origin: str = "cli", migrate: bool = True) -> Book:
@@ -37,8 +40,18 @@ class Book:
 
     @contextmanager
     def transaction(self) -> Iterator[Db]:
+        """One unit of work. Called inside another (same book, same thread or task), it
+        joins the enclosing one: committed or rolled back with it, never on its own."""
+        outer = self._open.get()
+        if outer is not None:
+            yield outer
+            return
         with store.transaction(self._factory) as db:
-            yield db
+            token = self._open.set(db)
+            try:
+                yield db
+            finally:
+                self._open.reset(token)
 
     def coach(self, coach_id: str) -> Coach:
         return self.settings.coach(coach_id)

@@ -273,4 +273,7 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
 from calbridge.cli import handlers_outcomes  # noqa: E402
 
 HANDLERS.update(handlers_outcomes.HANDLERS)
+from calbridge.cli import handlers_offers  # noqa: E402
+
+HANDLERS.update(handlers_offers.HANDLERS)
 _ = UTC

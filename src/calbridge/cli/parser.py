@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TypeAlias
 
+from calbridge.cli import parser_offers
+
 DESCRIPTION = """\
 calbridge keeps a practice's session book and bridges it to coaches' calendars.
 
@@ -58,6 +60,7 @@ def build() -> argparse.ArgumentParser:
     from calbridge.cli import parser_outcomes  # imports this module: imported here
 
     parser_outcomes.add(cmds, session_actions)
+    parser_offers.add_offer_commands(cmds, session_actions)
     _closures(cmds)
 
     p = _sub(cmds, "slots", "list free slots that respect availability and the monthly limit")

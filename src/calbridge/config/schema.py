@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from calbridge.config.offers import FeedsSettings, OffersSettings
 from calbridge.config.outcomes import OutcomesSettings, ServiceSettings
 from calbridge.core.timeutil import parse_duration
 
@@ -153,6 +154,14 @@ class HttpSettings(Section):
     public_url: str = Field(
         "http://127.0.0.1:8470", description="Base URL people reach the server at."
     )
+    secret_file: Path | None = Field(
+        None, description="File: key that signs links; default generated in state_dir."
+    )
+
+    @field_validator("secret_file")
+    @classmethod
+    def _secret_readable(cls, value: Path | None) -> Path | None:
+        return readable_file(value)
 
     @field_validator("listen")
     @classmethod
@@ -324,6 +333,8 @@ class Settings(BaseSettings):
         default_factory=dict, description="Services by name, each with its fee and wage."
     )
     outcomes: OutcomesSettings = Field(default_factory=OutcomesSettings)
+    offers: OffersSettings = Field(default_factory=OffersSettings)
+    feeds: FeedsSettings = Field(default_factory=FeedsSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -265,4 +265,6 @@ class OutboxRow(Base):
 
 
 # Outcomes, completion types and notes (issue 6).
+# Areas' tables live in their own modules, registered on the same metadata here.
+from calbridge.store import tables_offers  # noqa: E402, F401
 from calbridge.store import tables_outcomes as _tables_outcomes  # noqa: E402,F401

@@ -11,11 +11,18 @@ from sqlalchemy.orm import Session as Db
 from calbridge.config.schema import Coach, Settings
 from calbridge.core.model import Role, Session
 from calbridge.ical.build import fingerprint, render_all_day, render_event
-from calbridge.ical.model import Person
-from calbridge.store import repo
+from calbridge.ical.model import EventSpec, Person
+from calbridge.store import repo, repo_offers
 from calbridge.store.tables import ClientRow, ClosureRow, SeriesRow, SessionRow, ThirdPartyRow
 from calbridge.sync.planner import Wanted
-from calbridge.sync.spec import closure_spec, closure_uid, session_spec
+from calbridge.sync.spec import (
+    HOLD_PREFIX,
+    Hold,
+    closure_spec,
+    closure_uid,
+    hold_spec,
+    session_spec,
+)
 
 
 def sessions_by_uid(db: Db, coach_id: str, uids: Iterable[str]) -> dict[str, list[Session]]:
@@ -49,30 +56,79 @@ def _rrules(db: Db, sessions: Iterable[Session]) -> dict[int, str]:
     return {r.id: r.rrule for r in db.scalars(select(SeriesRow).where(SeriesRow.id.in_(ids)))}
 
 
-def wanted_sessions(
-    db: Db, settings: Settings, coach: Coach, uids: Iterable[str], now: datetime
-) -> dict[str, Wanted]:
+def session_specs(
+    db: Db, settings: Settings, coach: Coach, uids: Iterable[str]
+) -> dict[str, EventSpec | None]:
+    """The resource each UID should be (None: none, all cancelled or declined)."""
     grouped = sessions_by_uid(db, coach.id, uids)
     every = [s for rows in grouped.values() for s in rows]
     people, rrules = _people(db, every), _rrules(db, every)
     organizer = Person(coach.name, coach.email)
     colors = {**settings.sync.colors, "done": settings.outcomes.done_color}
-    out: dict[str, Wanted] = {}
+    out: dict[str, EventSpec | None] = {}
     for uid, rows in grouped.items():
         series_id = rows[0].series_id
-        spec = session_spec(
+        out[uid] = session_spec(
             rows,
             organizer,
             people,
             colors,
             rrules.get(series_id) if series_id is not None else None,
         )
-        if spec is None:
-            out[uid] = Wanted(uid, None, None)
-            continue
-        data = render_event(spec, now)
-        out[uid] = Wanted(uid, data, fingerprint(data))
     return out
+
+
+def _rendered(uid: str, spec: EventSpec | None, now: datetime) -> Wanted:
+    if spec is None:
+        return Wanted(uid, None, None)
+    data = render_event(spec, now)
+    return Wanted(uid, data, fingerprint(data))
+
+
+def wanted_sessions(
+    db: Db, settings: Settings, coach: Coach, uids: Iterable[str], now: datetime
+) -> dict[str, Wanted]:
+    specs = session_specs(db, settings, coach, uids)
+    return {uid: _rendered(uid, spec, now) for uid, spec in specs.items()}
+
+
+def hold_specs(
+    db: Db, settings: Settings, coach: Coach, uids: Iterable[str], now: datetime
+) -> dict[str, EventSpec | None]:
+    """Holds among ``uids``: a TENTATIVE event while held; None once released or expired."""
+    rows = repo_offers.holds_by_uid(db, coach.id, uids)
+    ids = {h.offer.client_id for h in rows}
+    names = {c.id: c.name for c in db.scalars(select(ClientRow).where(ClientRow.id.in_(ids)))}
+    organizer = Person(coach.name, coach.email)
+    color = settings.sync.colors.get("hold")
+    out: dict[str, EventSpec | None] = {}
+    for h in rows:
+        if h.released_at is not None or h.until <= now:
+            out[h.uid] = None
+            continue
+        hold = Hold(h.uid, h.offer_id, h.start, h.end, h.tzid, names.get(h.offer.client_id, ""))
+        out[h.uid] = hold_spec(hold, organizer, color)
+    return out
+
+
+def wanted_holds(
+    db: Db, settings: Settings, coach: Coach, uids: Iterable[str], now: datetime
+) -> dict[str, Wanted]:
+    specs = hold_specs(db, settings, coach, uids, now)
+    return {uid: _rendered(uid, spec, now) for uid, spec in specs.items()}
+
+
+def wanted_book_owned(
+    db: Db, settings: Settings, coach: Coach, uid: str, now: datetime
+) -> Wanted | None:
+    """A closure or hold the book owns (the book's version stands against calendar edits);
+    None when ``uid`` is neither."""
+    if uid.startswith(HOLD_PREFIX):
+        return wanted_holds(db, settings, coach, [uid], now).get(uid)
+    if uid.startswith(closure_uid(0)[:-1]) and uid.rsplit("-", 1)[-1].isdigit():
+        ids = [int(uid.rsplit("-", 1)[-1])]
+        return wanted_closures(db, coach, ids, now).get(uid, Wanted(uid, None, None))
+    return None
 
 
 def wanted_closures(db: Db, coach: Coach, ids: Iterable[int], now: datetime) -> dict[str, Wanted]:

@@ -107,6 +107,7 @@ class CalendarSync:
             now = self.book.clock()
             wanted = desired.wanted_sessions(db, self.book.settings, self.coach, uids, now)
             wanted.update(desired.wanted_closures(db, self.coach, closures, now))
+            wanted.update(desired.wanted_holds(db, self.book.settings, self.coach, uids, now))
         by_href = {r.href: r for r in rows}
         stale = [h for h, e in listing.changed.items() if h not in by_href or by_href[h].etag != e]
         remote = self._fetch(stale, by_href, report)
@@ -298,7 +299,7 @@ class CalendarSync:
         """Deleted in the calendar: a cancellation (closures are the book's: re-created)."""
         with self.book.transaction() as db:
             rows = desired.sessions_by_uid(db, self.coach.id, [uid]).get(uid, [])
-            closure = self._closure_wanted(db, uid) if not rows else None
+            closure = self._owned_wanted(db, uid) if not rows else None
         for row in rows:
             if row.id is not None and row.status in (Status.REQUESTED, Status.SCHEDULED):
                 planning.cancel(self.book, row.id, Actor.COACH, importer.CANCELLED_REASON)
@@ -310,11 +311,9 @@ class CalendarSync:
                 Report(""),
             )
 
-    def _closure_wanted(self, db: Any, uid: str) -> Wanted | None:
-        if not uid.startswith(closure_uid(0)[:-1]):
-            return None
-        ids = [int(uid.rsplit("-", 1)[-1])]
-        return desired.wanted_closures(db, self.coach, ids, self.book.clock()).get(uid)
+    def _owned_wanted(self, db: Any, uid: str) -> Wanted | None:
+        """A closure or a hold: the book's, so it is re-created if the coach deletes it."""
+        return desired.wanted_book_owned(db, self.book.settings, self.coach, uid, self.book.clock())
 
     def _import(
         self, action: Action, report: Report, refs: tuple[bytes | None, bytes | None]
@@ -331,11 +330,11 @@ class CalendarSync:
                 book_now = desired.wanted_sessions(
                     db, self.book.settings, self.coach, [action.uid], now
                 )[action.uid]
-            else:  # a closure edited in the calendar: the book's version stands
-                ids = [int(action.uid.rsplit("-", 1)[-1])]
-                book_now = desired.wanted_closures(db, self.coach, ids, now).get(
-                    action.uid, Wanted(action.uid, None, None)
+            else:  # a closure or hold edited in the calendar: the book's version stands
+                owned = desired.wanted_book_owned(
+                    db, self.book.settings, self.coach, action.uid, now
                 )
+                book_now = owned or Wanted(action.uid, None, None)
         self._settle(action, book_now)
 
     def _settle(self, action: Action, book_now: Wanted) -> None:
@@ -348,7 +347,9 @@ class CalendarSync:
         etag, fp, base = action.etag, action.fingerprint or "", action.data
         if book_now.fingerprint != action.fingerprint:
             fp, base = book_now.fingerprint or "", book_now.data
-            self._intend_one(action.uid, action.href, base, fp)
+            # The calendar's version is now accounted for (applied or reverted): it is the
+            # agreed one this write departs from.
+            self._intend_one(action.uid, action.href, base, fp, action.data, action.etag)
             etag = self.store.update(action.href, base, action.etag)
         with self.book.transaction() as db:
             status.remember(db, self.calendar_id, action.uid, action.href, etag, fp, base=base)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from calbridge.core.model import ACTIVE, Closure, Kind, Role, Session, Status
@@ -146,6 +147,45 @@ def _spec(
         color=colors.get("done") if done and "done" in colors else colors.get(session.kind.value),
         categories=(LABELS[session.kind],),
         x_props={SESSION_MARK: str(session.id), KIND_MARK: session.kind.value},
+    )
+
+
+HOLD_PREFIX = "calbridge-hold-"
+OFFER_MARK = "X-CALBRIDGE-OFFER"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """One offered time held for the coach (PRODUCT rule 4), as the calendar shows it."""
+
+    uid: str
+    offer_id: int
+    start: datetime
+    end: datetime
+    tzid: str
+    client_name: str
+
+
+def hold_spec(hold: Hold, organizer: Person, color: str | None) -> EventSpec:
+    """TENTATIVE and OPAQUE (IMIP.md "Holds"): busy for free/busy and other booking tools.
+    No ATTENDEE: a hold is the coach's own note, never an invitation."""
+    return EventSpec(
+        uid=hold.uid,
+        sequence=0,
+        tzid=hold.tzid,
+        organizer=organizer,
+        master=Occurrence(
+            start=hold.start,
+            end=hold.end,
+            status="TENTATIVE",
+            summary=f"Held: offered to {hold.client_name}",
+            description=f"Offered time (offer #{hold.offer_id}); released when the client "
+            "picks another time, rejects the offer, or it expires.",
+        ),
+        transp="OPAQUE",
+        color=color,
+        categories=("Hold",),
+        x_props={KIND_MARK: "hold", OFFER_MARK: str(hold.offer_id)},
     )
 
 

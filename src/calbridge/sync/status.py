@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session as Db
 
+from calbridge.store import repo_offers
 from calbridge.store.tables import (
     CalendarItemRow,
     CalendarStateRow,
@@ -68,13 +69,13 @@ def last_change(db: Db) -> int:
 
 
 def dirty_uids(db: Db, coach_id: str, state: State, upto: int) -> tuple[set[str], set[int]]:
-    """Session UIDs and closure ids of ``coach_id`` the book changed since the cursor."""
+    """Session and hold UIDs, and closure ids, of ``coach_id`` changed since the cursor."""
     if state.fresh:
         uids = set(db.scalars(select(SessionRow.uid).where(SessionRow.coach_id == coach_id)))
         everyone = select(ClosureRow.id).where(
             or_(ClosureRow.coach_id.is_(None), ClosureRow.coach_id == coach_id)
         )
-        return uids, set(db.scalars(everyone))
+        return uids | repo_offers.unreleased_hold_uids(db, coach_id), set(db.scalars(everyone))
     changed = (
         select(SessionRow.uid)
         .join(ChangeRow, ChangeRow.session_id == SessionRow.id)
@@ -86,7 +87,8 @@ def dirty_uids(db: Db, coach_id: str, state: State, upto: int) -> tuple[set[str]
     )
     for payload in db.scalars(topics):
         closures.add(int(payload["closure"]))
-    return set(db.scalars(changed)), closures
+    holds = repo_offers.changed_hold_uids(db, coach_id, state.cursor, upto)
+    return set(db.scalars(changed)) | holds, closures
 
 
 def known_rows(

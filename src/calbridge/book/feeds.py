@@ -1,0 +1,71 @@
+"""What the published read-only feeds hold: a coach's sessions, holds and closures, or
+a client's own sessions (public notes only, never private ones)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from calbridge.book.context import Book
+from calbridge.core.model import Role
+from calbridge.ical.model import AllDay, EventSpec
+from calbridge.ical.publish import render_feed
+from calbridge.store import repo, repo_offers
+from calbridge.store.tables import ParticipantRow, SessionRow
+from calbridge.sync import desired
+from calbridge.sync.spec import closure_spec
+
+_FAR = timedelta(days=3660)
+
+
+def coach_feed(book: Book, coach_id: str, source: str) -> bytes:
+    coach = book.coach(coach_id)
+    now = book.clock()
+    since = now - timedelta(days=book.settings.feeds.past_days)
+    with book.transaction() as db:
+        query = select(SessionRow.uid).where(
+            SessionRow.coach_id == coach.id, SessionRow.end >= since
+        )
+        uids = set(db.scalars(query))
+        specs = desired.session_specs(db, book.settings, coach, uids)
+        holds = repo_offers.unreleased_hold_uids(db, coach.id)
+        specs.update(desired.hold_specs(db, book.settings, coach, holds, now))
+        days: list[AllDay] = [
+            closure_spec(c) for c in repo.closures(db, coach.id, since.date(), (now + _FAR).date())
+        ]
+    events = [s for _, s in sorted(specs.items()) if s is not None]
+    name = f"{coach.name}: sessions"
+    return _render(book, events, days, name, source)
+
+
+def client_feed(book: Book, client_id: str, source: str) -> bytes:
+    now = book.clock()
+    since = now - timedelta(days=book.settings.feeds.past_days)
+    with book.transaction() as db:
+        client = repo.client(db, client_id)
+        query = (
+            select(SessionRow.coach_id, SessionRow.uid)
+            .join(ParticipantRow, ParticipantRow.session_id == SessionRow.id)
+            .where(
+                ParticipantRow.party_id == client.id,
+                ParticipantRow.role == Role.CLIENT.value,
+                SessionRow.end >= since,
+            )
+        )
+        by_coach: dict[str, set[str]] = defaultdict(set)
+        for coach_id, uid in db.execute(query):
+            by_coach[coach_id].add(uid)
+        events: list[EventSpec] = []
+        for coach_id, uids in sorted(by_coach.items()):
+            specs = desired.session_specs(db, book.settings, book.coach(coach_id), uids)
+            events += [s for _, s in sorted(specs.items()) if s is not None]
+    return _render(book, events, [], f"{client.name}: sessions", source)
+
+
+def _render(
+    book: Book, events: list[EventSpec], days: list[AllDay], name: str, source: str
+) -> bytes:
+    refresh = timedelta(minutes=book.settings.feeds.refresh_minutes)
+    return render_feed(events, days, name, refresh, source, book.clock())

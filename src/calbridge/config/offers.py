@@ -1,0 +1,27 @@
+"""Settings of offers (held alternative times) and published ICS feeds."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class OffersSettings(_Section):
+    hold_hours: float = Field(
+        24.0,
+        gt=0,
+        le=24 * 14,
+        description="How long offered times are held before they are released (hours).",
+    )
+
+
+class FeedsSettings(_Section):
+    refresh_minutes: int = Field(
+        60, ge=5, le=24 * 60, description="REFRESH-INTERVAL asked of feed subscribers (minutes)."
+    )
+    past_days: int = Field(
+        90, ge=0, description="How many days back a published feed still lists sessions."
+    )

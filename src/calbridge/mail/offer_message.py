@@ -1,0 +1,118 @@
+"""The offer email (PRODUCT rule 4): one link per offered time and a reject link.
+
+Plain ``multipart/alternative`` (text, then HTML), no text/calendar: an offer is a set of
+links, not several REQUESTs (IMIP.md "Holds"). From is the practice's address, Reply-To
+the coach. Headers are built by the ``email`` package from Address objects, so a name
+holding CR/LF cannot start a header of its own. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+from calbridge.ical.model import Person
+
+_BREAKS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class Choice:
+    start: datetime
+    end: datetime
+    url: str
+
+
+@dataclass(frozen=True)
+class OfferMail:
+    practice: str  # the practice's sending address
+    coach: Person
+    zone: ZoneInfo  # the coach's: every time is stated in it
+    client: Person
+    current: tuple[datetime, datetime]  # the session's time the coach cannot make
+    choices: Sequence[Choice]
+    reject_url: str
+    deadline: datetime
+    note: str = ""  # the session's public note (never the private one)
+
+
+def moment(at: datetime, zone: ZoneInfo) -> str:
+    local = at.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M}"
+
+
+def when(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    return f"{moment(start, zone)}–{end.astimezone(zone):%H:%M}"
+
+
+def _address(person: Person) -> Address:
+    user, _, domain = person.email.partition("@")
+    return Address(_BREAKS.sub(" ", person.name).strip(), user, domain)
+
+
+def _text(mail: OfferMail) -> str:
+    tz = mail.zone.key
+    lines = [
+        f"Hello {mail.client.name},",
+        "",
+        f"{mail.coach.name} cannot make your session on "
+        f"{when(*mail.current, mail.zone)} and offers these times instead "
+        f"(all times {tz} time). Open the link of the time you want:",
+        "",
+    ]
+    for number, choice in enumerate(mail.choices, 1):
+        lines += [f"{number}. {when(choice.start, choice.end, mail.zone)}", f"   {choice.url}", ""]
+    lines += [
+        "None of these suits you? Reject them all:",
+        f"   {mail.reject_url}",
+        "",
+        f"The times are held for you until {moment(mail.deadline, mail.zone)} ({tz} time);"
+        " after that they are released.",
+    ]
+    if mail.note:
+        lines += ["", mail.note]
+    lines += ["", f"Questions? Reply to this email to reach {mail.coach.name}."]
+    return "\n".join(lines) + "\n"
+
+
+def _html(mail: OfferMail) -> str:
+    e = html.escape
+    tz = e(mail.zone.key)
+    items = "".join(
+        f'<li><a href="{e(c.url)}">{e(when(c.start, c.end, mail.zone))}</a></li>'
+        for c in mail.choices
+    )
+    until = e(moment(mail.deadline, mail.zone))
+    note = f"<p>{e(mail.note)}</p>" if mail.note else ""
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        '<body style="font-family:sans-serif;max-width:36em">'
+        f"<p>Hello {e(mail.client.name)},</p>"
+        f"<p>{e(mail.coach.name)} cannot make your session on "
+        f"{e(when(*mail.current, mail.zone))} and offers these times instead "
+        f"(all times {tz} time). Pick the one you want:</p>"
+        f"<ol>{items}</ol>"
+        f'<p>None of these suits you? <a href="{e(mail.reject_url)}">Reject them all</a>.</p>'
+        f"<p>The times are held for you until {until} ({tz} time).</p>{note}"
+        f"<p>Questions? Reply to this email to reach {e(mail.coach.name)}.</p>"
+        "</body></html>\n"
+    )
+
+
+def offer_message(mail: OfferMail) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = Address("", *mail.practice.split("@", 1))
+    message["To"] = _address(mail.client)
+    message["Reply-To"] = _address(mail.coach)
+    name = _BREAKS.sub(" ", mail.coach.name).strip()
+    message["Subject"] = f"New times offered for your session with {name}"
+    message.set_content(_text(mail))
+    message.add_alternative(_html(mail), subtype="html")
+    return message
