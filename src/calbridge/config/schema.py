@@ -139,6 +139,9 @@ class MailSettings(Secret):
     tls: bool = Field(False, description="Connect with implicit TLS (port 465).")
     username: str | None = Field(None, description="SMTP login name.")
     timeout: float = Field(30.0, gt=0, description="Seconds before an SMTP call gives up.")
+    give_up_after_hours: float = Field(
+        48.0, gt=0, description="Hours a message is retried (backoff) before it is given up."
+    )
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> MailSettings:

@@ -1,0 +1,88 @@
+"""One email for one recipient, shaped as IMIP.md asks. Pure: no I/O.
+
+``multipart/mixed`` whose first child is ``multipart/alternative`` (text/plain,
+text/html and, for iTIP, ``text/calendar; charset=UTF-8; method=X``), then the same
+calendar bytes as an ``invite.ics`` attachment. From is the practice's own address,
+Reply-To the coach. Headers are made by the ``email`` package from values with CR, LF
+and other controls folded to spaces, so no name or summary can start a header.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from calbridge.mail.bodies import Body
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    email: str
+
+    def address(self) -> Address:
+        local, _, domain = self.email.rpartition("@")
+        if not local or not domain or _CONTROLS.search(self.email):
+            raise ValueError(f"not an e-mail address: {self.email!r}")
+        return Address(display_name=one_line(self.name), username=local, domain=domain)
+
+
+def one_line(value: str) -> str:
+    """A header-safe value: controls (CR, LF, TAB, ...) become single spaces."""
+    return _CONTROLS.sub(" ", value).strip()
+
+
+def build(
+    *,
+    sender: Party,
+    reply_to: Party,
+    to: Party,
+    body: Body,
+    date: datetime,
+    calendar: bytes | None = None,
+    method: str | None = None,
+) -> EmailMessage:
+    """The message; ``calendar`` and ``method`` together make it an iMIP message."""
+    if (calendar is None) != (method is None):
+        raise ValueError("a calendar part needs its method, and a method its calendar")
+    message = EmailMessage()
+    message["From"] = sender.address()
+    message["Reply-To"] = reply_to.address()
+    message["To"] = to.address()
+    message["Subject"] = one_line(body.subject)
+    message["Date"] = format_datetime(date)
+    message["Auto-Submitted"] = "auto-generated"
+    alternative = EmailMessage()
+    alternative.set_content(body.text(), subtype="plain", charset="utf-8", cte="quoted-printable")
+    alternative.add_alternative(
+        body.html(), subtype="html", charset="utf-8", cte="quoted-printable"
+    )
+    if calendar is not None and method is not None:
+        alternative.attach(_calendar_part(calendar, method))
+    message.make_mixed()
+    message.attach(alternative)
+    if calendar is not None:
+        attachment = EmailMessage()
+        attachment.set_content(
+            calendar,
+            maintype="application",
+            subtype="ics",
+            disposition="attachment",
+            filename="invite.ics",
+        )
+        message.attach(attachment)
+    return message
+
+
+def _calendar_part(calendar: bytes, method: str) -> EmailMessage:
+    part = EmailMessage()
+    part.set_content(calendar, maintype="text", subtype="calendar", cte="base64")
+    part.set_param("charset", "UTF-8", requote=False)
+    part.set_param("method", method.upper(), requote=False)
+    return part
