@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as Db
@@ -87,7 +88,7 @@ def _over(book: Book, sessions: Iterable[Session]) -> bool:
     return all(s.end <= now for s in sessions)
 
 
-def _send(
+def send(
     book: Book,
     db: Db,
     group: Group,
@@ -96,6 +97,7 @@ def _send(
     body: Body,
     kind: str,
     calendar: tuple[bytes, str] | None = None,
+    expires_at: datetime | None = None,
 ) -> str:
     mail = book.settings.mail
     now = book.clock()
@@ -109,7 +111,9 @@ def _send(
         method=calendar[1] if calendar else None,
     )
     domain = mail.from_.rpartition("@")[2]
-    return enqueue(db, message, kind=kind, now=now, domain=domain, session_id=session.id)
+    return enqueue(
+        db, message, kind=kind, now=now, domain=domain, session_id=session.id, expires_at=expires_at
+    )
 
 
 def _attendees(session: Session, skip: Iterable[str] = ()) -> list[str]:
@@ -133,7 +137,7 @@ def _request(
     about = group.about(book, session)
     for party in _attendees(session):
         body = make(about, group.reader(party))
-        _send(book, db, group, session, group.reader(party), body, kind, (data, "REQUEST"))
+        send(book, db, group, session, group.reader(party), body, kind, (data, "REQUEST"))
     return len(session.participants)
 
 
@@ -183,7 +187,7 @@ def answered(
         if by is Actor.CLIENT:
             who = group.people[party].name if party in group.people else "the client"
             reader = group.coach_reader()
-            _send(book, db, group, after, reader, bodies.declined(about, reader, who), "declined")
+            send(book, db, group, after, reader, bodies.declined(about, reader, who), "declined")
         return
     if after.sequence != before.sequence and after.status in ACTIVE:
         _request(book, db, after, "update", bodies.confirmed)
@@ -208,7 +212,7 @@ def cancelled(
             for party in _attendees(first):
                 reader = group.reader(party)
                 body = bodies.cancelled(about, reader, reason, True)
-                _send(book, db, group, first, reader, body, "cancel", (data, "REQUEST"))
+                send(book, db, group, first, reader, body, "cancel", (data, "REQUEST"))
             return
         _cancel_to(book, db, group, first, _attendees(first), reason, True, whole=True)
         return
@@ -243,7 +247,7 @@ def _cancel_to(
     for party in parties:
         reader = group.reader(party)
         body = bodies.cancelled(about, reader, reason, following)
-        _send(book, db, group, session, reader, body, "cancel", (data, "CANCEL"))
+        send(book, db, group, session, reader, body, "cancel", (data, "CANCEL"))
 
 
 def _party_of(group: Group, person: Person) -> str | None:
@@ -265,7 +269,7 @@ def closure_notice(
         for party in _attendees(session):
             reader = group.reader(party)
             body = bodies.closure_notice(about, reader, first, last, reason)
-            _send(book, db, group, session, reader, body, "closure")
+            send(book, db, group, session, reader, body, "closure")
 
 
 def reverted(book: Book, db: Db, session: Session, reason: str) -> None:
@@ -273,7 +277,7 @@ def reverted(book: Book, db: Db, session: Session, reason: str) -> None:
     group = load(book, db, session)
     reader = group.coach_reader()
     body = bodies.reverted(group.about(book, session), reader, reason, session.id or 0)
-    _send(book, db, group, session, reader, body, "reverted")
+    send(book, db, group, session, reader, body, "reverted")
 
 
 def drop_reminders(db: Db, sessions: Iterable[Session]) -> None:
