@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from book_helpers import at, move, plan, plan_one
-from conftest import Clock
 from icalendar import Calendar
 
+from book_helpers import at, move, plan, plan_one
 from calbridge.book import Book, planning
 from calbridge.book.requests import EditRequest
 from calbridge.core.model import Actor, Kind, SeriesSpec
 from calbridge.sync.desired import wanted_sessions
+from conftest import Clock
 
 from .smtp_helpers import Received, Recorder, by_recipient, calendar_part, send, vevents
 
