@@ -55,7 +55,9 @@ def build() -> argparse.ArgumentParser:
     _third_parties(cmds)
     session_actions = _sessions(cmds)
     # Areas add their own commands here (their parsers live in cli/parser_<area>.py).
-    _ = session_actions
+    from calbridge.cli import parser_mail
+
+    parser_mail.add(cmds, session_actions)
     _closures(cmds)
 
     p = _sub(cmds, "slots", "list free slots that respect availability and the monthly limit")

@@ -60,8 +60,9 @@ def _decide(db: Db, session: Session, lead: timedelta, state: str, now: datetime
         dialect.insert(ReminderRow)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["session_id", "start", "lead_seconds"])
+        .returning(ReminderRow.id)
     )
-    return bool(getattr(db.execute(statement), "rowcount", 0) == 1)
+    return db.execute(statement).first() is not None
 
 
 def queue_due_reminders(book: Book, now: datetime | None = None) -> int:
