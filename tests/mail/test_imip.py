@@ -236,3 +236,13 @@ def test_accepting_a_change_confirms_it_with_a_new_sequence(
     (event,) = vevents(_check_shape(item)[0])
     assert str(event["STATUS"]) == "CONFIRMED" and int(event["SEQUENCE"]) == 2
     assert accepted.sequence == 2
+
+
+def test_a_move_by_the_client_waits_for_the_coach(mail_book: Book, recorder: Recorder) -> None:
+    session = plan_one(mail_book, "2026-11-23T10:00")
+    _sent(mail_book, recorder)
+    move(mail_book, session.id or 0, "2026-11-24T10:00", by=Actor.CLIENT)
+    (item,) = _sent(mail_book, recorder)
+    (event,) = vevents(_check_shape(item)[0])
+    assert str(event["STATUS"]) == "TENTATIVE" and int(event["SEQUENCE"]) == 1
+    assert "moved as the client asked" in _text(item)

@@ -235,7 +235,7 @@ def edit(book: Book, session_id: int, req: EditRequest) -> Session:
             "client_requested": req.client_requested,
         }
         _log(book, db, new, "moved", req.by, changes)
-        mail.moved(book, db, old, new, req.client_requested)
+        mail.moved(book, db, old, new, req.client_requested, req.by)
         return new
 
 

@@ -113,11 +113,20 @@ def invitation(about: About, reader: Reader, series_rule: str | None = None) -> 
     )
 
 
-def moved(about: About, reader: Reader, agreed: bool, was: tuple[datetime, datetime]) -> Body:
+def moved(
+    about: About,
+    reader: Reader,
+    agreed: bool,
+    was: tuple[datetime, datetime],
+    by_client: bool = False,
+) -> Body:
     before = when(*was, reader)
     if agreed:
         lead = f"Hello {reader.name}, as agreed with you, the session has moved."
         ask = "Nothing to do: the new time is confirmed."
+    elif by_client:
+        lead = f"Hello {reader.name}, the session has moved as the client asked."
+        ask = f"{about.coach} will confirm the new time; your calendar shows it as tentative."
     else:
         lead = f"Hello {reader.name}, {about.coach} has moved the session."
         ask = "Please accept or decline the new time in your calendar or mail app."

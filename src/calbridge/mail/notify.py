@@ -160,14 +160,17 @@ def planned(book: Book, db: Db, sessions: list[Session]) -> None:
     _request(book, db, first, "request", lambda a, r: bodies.invitation(a, r, rule))
 
 
-def moved(book: Book, db: Db, old: Session, new: Session, client_requested: bool) -> None:
+def moved(
+    book: Book, db: Db, old: Session, new: Session, client_requested: bool, by: Actor
+) -> None:
     """A new time: the whole object with the raised SEQUENCE; queued reminders dropped."""
     drop_reminders(db, [new])
     if _over(book, [old, new]):
         return
     was = (old.start, old.end)
     kind = "update"
-    _request(book, db, new, kind, lambda a, r: bodies.moved(a, r, client_requested, was))
+    by_client = by is Actor.CLIENT
+    _request(book, db, new, kind, lambda a, r: bodies.moved(a, r, client_requested, was, by_client))
 
 
 def answered(
