@@ -100,6 +100,7 @@ class SmtpTransport:
             timeout=s.timeout,
             use_tls=s.tls,
             start_tls=s.starttls,
+            cert_bundle=str(s.ca_file) if s.ca_file else None,
         )
         try:
             await client.connect()
