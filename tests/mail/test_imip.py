@@ -246,3 +246,17 @@ def test_a_move_by_the_client_waits_for_the_coach(mail_book: Book, recorder: Rec
     (event,) = vevents(_check_shape(item)[0])
     assert str(event["STATUS"]) == "TENTATIVE" and int(event["SEQUENCE"]) == 1
     assert "moved as the client asked" in _text(item)
+
+
+def test_the_practice_accepting_a_client_request_tells_the_client(
+    mail_book: Book, recorder: Recorder
+) -> None:
+    session = plan_one(mail_book, "2026-11-23T10:00", by=Actor.CLIENT)
+    _sent(mail_book, recorder)
+    planning.answer(mail_book, session.id or 0, Actor.COACH, True)
+    (item,) = _sent(mail_book, recorder)
+    assert item.rcpt_tos == ["ana@example.org"] and "the session is confirmed" in _text(item)
+    planning.answer(mail_book, session.id or 0, Actor.COACH, False)
+    (item,) = _sent(mail_book, recorder)
+    _, method = _check_shape(item)
+    assert method == "CANCEL" and "declined by Maia Jones" in _text(item)

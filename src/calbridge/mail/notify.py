@@ -184,16 +184,26 @@ def answered(
         group = load(book, db, after)
         about = group.about(book, after)
         skip: list[str] = []
+        who = group.coach.name
         if by is Actor.CLIENT:
             skip = [party] if party else after.clients
-        _cancel_to(book, db, group, after, _attendees(after, skip), None, False)
-        if by is Actor.CLIENT:
             who = group.people[party].name if party in group.people else "the client"
+        _cancel_to(book, db, group, after, _attendees(after, skip), f"declined by {who}", False)
+        if by is Actor.CLIENT:
             reader = group.coach_reader()
             send(book, db, group, after, reader, bodies.declined(about, reader, who), "declined")
         return
     if after.sequence != before.sequence and after.status in ACTIVE:
         _request(book, db, after, "update", bodies.confirmed)
+    elif by is not Actor.CLIENT and (before.status, after.status) == (
+        Status.REQUESTED,
+        Status.SCHEDULED,
+    ):  # the practice accepted what the client asked for: the client is told
+        group = load(book, db, after)
+        about = group.about(book, after)
+        for client in after.clients:
+            reader = group.reader(client)
+            send(book, db, group, after, reader, bodies.confirmed(about, reader), "confirmed")
 
 
 def cancelled(
