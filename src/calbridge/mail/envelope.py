@@ -12,13 +12,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email import policy
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from calbridge.mail.bodies import Body
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class _Registry(HeaderRegistry):
+    """The standard header classes, made once per name (the stock registry builds a new
+    class on every lookup, which dominated building a message)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        found = self._made.get(key)
+        if found is None:
+            found = self._made[key] = super().__getitem__(name)
+        return found
+
+
+#: The standard policy (RFC-conforming headers, CR/LF refused) with cached header classes.
+POLICY = policy.default.clone(header_factory=_Registry())
 
 
 @dataclass(frozen=True)
@@ -51,14 +72,14 @@ def build(
     """The message; ``calendar`` and ``method`` together make it an iMIP message."""
     if (calendar is None) != (method is None):
         raise ValueError("a calendar part needs its method, and a method its calendar")
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = sender.address()
     message["Reply-To"] = reply_to.address()
     message["To"] = to.address()
     message["Subject"] = one_line(body.subject)
     message["Date"] = format_datetime(date)
     message["Auto-Submitted"] = "auto-generated"
-    alternative = EmailMessage()
+    alternative = EmailMessage(policy=POLICY)
     alternative.set_content(body.text(), subtype="plain", charset="utf-8", cte="quoted-printable")
     alternative.add_alternative(
         body.html(), subtype="html", charset="utf-8", cte="quoted-printable"
@@ -68,7 +89,7 @@ def build(
     message.make_mixed()
     message.attach(alternative)
     if calendar is not None:
-        attachment = EmailMessage()
+        attachment = EmailMessage(policy=POLICY)
         attachment.set_content(
             calendar,
             maintype="application",
@@ -81,7 +102,7 @@ def build(
 
 
 def _calendar_part(calendar: bytes, method: str) -> EmailMessage:
-    part = EmailMessage()
+    part = EmailMessage(policy=POLICY)
     part.set_content(calendar, maintype="text", subtype="calendar", cte="base64")
     part.set_param("charset", "UTF-8", requote=False)
     part.set_param("method", method.upper(), requote=False)

@@ -66,12 +66,12 @@ def _organizer(coach: Coach) -> Person:
     return Person(coach.name, coach.email)
 
 
-def load(book: Book, db: Db, session: Session) -> Group:
+def load(book: Book, db: Db, session: Session, rows: list[Session] | None = None) -> Group:
+    """The UID's rows (``rows`` when the caller has them all), people and series."""
     coach = book.coach(session.coach_id)
-    rows = [
-        repo.to_session(r)
-        for r in db.scalars(select(SessionRow).where(SessionRow.uid == session.uid))
-    ]
+    if rows is None:
+        query = select(SessionRow).where(SessionRow.uid == session.uid)
+        rows = [repo.to_session(r) for r in db.scalars(query)]
     people: dict[str, Person] = {}
     for part in {p.party_id: p for r in rows for p in r.participants}.values():
         if part.role is Role.CLIENT:
@@ -127,9 +127,10 @@ def _request(
     session: Session,
     kind: str,
     make: Callable[[About, Reader], Body],
+    group: Group | None = None,
 ) -> int:
     """Send the whole object again (METHOD:REQUEST) to every attendee of ``session``."""
-    group = load(book, db, session)
+    group = group or load(book, db, session)
     spec = group.spec(book)
     if spec is None:
         return 0
@@ -155,9 +156,9 @@ def planned(book: Book, db: Db, sessions: list[Session]) -> None:
     if not live:
         return
     first = live[0]
-    group = load(book, db, first)
+    group = load(book, db, first, sessions)  # a new UID: these are all its rows
     rule = _series_rule(group)
-    _request(book, db, first, "request", lambda a, r: bodies.invitation(a, r, rule))
+    _request(book, db, first, "request", lambda a, r: bodies.invitation(a, r, rule), group)
 
 
 def moved(
