@@ -37,6 +37,8 @@ def _check_shape(item: Received) -> tuple[bytes, str]:
     assert re.search(rb"(?<!\r)\n", item.raw) is None, "every line ends with CRLF"
     message = item.message
     assert message.get_content_type() == "multipart/mixed"
+    assert message["MIME-Version"] == "1.0"
+    assert item.raw.split(b"\r\n\r\n", 1)[0].count(b"MIME-Version:") == 1
     parts = list(message.iter_parts())
     assert parts[0].get_content_type() == "multipart/alternative"
     inner = [p.get_content_type() for p in parts[0].iter_parts()]

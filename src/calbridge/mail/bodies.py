@@ -71,6 +71,12 @@ def when(start: datetime, end: datetime, reader: Reader) -> str:
     return f"{day}, {a:%H:%M}\u2013{until} ({where})"
 
 
+def short(start: datetime, reader: Reader) -> str:
+    """``Mon 4 Mar 2030 10:00`` in the reader's zone, for subjects."""
+    a = start.astimezone(reader.zone)
+    return f"{a:%a} {a.day} {a:%b %Y} {a:%H:%M}"
+
+
 def _lead(lead: timedelta) -> str:
     hours = int(lead.total_seconds() // 3600)
     minutes = int(lead.total_seconds() % 3600 // 60)
@@ -104,7 +110,7 @@ def invitation(about: About, reader: Reader, series_rule: str | None = None) -> 
     if series_rule:
         facts += (("Repeats", series_rule),)
     return Body(
-        f"Invitation: {about.title}, {when(about.start, about.end, reader)}",
+        f"Invitation: {about.title}, {short(about.start, reader)}",
         (
             f"Hello {reader.name}, {about.coach} invites you to {what}.",
             "Use Accept or Decline in your calendar or mail app to answer.",
@@ -131,7 +137,7 @@ def moved(
         lead = f"Hello {reader.name}, {about.coach} has moved the session."
         ask = "Please accept or decline the new time in your calendar or mail app."
     return Body(
-        f"Updated: {about.title}, now {when(about.start, about.end, reader)}",
+        f"Updated: {about.title}, now {short(about.start, reader)}",
         (lead, ask),
         (*about.facts(reader), ("Was", before)),
     )
@@ -139,7 +145,7 @@ def moved(
 
 def confirmed(about: About, reader: Reader) -> Body:
     return Body(
-        f"Confirmed: {about.title}, {when(about.start, about.end, reader)}",
+        f"Confirmed: {about.title}, {short(about.start, reader)}",
         (f"Hello {reader.name}, the session is confirmed.",),
         about.facts(reader),
     )
@@ -154,7 +160,7 @@ def cancelled(about: About, reader: Reader, reason: str | None, following: bool)
     if following:
         paras.append("Your calendar keeps the earlier sessions of the series.")
     return Body(
-        f"Cancelled: {about.title}, {when(about.start, about.end, reader)}",
+        f"Cancelled: {about.title}, {short(about.start, reader)}",
         tuple(paras),
         facts,
     )
@@ -162,7 +168,7 @@ def cancelled(about: About, reader: Reader, reason: str | None, following: bool)
 
 def declined(about: About, reader: Reader, who: str) -> Body:
     return Body(
-        f"Declined by {who}: {about.title}, {when(about.start, about.end, reader)}",
+        f"Declined by {who}: {about.title}, {short(about.start, reader)}",
         (f"Hello {reader.name}, {who} declined the session; it is off the calendar.",),
         about.facts(reader),
     )
@@ -170,7 +176,7 @@ def declined(about: About, reader: Reader, who: str) -> Body:
 
 def reminder(about: About, reader: Reader, lead: timedelta) -> Body:
     return Body(
-        f"Reminder: {about.title}, {when(about.start, about.end, reader)}",
+        f"Reminder: {about.title}, {short(about.start, reader)}",
         (f"Hello {reader.name}, a reminder: your session starts in {_lead(lead)}.",),
         about.facts(reader),
     )
@@ -179,7 +185,7 @@ def reminder(about: About, reader: Reader, lead: timedelta) -> Body:
 def closure_notice(about: About, reader: Reader, first: str, last: str, reason: str) -> Body:
     span = first if first == last else f"{first} to {last}"
     return Body(
-        f"Closure: {about.title}, {when(about.start, about.end, reader)}",
+        f"Closure: {about.title}, {short(about.start, reader)}",
         (
             f"Hello {reader.name}, the practice is closed {span}: {reason}.",
             "Your session falls in this time; it stays in the book for now and"

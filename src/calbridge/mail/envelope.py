@@ -86,6 +86,7 @@ def build(
     )
     if calendar is not None and method is not None:
         alternative.attach(_calendar_part(calendar, method))
+    message["MIME-Version"] = "1.0"
     message.make_mixed()
     message.attach(alternative)
     if calendar is not None:
@@ -98,6 +99,9 @@ def build(
             filename="invite.ics",
         )
         message.attach(attachment)
+    for part in message.walk():
+        if part is not message:
+            del part["MIME-Version"]  # set_content adds it; it belongs to the top only
     return message
 
 

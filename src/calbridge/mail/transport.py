@@ -105,8 +105,10 @@ class SmtpTransport:
         try:
             await client.connect()
         except aiosmtplib.SMTPAuthenticationError as exc:
+            client.close()  # connected, but not logged in: do not leak the socket
             raise Temporary(f"SMTP login refused: {exc}", connection=True) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            client.close()
             raise Temporary(f"cannot reach {s.host}:{s.port}: {exc}", connection=True) from exc
         self.client = client
         return client
