@@ -42,6 +42,13 @@ def test_folder_transport_worked_example(
     assert code == 0 and [(r["kind"], r["to"], r["state"]) for r in outbox] == [
         ("request", "ana@example.org", "queued")
     ]
+    code, dry, _ = cli(capsys, config, "mail", "send", "--dry-run", "--json")
+    assert (
+        code == 0
+        and dry["dry_run"] is True
+        and [r["to"] for r in dry["due"]] == ["ana@example.org"]
+    )
+    assert not folder.exists()  # nothing was sent
     code, report, _ = cli(capsys, config, "mail", "send", "--json")
     assert code == 0 and len(report["sent"]) == 1 and report["failed"] == []
     path = folder / eml_name(report["sent"][0])

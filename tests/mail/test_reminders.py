@@ -49,6 +49,8 @@ def test_due_once_at_each_lead_and_sent_before_the_session(
     clock.now = start - timedelta(hours=24, minutes=1)
     assert queue_due_reminders(book) == 0
     clock.now = start - timedelta(hours=24)
+    assert queue_due_reminders(book, dry_run=True) == 2
+    assert queue_due_reminders(book, dry_run=True) == 2  # the dry run wrote nothing
     assert queue_due_reminders(book) == 2  # ana and the third party
     assert queue_due_reminders(book) == 0  # idempotent
     clock.now = start - timedelta(hours=2)

@@ -16,6 +16,9 @@ def add(cmds: Sub, session_actions: Sub) -> None:
         "one pass: queue due reminders, then send every due message ([mail] transport)",
     )
     p.add_argument("--limit", type=int, default=100, metavar="N", help="at most N messages")
+    p.add_argument(
+        "--dry-run", action="store_true", help="list what is due and would be sent; change nothing"
+    )
     p = _sub(sub, "outbox", "list messages not sent yet (queued, sending) and failed ones")
     p.add_argument("--all", action="store_true", help="also sent and dropped messages")
     _edit_reminders(session_actions.choices["edit"])

@@ -65,31 +65,42 @@ def _decide(db: Db, session: Session, lead: timedelta, state: str, now: datetime
     return db.execute(statement).first() is not None
 
 
-def queue_due_reminders(book: Book, now: datetime | None = None) -> int:
-    """Queue every reminder now due; returns how many messages were queued."""
+def queue_due_reminders(book: Book, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Queue every reminder now due; returns how many messages were queued.
+
+    ``dry_run``: how many would be, with nothing written (a savepoint rolled back).
+    """
     now = now or book.clock()
     leads = sorted(set(book.settings.lead_times()))
     if not leads:
         return 0
-    queued = 0
     with book.transaction() as db:
-        rows = list(db.scalars(_due_query(now, leads).order_by(SessionRow.start)))
-        for row in rows:
-            session = repo.to_session(row)
-            for lead in leads:
-                if session.start - lead > now:
-                    continue
-                late = session.start <= now
-                if not _decide(db, session, lead, "dropped" if late else "queued", now):
-                    continue
-                if late:
-                    log.warning(
-                        "reminder %s before session %s dropped: the session began at %s",
-                        lead,
-                        session.id,
-                        session.start.isoformat(),
-                    )
-                    continue
+        if not dry_run:
+            return _queue_due(book, db, now, leads, log_drops=True)
+        with db.begin_nested() as savepoint:
+            queued = _queue_due(book, db, now, leads, log_drops=False)
+            savepoint.rollback()
+        return queued
+
+
+def _queue_due(book: Book, db: Db, now: datetime, leads: list[timedelta], log_drops: bool) -> int:
+    queued = 0
+    for row in list(db.scalars(_due_query(now, leads).order_by(SessionRow.start))):
+        session = repo.to_session(row)
+        for lead in leads:
+            if session.start - lead > now:
+                continue
+            late = session.start <= now
+            if not _decide(db, session, lead, "dropped" if late else "queued", now):
+                continue
+            if late and log_drops:
+                log.warning(
+                    "reminder %s before session %s dropped: the session began at %s",
+                    lead,
+                    session.id,
+                    session.start.isoformat(),
+                )
+            if not late:
                 queued += _queue(book, db, session, lead)
     return queued
 

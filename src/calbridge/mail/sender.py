@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session as Db
@@ -102,7 +103,8 @@ class Journal:
         self.seen &= keep
 
 
-def _due(now: datetime) -> object:
+def due(now: datetime) -> Any:
+    """Rows a pass may claim: queued and due, or claimed by a sender whose lease ran out."""
     return or_(
         (OutboxRow.state == "queued") & (OutboxRow.not_before <= now),
         (OutboxRow.state == "sending") & (OutboxRow.claimed_until < now),
@@ -112,7 +114,7 @@ def _due(now: datetime) -> object:
 def _claim(db: Db, row_id: int, owner: str, now: datetime, until: datetime) -> bool:
     result = db.execute(
         update(OutboxRow)
-        .where(OutboxRow.id == row_id, _due(now))  # type: ignore[arg-type]
+        .where(OutboxRow.id == row_id, due(now))
         .values(
             state="sending",
             claimed_by=owner,
@@ -150,7 +152,7 @@ async def send_due(
         ids = list(
             db.scalars(
                 select(OutboxRow.id)
-                .where(_due(clock()))  # type: ignore[arg-type]
+                .where(due(clock()))
                 .order_by(OutboxRow.not_before, OutboxRow.id)
                 .limit(limit)
             )
