@@ -91,7 +91,7 @@ def test_plan_move_cancel_sequence_and_shape(mail_book: Book, recorder: Recorder
         "2026-11-23T10:00",
         clients=("ana",),
         third_parties=["doc"],
-        note="Bring the workbook",
+        note="Bring the workbook. " + "Grüße aus Köln – " * 8,
         private_note="SECRET-ONLY-FOR-THE-BOOK",
     )
     got = by_recipient(_sent(mail_book, recorder))
@@ -110,6 +110,8 @@ def test_plan_move_cancel_sequence_and_shape(mail_book: Book, recorder: Recorder
         "RSVP": "TRUE",
     }
     assert people["third@example.org"]["ROLE"] == "OPT-PARTICIPANT"
+    assert b"\r\n " in data, "the long DESCRIPTION is folded"
+    assert str(event["DESCRIPTION"]) == session.note  # folding kept every UTF-8 character
     text = _text(got["ana@example.org"][0])
     assert "Monday 23 November 2026, 10:00\u201311:00 (Europe/London time" in text
     assert "your coach's timezone" in text and "Bring the workbook" in text
