@@ -18,7 +18,8 @@ same ``<Message-ID>.eml``. What remains: a kill in the instant between the serve
 with the same Message-ID, which receiving servers and mail clients use to collapse
 duplicates; and the journal is per machine, so another machine taking over that row
 in that instant cannot see it. No SMTP client can close that window: the server
-commits before the client learns of it.
+commits before the client learns of it. A daemon that stops should let the pass finish
+(or cancel it between messages), so as not to widen that window.
 """
 
 from __future__ import annotations
@@ -168,14 +169,14 @@ async def send_due(
                 assert row is not None
                 message_id, recipient, raw = row.message_id, row.recipient, row.raw
                 created, expires, attempts = row.created_at, row.expires_at, row.attempts
-            if expires is not None and current >= expires:
-                _drop(book, row_id, owner, message_id, recipient, report)
-                continue
             if transport.duplicates and message_id in journal:
                 with book.transaction() as db:
                     _finish(db, row_id, owner, state="sent", sent_at=current, last_error=None)
                 report.recovered.append(message_id)
                 log.info("message %s to %s was sent before a restart", message_id, recipient)
+                continue
+            if expires is not None and current >= expires:
+                _drop(book, row_id, owner, message_id, recipient, report)
                 continue
             checkpoint("claimed", message_id)
             try:
