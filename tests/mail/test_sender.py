@@ -146,3 +146,26 @@ def test_folder_transport_writes_eml_named_by_message_id(
     clock.now += timedelta(seconds=1)
     assert send(book).sent == [message_id]
     assert len(list(book.settings.mail.folder.iterdir())) == 1
+
+
+def test_a_reminder_the_server_took_before_a_crash_is_recorded_not_dropped(
+    make_book: Callable[..., Book], smtp: tuple[Recorder, int], clock: Clock
+) -> None:
+    from calbridge.mail.reminders import queue_due_reminders
+    from calbridge.mail.sender import Journal, journal_path
+
+    book = make_book(mail=smtp_config(smtp[1]), state_dir="state")
+    add_people(book)
+    session = plan_one(book, "2026-11-23T10:00")
+    send(book)
+    clock.now = session.start - timedelta(hours=2)
+    assert queue_due_reminders(book) == 1
+    with book.transaction() as db:  # a sender claimed it, the server took it, then it died
+        row = db.scalars(select(OutboxRow).where(OutboxRow.kind == "reminder")).one()
+        row.state, row.claimed_by, row.claimed_until = "sending", "dead", clock.now
+        message_id = row.message_id
+    Journal(journal_path(book)).add(message_id)
+    clock.now = session.start + timedelta(minutes=5)  # restarted after the session began
+    report = send(book)
+    assert report.recovered == [message_id] and report.dropped == []
+    assert [r.state for r in _rows(book) if r.kind == "reminder"] == ["sent"]
