@@ -24,9 +24,11 @@ def token_of(url: str) -> str:
     return url.rsplit("/", 1)[-1]
 
 
-def outbox(book: Book) -> list[OutboxRow]:
+def outbox(book: Book, kind: str = "offer") -> list[OutboxRow]:
+    """The outbox's messages of one kind (plans and moves queue invitations too)."""
     with book.transaction() as db:
-        return list(db.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+        query = select(OutboxRow).where(OutboxRow.kind == kind)
+        return list(db.scalars(query.order_by(OutboxRow.id)))
 
 
 def parsed(row: OutboxRow) -> EmailMessage:

@@ -13,6 +13,7 @@ from calbridge.book.planning import cancel_row
 from calbridge.core.model import ACTIVE, Actor, Closure, Session
 from calbridge.core.timeutil import day_start
 from calbridge.errors import UserError
+from calbridge.mail import notify as mail
 from calbridge.store import repo
 from calbridge.store.db import lock
 from calbridge.store.tables import SessionRow
@@ -72,6 +73,7 @@ def add_closure(
         repo.record_change(db, now, "closure.added", None, {"closure": closure_id})
         notify = mode is not ClosureMode.CANCEL_ONLY
         if mode is ClosureMode.NOTIFY_ONLY:
+            mail.closure_notice(book, db, affected, str(first), str(last), closure.reason)
             for session in affected:
                 repo.record_change(
                     db,
@@ -82,5 +84,7 @@ def add_closure(
                 )
         else:
             affected = [cancel_row(book, db, r, Actor.ADMIN, reason, notify) for r in rows]
+            if notify:
+                mail.cancelled(book, db, affected, False, closure.reason)
         closure = Closure(first, last, closure.reason, coach_id, closure_id)
         return ClosureResult(closure, affected, mode)

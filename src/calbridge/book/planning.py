@@ -27,9 +27,11 @@ from calbridge.core.model import (
 )
 from calbridge.core.timeutil import add_months, month_bounds, month_of
 from calbridge.errors import Refused, UserError
+from calbridge.mail import notify as mail
 from calbridge.store import repo
 from calbridge.store.db import lock
 from calbridge.store.tables import SeriesRow, SessionRow
+from calbridge.sync.spec import event_status
 
 
 def new_uid() -> str:
@@ -137,6 +139,7 @@ def plan(book: Book, req: PlanRequest) -> list[Session]:
             repo.write_session(db, session, now)
             _log(book, db, session, "planned", req.by, _describe(session))
             planned.append(session)
+        mail.planned(book, db, planned)
         return planned
 
 
@@ -204,7 +207,7 @@ def edit(book: Book, session_id: int, req: EditRequest) -> Session:
         new = replace(old, start=start, end=start + length)
         moved = (new.start, new.end) != (old.start, old.end)
         if not moved:
-            return old
+            return _set_remind(book, db, row, old, req)
         checks.availability(
             book, db, coach, [(new.start, new.end)], req.override_availability, ignore=[session_id]
         )
@@ -218,7 +221,9 @@ def edit(book: Book, session_id: int, req: EditRequest) -> Session:
         new.status, new.awaiting = invitations.edited(
             old.kind, old.status, req.by, req.client_requested
         )
-        new.sequence = old.sequence + 1
+        new.sequence = repo.next_sequence(db, old.uid)
+        if req.remind is not None:
+            new.remind = req.remind
         new.participants = [
             replace(p, partstat="NEEDS-ACTION")
             if p.role is Role.CLIENT and new.status is Status.REQUESTED
@@ -233,7 +238,20 @@ def edit(book: Book, session_id: int, req: EditRequest) -> Session:
             "client_requested": req.client_requested,
         }
         _log(book, db, new, "moved", req.by, changes)
+        mail.moved(book, db, old, new, req.client_requested, req.by)
         return new
+
+
+def _set_remind(book: Book, db: Db, row: SessionRow, old: Session, req: EditRequest) -> Session:
+    """An edit that only turns reminders on or off (no new time: nothing is sent)."""
+    if req.remind is None or req.remind == old.remind:
+        return old
+    new = replace(old, remind=req.remind)
+    repo.write_session(db, new, book.clock(), row)
+    _log(book, db, new, "reminders", req.by, {"remind": req.remind})
+    if not req.remind:
+        mail.drop_reminders(db, [new])
+    return new
 
 
 def answer(
@@ -244,6 +262,7 @@ def answer(
         row = repo.session_row(db, session_id)
         lock(db, [f"coach:{row.coach_id}"])
         session = repo.to_session(row)
+        before = replace(session)
         session.status, session.awaiting = invitations.answered(
             session.status, session.awaiting, by, accept
         )
@@ -255,6 +274,8 @@ def answer(
                 else p
                 for p in session.participants
             ]
+        if not accept or event_status(session) != event_status(before):
+            session.sequence = repo.next_sequence(db, session.uid)  # STATUS changes (IMIP.md)
         repo.write_session(db, session, book.clock(), row)
         _log(
             book,
@@ -264,6 +285,7 @@ def answer(
             by,
             {"status": session.status.value, "party": party_id},
         )
+        mail.answered(book, db, before, session, by, party_id)
         return session
 
 
@@ -285,15 +307,26 @@ def cancel(
                 raise UserError(f"session {session_id} is not part of a series; drop --following")
             rows = _following(db, row)
             _end_series(book, db, row, by)
-        return [cancel_row(book, db, r, by, reason, notify) for r in rows]
+        sequence = repo.next_sequence(db, row.uid)
+        done = [cancel_row(book, db, r, by, reason, notify, sequence) for r in rows]
+        if notify:
+            mail.cancelled(book, db, done, following, reason)
+        return done
 
 
 def cancel_row(
-    book: Book, db: Db, row: SessionRow, by: Actor, reason: str | None, notify: bool
+    book: Book,
+    db: Db,
+    row: SessionRow,
+    by: Actor,
+    reason: str | None,
+    notify: bool,
+    sequence: int | None = None,
 ) -> Session:
+    """Cancel one row; its SEQUENCE goes above every row of its UID (mail is the caller's)."""
     session = repo.to_session(row)
     session.status, session.awaiting = Status.CANCELLED, None
-    session.sequence += 1
+    session.sequence = sequence if sequence is not None else repo.next_sequence(db, row.uid)
     session.cancel_reason = reason
     repo.write_session(db, session, book.clock(), row)
     _log(book, db, session, "cancelled", by, {"reason": reason, "notify": notify})

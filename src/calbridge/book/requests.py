@@ -35,3 +35,4 @@ class EditRequest:
     client_requested: bool = False
     override_availability: bool = False
     by: Actor = Actor.ADMIN
+    remind: bool | None = None  # None: unchanged

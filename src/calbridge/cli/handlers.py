@@ -128,8 +128,9 @@ def _session_zone(book: Book, session_id: int) -> ZoneInfo:
 
 
 def session_edit(book: Book, a: argparse.Namespace) -> Output:
-    if not (a.start or a.end or a.duration):
-        raise UserError("say what changes: --start, --end or --duration")
+    remind = getattr(a, "remind", None)
+    if not (a.start or a.end or a.duration) and remind is None:
+        raise UserError("say what changes: --start, --end, --duration or --[no-]remind")
     zone = _session_zone(book, a.id)
     req = EditRequest(
         start=parse_time(a.start, zone, "--start") if a.start else None,
@@ -138,6 +139,7 @@ def session_edit(book: Book, a: argparse.Namespace) -> Output:
         client_requested=a.client_requested,
         override_availability=a.override_availability,
         by=Actor(a.by),
+        remind=remind,
     )
     session = planning.edit(book, a.id, req)
     return _sessions_output(book, [session.id], "moved")
@@ -276,4 +278,7 @@ HANDLERS.update(handlers_outcomes.HANDLERS)
 from calbridge.cli import handlers_offers  # noqa: E402
 
 HANDLERS.update(handlers_offers.HANDLERS)
+from calbridge.cli import handlers_mail  # noqa: E402  (it imports Output from here)
+
+HANDLERS.update(handlers_mail.HANDLERS)
 _ = UTC

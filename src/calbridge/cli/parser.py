@@ -61,6 +61,9 @@ def build() -> argparse.ArgumentParser:
 
     parser_outcomes.add(cmds, session_actions)
     parser_offers.add_offer_commands(cmds, session_actions)
+    from calbridge.cli import parser_mail
+
+    parser_mail.add(cmds, session_actions)
     _closures(cmds)
 
     p = _sub(cmds, "slots", "list free slots that respect availability and the monthly limit")

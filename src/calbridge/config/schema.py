@@ -141,6 +141,19 @@ class MailSettings(Secret):
     tls: bool = Field(False, description="Connect with implicit TLS (port 465).")
     username: str | None = Field(None, description="SMTP login name.")
     timeout: float = Field(30.0, gt=0, description="Seconds before an SMTP call gives up.")
+    ca_file: Path | None = Field(
+        None,
+        description="CA bundle (PEM) that signs the SMTP server's certificate; default:"
+        " the system's.",
+    )
+    give_up_after_hours: float = Field(
+        48.0, gt=0, description="Hours a message is retried (backoff) before it is given up."
+    )
+
+    @field_validator("ca_file")
+    @classmethod
+    def _readable_ca(cls, value: Path | None) -> Path | None:
+        return readable_file(value)
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> MailSettings:

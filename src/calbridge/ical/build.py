@@ -37,6 +37,7 @@ STATUSES = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
 TRANSPS = frozenset({"OPAQUE", "TRANSPARENT"})
 ROLES = frozenset({"REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT", "CHAIR"})
 PARTSTATS = frozenset({"NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED"})
+METHODS = frozenset({"REQUEST", "CANCEL", "PUBLISH"})
 
 # A VTIMEZONE from icalendar lists transitions for a range of years only: cover this
 # many years after the last date the resource names, for open-ended series.
@@ -54,19 +55,30 @@ _PARAM_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
 
 
-def render_event(spec: EventSpec, stamp: datetime | None = None) -> bytes:
-    """The resource ``{spec.uid}.ics``: the master VEVENT, then one VEVENT per override."""
+def render_event(
+    spec: EventSpec, stamp: datetime | None = None, *, method: str | None = None
+) -> bytes:
+    """The resource ``{spec.uid}.ics``: the master VEVENT, then one VEVENT per override.
+
+    With ``method`` it is the same object as an iTIP message for mail (RFC 6047): a
+    METHOD property, and neither SCHEDULE-AGENT nor the X-CALBRIDGE-* markers, which
+    are for the coach's server and calbridge only.
+    """
     _check_spec(spec)
     zone = _zone(spec.tzid)
     now = _stamp(stamp)
-    master = _timed_event(spec, spec.master, zone, now)
+    mail = method is not None
+    master = _timed_event(spec, spec.master, zone, now, mail)
     if spec.rrule is not None:
         master.add("RRULE", vRecur.from_ical(spec.rrule))
     if spec.exdates:
         master.add("EXDATE", [_wall_time(exdate, zone) for exdate in spec.exdates])
-    overrides = [_timed_event(spec, occurrence, zone, now) for occurrence in spec.overrides]
+    overrides = [_timed_event(spec, occ, zone, now, mail) for occ in spec.overrides]
     first, last = _years_named(spec, zone)
-    return _serialize(_calendar([master, *overrides], first, last))
+    calendar = _calendar([master, *overrides], first, last)
+    if method is not None:
+        calendar.add("METHOD", _one_of(method, METHODS, "METHOD"))
+    return _serialize(calendar)
 
 
 def render_all_day(event: AllDay, stamp: datetime | None = None) -> bytes:
@@ -118,7 +130,9 @@ def _check_spec(spec: EventSpec) -> None:
             raise ValueError(f"{spec.uid}: an occurrence ends before it starts")
 
 
-def _timed_event(spec: EventSpec, occurrence: Occurrence, zone: ZoneInfo, now: datetime) -> Event:
+def _timed_event(
+    spec: EventSpec, occurrence: Occurrence, zone: ZoneInfo, now: datetime, mail: bool = False
+) -> Event:
     vevent = Event()
     vevent.add("UID", spec.uid)
     vevent.add("DTSTAMP", now)
@@ -134,8 +148,8 @@ def _timed_event(spec: EventSpec, occurrence: Occurrence, zone: ZoneInfo, now: d
     vevent.add("TRANSP", _one_of(spec.transp, TRANSPS, "TRANSP"))
     vevent.add("ORGANIZER", _address(spec.organizer))
     for attendee in occurrence.attendees:
-        vevent.add("ATTENDEE", _attendee(attendee))
-    _add_labels(vevent, spec.color, spec.categories, spec.x_props)
+        vevent.add("ATTENDEE", _attendee(attendee, mail))
+    _add_labels(vevent, spec.color, spec.categories, {} if mail else spec.x_props)
     if spec.url is not None:
         vevent.add("URL", spec.url)
         vevent.add("CONFERENCE", spec.url, parameters={"VALUE": "URI", "FEATURE": "VIDEO"})
@@ -155,7 +169,7 @@ def _add_labels(
         vevent.add(name.upper(), vText(_clean(value)))
 
 
-def _attendee(attendee: Attendee) -> vCalAddress:
+def _attendee(attendee: Attendee, mail: bool = False) -> vCalAddress:
     address = _address(attendee.person)
     role = _one_of(attendee.role, ROLES, "ROLE")
     partstat = _one_of(attendee.partstat, PARTSTATS, "PARTSTAT")
@@ -163,7 +177,8 @@ def _attendee(attendee: Attendee) -> vCalAddress:
     address.params["PARTSTAT"] = partstat
     if role == "REQ-PARTICIPANT" and partstat == "NEEDS-ACTION":
         address.params["RSVP"] = "TRUE"
-    address.params["SCHEDULE-AGENT"] = "CLIENT"
+    if not mail:
+        address.params["SCHEDULE-AGENT"] = "CLIENT"
     return address
 
 

@@ -25,11 +25,13 @@ def enqueue(
     domain: str,
     session_id: int | None = None,
     not_before: datetime | None = None,
+    expires_at: datetime | None = None,
 ) -> str:
     """Store ``message`` for sending; returns its ``Message-ID`` (set here if absent).
 
     Each recipient gets its own row (one message per address), so a bounce or refusal
-    for one never holds back the others.
+    for one never holds back the others. A message still unsent at ``expires_at`` is
+    dropped (a reminder whose session began).
     """
     if message["Message-ID"] is None:
         message["Message-ID"] = make_msgid(domain=domain)
@@ -48,6 +50,7 @@ def enqueue(
             state="queued",
             attempts=0,
             raw=message.as_bytes(policy=SMTP),
+            expires_at=expires_at,
         )
     )
     return message_id

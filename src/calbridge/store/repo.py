@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 
 from calbridge.core.availability import Busy
@@ -274,3 +274,13 @@ def record_change(
 def audit_trail(db: Db, entity: str, entity_id: object) -> list[AuditRow]:
     query = select(AuditRow).where(AuditRow.entity == entity, AuditRow.entity_id == str(entity_id))
     return list(db.scalars(query.order_by(AuditRow.id)))
+
+
+def next_sequence(db: Db, uid: str) -> int:
+    """The SEQUENCE a significant change of ``uid`` gets: one above any of its rows.
+
+    A series shares one UID, and its calendar copy and mail carry the highest SEQUENCE of
+    its rows, so every change of any occurrence must go above all of them.
+    """
+    found = db.scalar(select(func.max(SessionRow.sequence)).where(SessionRow.uid == uid))
+    return int(found or 0) + 1

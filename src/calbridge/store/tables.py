@@ -247,7 +247,10 @@ class OutboxRow(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_due", "state", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_state_due", "state", "not_before"),
+        Index("ix_outbox_session", "session_id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -262,9 +265,9 @@ class OutboxRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_until: Mapped[datetime | None]
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # Not sent after this moment (a reminder after its session began): dropped, logged.
+    expires_at: Mapped[datetime | None]
 
 
-# Outcomes, completion types and notes (issue 6).
 # Areas' tables live in their own modules, registered on the same metadata here.
-from calbridge.store import tables_offers  # noqa: E402, F401
-from calbridge.store import tables_outcomes as _tables_outcomes  # noqa: E402,F401
+from calbridge.store import tables_mail, tables_offers, tables_outcomes  # noqa: E402, F401

@@ -19,6 +19,7 @@ from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
 from calbridge.errors import Refused, UserError
 from calbridge.ical.model import Instance, MalformedEvent
 from calbridge.ical.parse import parse_instances
+from calbridge.mail import notify as mail
 from calbridge.store import repo
 from calbridge.sync import outcome_tags
 
@@ -152,4 +153,5 @@ def _record_revert(book: Book, row: Session, reason: str) -> None:
         payload = {"uid": row.uid, "coach": row.coach_id, "reason": reason}
         repo.audit(db, now, "session", row.id, "reverted", Actor.COACH, book.origin, payload)
         repo.record_change(db, now, "session.reverted", row.id, payload)
+        mail.reverted(book, db, row, reason)
     log.info("reverted a calendar edit of session %s: %s", row.id, reason)

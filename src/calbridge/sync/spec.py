@@ -30,6 +30,11 @@ def _status(session: Session) -> str:
     return "CANCELLED" if session.status not in ACTIVE else "CONFIRMED"
 
 
+def event_status(session: Session) -> str:
+    """The STATUS the session's VEVENT has (a change of it raises SEQUENCE, IMIP.md)."""
+    return _status(session)
+
+
 def _attendees(session: Session, people: Mapping[str, Person]) -> tuple[Attendee, ...]:
     found = []
     for part in session.participants:

@@ -1,0 +1,87 @@
+"""What the mail commands do."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import select
+
+from calbridge.book import Book
+from calbridge.cli.handlers import Handler, Output
+from calbridge.cli.render import table
+from calbridge.errors import UserError
+from calbridge.mail.reminders import queue_due_reminders
+from calbridge.mail.sender import due, send_due
+from calbridge.store.tables import OutboxRow
+
+PENDING = ("queued", "sending", "failed")
+
+
+def owner() -> str:
+    """Who claims outbox rows: unique per process, readable in the outbox listing."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def mail_send(book: Book, a: argparse.Namespace) -> Output:
+    if a.limit < 1:
+        raise UserError("--limit must be at least 1")
+    if a.dry_run:
+        return _dry_run(book, a.limit)
+    reminders = queue_due_reminders(book)
+    report = asyncio.run(send_due(book, owner=owner(), limit=a.limit))
+    data: dict[str, Any] = {"reminders_queued": reminders, **asdict(report)}
+    text = (
+        f"{len(report.sent)} sent, {len(report.recovered)} recovered after a restart,"
+        f" {len(report.retried)} to retry, {len(report.failed)} failed,"
+        f" {len(report.dropped)} dropped; {reminders} reminder(s) queued"
+    )
+    if report.error:
+        text += f"\nlast error: {report.error}"
+    return Output(data, text)
+
+
+def _dry_run(book: Book, limit: int) -> Output:
+    reminders = queue_due_reminders(book, dry_run=True)
+    query = select(OutboxRow).where(due(book.clock())).order_by(OutboxRow.not_before)
+    with book.transaction() as db:
+        rows = [_row(r) for r in db.scalars(query.limit(limit))]
+    data = {"dry_run": True, "reminders_due": reminders, "due": rows}
+    text = f"dry run, nothing sent: {len(rows)} message(s) due, {reminders} reminder(s) due"
+    listing = table(rows, ["id", "kind", "session", "to", "state", "attempts"], "")
+    return Output(data, text + ("\n" + listing if listing else ""))
+
+
+def _row(r: OutboxRow) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "message_id": r.message_id,
+        "kind": r.kind,
+        "session": r.session_id,
+        "to": r.recipient,
+        "state": r.state,
+        "attempts": r.attempts,
+        "not_before": r.not_before.isoformat(),
+        "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+        "last_error": r.last_error or "",
+    }
+
+
+def mail_outbox(book: Book, a: argparse.Namespace) -> Output:
+    query = select(OutboxRow).order_by(OutboxRow.id)
+    if not a.all:
+        query = query.where(OutboxRow.state.in_(PENDING))
+    with book.transaction() as db:
+        rows = [_row(r) for r in db.scalars(query)]
+    columns = ["id", "kind", "session", "to", "state", "attempts", "not_before", "last_error"]
+    return Output(rows, table(rows, columns, "the outbox is empty"))
+
+
+HANDLERS: dict[tuple[str, str | None], Handler] = {
+    ("mail", "send"): mail_send,
+    ("mail", "outbox"): mail_outbox,
+}

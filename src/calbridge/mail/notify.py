@@ -1,0 +1,310 @@
+"""Queue the mail a book change causes, inside that change's transaction.
+
+The book's planning, answering, cancelling and closures call these; the sync importer
+calls ``reverted``. Each builds the same resource the coach's CalDAV copy is
+(``sync.spec.session_spec``), so the UID and SEQUENCE in mail and calendar agree, and
+queues one message per recipient with ``mail.outbox.enqueue``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as Db
+
+from calbridge.book.context import Book
+from calbridge.config.schema import Coach
+from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
+from calbridge.ical.model import EventSpec, Person
+from calbridge.mail import bodies, envelope, imip
+from calbridge.mail.bodies import About, Body, Reader
+from calbridge.mail.outbox import enqueue
+from calbridge.store import repo
+from calbridge.store.tables import OutboxRow, SeriesRow, SessionRow
+from calbridge.sync.spec import session_spec
+
+
+@dataclass
+class Group:
+    """Everything about one UID that a message needs."""
+
+    coach: Coach
+    rows: list[Session]
+    people: dict[str, Person]
+    series: SeriesRow | None
+
+    def spec(self, book: Book) -> EventSpec | None:
+        rrule = self.series.rrule if self.series is not None else None
+        organizer = Person(self.coach.name, self.coach.email)
+        return session_spec(self.rows, organizer, self.people, book.settings.sync.colors, rrule)
+
+    def about(self, book: Book, session: Session) -> About:
+        single = replace(session, status=Status.SCHEDULED, recurrence_id=None, series_id=None)
+        spec = session_spec([single], _organizer(self.coach), self.people, {})
+        title = spec.master.summary if spec is not None else "Session"
+        return About(
+            title,
+            self.coach.name,
+            session.start,
+            session.end,
+            session.note,
+            self.series is not None,
+        )
+
+    def reader(self, party_id: str) -> Reader:
+        person = self.people[party_id]
+        return Reader(person.name, person.email, self.coach.zone(), own_zone=False)
+
+    def coach_reader(self) -> Reader:
+        return Reader(self.coach.name, self.coach.email, self.coach.zone())
+
+
+def _organizer(coach: Coach) -> Person:
+    return Person(coach.name, coach.email)
+
+
+def load(book: Book, db: Db, session: Session, rows: list[Session] | None = None) -> Group:
+    """The UID's rows (``rows`` when the caller has them all), people and series."""
+    coach = book.coach(session.coach_id)
+    if rows is None:
+        query = select(SessionRow).where(SessionRow.uid == session.uid)
+        rows = [repo.to_session(r) for r in db.scalars(query)]
+    people: dict[str, Person] = {}
+    for part in {p.party_id: p for r in rows for p in r.participants}.values():
+        if part.role is Role.CLIENT:
+            found = repo.client(db, part.party_id)
+        else:
+            found = repo.third_party(db, part.party_id)  # type: ignore[assignment]
+        people[part.party_id] = Person(found.name, found.email)
+    series = db.get(SeriesRow, session.series_id) if session.series_id is not None else None
+    return Group(coach, rows, people, series)
+
+
+def _over(book: Book, sessions: Iterable[Session]) -> bool:
+    now = book.clock()
+    return all(s.end <= now for s in sessions)
+
+
+def send(
+    book: Book,
+    db: Db,
+    group: Group,
+    session: Session,
+    to: Reader,
+    body: Body,
+    kind: str,
+    calendar: tuple[bytes, str] | None = None,
+    expires_at: datetime | None = None,
+) -> str:
+    mail = book.settings.mail
+    now = book.clock()
+    message = envelope.build(
+        sender=envelope.Party(group.coach.name, mail.from_),
+        reply_to=envelope.Party(group.coach.name, group.coach.email),
+        to=envelope.Party(to.name, to.email),
+        body=body,
+        date=now,
+        calendar=calendar[0] if calendar else None,
+        method=calendar[1] if calendar else None,
+    )
+    domain = mail.from_.rpartition("@")[2]
+    return enqueue(
+        db, message, kind=kind, now=now, domain=domain, session_id=session.id, expires_at=expires_at
+    )
+
+
+def _attendees(session: Session, skip: Iterable[str] = ()) -> list[str]:
+    left = set(skip)
+    return [p.party_id for p in session.participants if p.party_id not in left]
+
+
+def _request(
+    book: Book,
+    db: Db,
+    session: Session,
+    kind: str,
+    make: Callable[[About, Reader], Body],
+    group: Group | None = None,
+) -> int:
+    """Send the whole object again (METHOD:REQUEST) to every attendee of ``session``."""
+    group = group or load(book, db, session)
+    spec = group.spec(book)
+    if spec is None:
+        return 0
+    data = imip.request(spec, book.clock())
+    about = group.about(book, session)
+    for party in _attendees(session):
+        body = make(about, group.reader(party))
+        send(book, db, group, session, group.reader(party), body, kind, (data, "REQUEST"))
+    return len(session.participants)
+
+
+def _series_rule(group: Group) -> str | None:
+    series = group.series
+    if series is None:
+        return None
+    end = f"{series.count} sessions" if series.count else f"until {series.until}"
+    return f"{series.repeat}, {end}"
+
+
+def planned(book: Book, db: Db, sessions: list[Session]) -> None:
+    """The invitation to a new session or series."""
+    live = [s for s in sessions if s.end > book.clock()]
+    if not live:
+        return
+    first = live[0]
+    group = load(book, db, first, sessions)  # a new UID: these are all its rows
+    rule = _series_rule(group)
+    _request(book, db, first, "request", lambda a, r: bodies.invitation(a, r, rule), group)
+
+
+def moved(
+    book: Book, db: Db, old: Session, new: Session, client_requested: bool, by: Actor
+) -> None:
+    """A new time: the whole object with the raised SEQUENCE; queued reminders dropped."""
+    drop_reminders(db, [new])
+    if _over(book, [old, new]):
+        return
+    was = (old.start, old.end)
+    kind = "update"
+    by_client = by is Actor.CLIENT
+    _request(book, db, new, kind, lambda a, r: bodies.moved(a, r, client_requested, was, by_client))
+
+
+def answered(
+    book: Book, db: Db, before: Session, after: Session, by: Actor, party: str | None
+) -> None:
+    """A decline tells the other side; an answer that confirms a change re-sends it."""
+    if _over(book, [after]):
+        return
+    if after.status is Status.DECLINED:
+        drop_reminders(db, [after])
+        group = load(book, db, after)
+        about = group.about(book, after)
+        skip: list[str] = []
+        who = group.coach.name
+        if by is Actor.CLIENT:
+            skip = [party] if party else after.clients
+            who = group.people[party].name if party in group.people else "the client"
+        _cancel_to(book, db, group, after, _attendees(after, skip), f"declined by {who}", False)
+        if by is Actor.CLIENT:
+            reader = group.coach_reader()
+            send(book, db, group, after, reader, bodies.declined(about, reader, who), "declined")
+        return
+    if after.sequence != before.sequence and after.status in ACTIVE:
+        _request(book, db, after, "update", bodies.confirmed)
+    elif by is not Actor.CLIENT and (before.status, after.status) == (
+        Status.REQUESTED,
+        Status.SCHEDULED,
+    ):  # the practice accepted what the client asked for: the client is told
+        group = load(book, db, after)
+        about = group.about(book, after)
+        for client in after.clients:
+            reader = group.reader(client)
+            send(book, db, group, after, reader, bodies.confirmed(about, reader), "confirmed")
+
+
+def cancelled(
+    book: Book, db: Db, sessions: list[Session], following: bool, reason: str | None
+) -> None:
+    """Cancellations: one occurrence (RECURRENCE-ID), a whole session or series, or
+    "this and all following" (the master again as a REQUEST whose RRULE has UNTIL)."""
+    drop_reminders(db, sessions)
+    live = [s for s in sessions if s.end > book.clock()]
+    if not live:
+        return
+    if following:
+        first = live[0]
+        group = load(book, db, first)
+        spec = group.spec(book)
+        if spec is not None:
+            about = group.about(book, first)
+            data = imip.request(spec, book.clock())
+            for party in _attendees(first):
+                reader = group.reader(party)
+                body = bodies.cancelled(about, reader, reason, True)
+                send(book, db, group, first, reader, body, "cancel", (data, "REQUEST"))
+            return
+        _cancel_to(book, db, group, first, _attendees(first), reason, True, whole=True)
+        return
+    for session in live:
+        group = load(book, db, session)
+        _cancel_to(book, db, group, session, _attendees(session), reason, False)
+
+
+def _cancel_to(
+    book: Book,
+    db: Db,
+    group: Group,
+    session: Session,
+    parties: list[str],
+    reason: str | None,
+    following: bool,
+    whole: bool = False,
+) -> None:
+    sequence = max(r.sequence for r in group.rows)
+    single = replace(
+        session, status=Status.SCHEDULED, recurrence_id=None, series_id=None, sequence=sequence
+    )
+    spec = session_spec([single], _organizer(group.coach), group.people, {})
+    if spec is None or not parties:
+        return
+    keep = set(parties)
+    losing = tuple(a for a in spec.master.attendees if _party_of(group, a.person) in keep)
+    spec = replace(spec, master=replace(spec.master, attendees=losing))
+    recurrence_id = None if whole or session.recurrence_id is None else session.recurrence_id
+    data = imip.cancel(spec, book.clock(), recurrence_id)
+    about = group.about(book, session)
+    for party in parties:
+        reader = group.reader(party)
+        body = bodies.cancelled(about, reader, reason, following)
+        send(book, db, group, session, reader, body, "cancel", (data, "CANCEL"))
+
+
+def _party_of(group: Group, person: Person) -> str | None:
+    for party, known in group.people.items():
+        if known == person:
+            return party
+    return None
+
+
+def closure_notice(
+    book: Book, db: Db, sessions: list[Session], first: str, last: str, reason: str
+) -> None:
+    """--notify-only: participants are told of the closure; their sessions stay."""
+    for session in sessions:
+        if _over(book, [session]):
+            continue
+        group = load(book, db, session)
+        about = group.about(book, session)
+        for party in _attendees(session):
+            reader = group.reader(party)
+            body = bodies.closure_notice(about, reader, first, last, reason)
+            send(book, db, group, session, reader, body, "closure")
+
+
+def reverted(book: Book, db: Db, session: Session, reason: str) -> None:
+    """The coach is told why their calendar edit was undone."""
+    group = load(book, db, session)
+    reader = group.coach_reader()
+    body = bodies.reverted(group.about(book, session), reader, reason, session.id or 0)
+    send(book, db, group, session, reader, body, "reverted")
+
+
+def drop_reminders(db: Db, sessions: Iterable[Session]) -> None:
+    """Queued reminders of moved or cancelled sessions are not sent (rule 6)."""
+    ids = [s.id for s in sessions if s.id is not None]
+    if not ids:
+        return
+    db.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.session_id.in_(ids),
+            OutboxRow.kind == "reminder",
+            OutboxRow.state == "queued",
+        )
+        .values(state="dropped", last_error="the session moved or was cancelled")
+    )

@@ -1,0 +1,116 @@
+"""Reminders (PRODUCT rule 6): due ones found by one query, each decided exactly once.
+
+A reminder is due at ``start - lead`` for every lead time in ``[reminders] lead_times``,
+for active sessions that opted in. Deciding one inserts its key (session, start, lead)
+into ``reminders``; the insert does nothing when the key exists, so repeated passes
+and several instances queue it once. A moved session has a new start, so it gets new
+reminders (its queued ones are dropped by the move); a cancelled one is no longer
+active. One whose session began before anyone could queue it is dropped and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as Db
+
+from calbridge.book.context import Book
+from calbridge.core.model import Session, Status
+from calbridge.mail import bodies, notify
+from calbridge.store import repo
+from calbridge.store.tables import SessionRow
+from calbridge.store.tables_mail import ReminderRow
+
+log = logging.getLogger(__name__)
+#: Sessions that began at most this long ago are still looked at, to log what was missed.
+LOOK_BACK = timedelta(days=1)
+OPEN = (Status.REQUESTED.value, Status.SCHEDULED.value)
+
+
+def _due_query(now: datetime, leads: list[timedelta]) -> Any:
+    def unqueued(lead: timedelta) -> Any:
+        return ~exists().where(
+            ReminderRow.session_id == SessionRow.id,
+            ReminderRow.start == SessionRow.start,
+            ReminderRow.lead_seconds == int(lead.total_seconds()),
+        )
+
+    return select(SessionRow).where(
+        SessionRow.remind.is_(True),
+        SessionRow.status.in_(OPEN),
+        SessionRow.start > now - LOOK_BACK,
+        or_(*(and_(SessionRow.start <= now + lead, unqueued(lead)) for lead in leads)),
+    )
+
+
+def _decide(db: Db, session: Session, lead: timedelta, state: str, now: datetime) -> bool:
+    """Insert the reminder's key; True when this call is the one that decided it."""
+    values = {
+        "session_id": session.id,
+        "start": session.start,
+        "lead_seconds": int(lead.total_seconds()),
+        "state": state,
+        "created_at": now,
+    }
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(ReminderRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["session_id", "start", "lead_seconds"])
+        .returning(ReminderRow.id)
+    )
+    return db.execute(statement).first() is not None
+
+
+def queue_due_reminders(book: Book, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Queue every reminder now due; returns how many messages were queued.
+
+    ``dry_run``: how many would be, with nothing written (a savepoint rolled back).
+    """
+    now = now or book.clock()
+    leads = sorted(set(book.settings.lead_times()))
+    if not leads:
+        return 0
+    with book.transaction() as db:
+        if not dry_run:
+            return _queue_due(book, db, now, leads, log_drops=True)
+        with db.begin_nested() as savepoint:
+            queued = _queue_due(book, db, now, leads, log_drops=False)
+            savepoint.rollback()
+        return queued
+
+
+def _queue_due(book: Book, db: Db, now: datetime, leads: list[timedelta], log_drops: bool) -> int:
+    queued = 0
+    for row in list(db.scalars(_due_query(now, leads).order_by(SessionRow.start))):
+        session = repo.to_session(row)
+        for lead in leads:
+            if session.start - lead > now:
+                continue
+            late = session.start <= now
+            if not _decide(db, session, lead, "dropped" if late else "queued", now):
+                continue
+            if late and log_drops:
+                log.warning(
+                    "reminder %s before session %s dropped: the session began at %s",
+                    lead,
+                    session.id,
+                    session.start.isoformat(),
+                )
+            if not late:
+                queued += _queue(book, db, session, lead)
+    return queued
+
+
+def _queue(book: Book, db: Db, session: Session, lead: timedelta) -> int:
+    group = notify.load(book, db, session)
+    about = group.about(book, session)
+    for party in session.participants:
+        reader = group.reader(party.party_id)
+        body = bodies.reminder(about, reader, lead)
+        notify.send(book, db, group, session, reader, body, "reminder", expires_at=session.start)
+    return len(session.participants)

@@ -1,0 +1,283 @@
+"""Send what the outbox holds: claimed with a lease, sent once, retried, given up.
+
+Exactly once, step by step for one message:
+
+1. *Claim*: ``UPDATE outbox SET state='sending', claimed_by, claimed_until ... WHERE
+   id=? AND (queued and due, or sending with an expired lease)`` and commit. Only the
+   instance whose UPDATE counted one row sends; two instances never send one message.
+2. *Send* the stored bytes (the Message-ID was fixed at queue time).
+3. *Hand-over journal* (SMTP only): right after the server's 250, the Message-ID is
+   appended to a local journal and fsync'ed.
+4. *Record* ``sent`` in the book and commit.
+
+A process killed before 2 leaves a row in ``sending`` whose lease expires: it is sent
+then. Killed between 3 and 4: the journal says the server took it, so it is recorded
+without sending again. The folder transport needs no journal: a resend overwrites the
+same ``<Message-ID>.eml``. What remains: a kill in the instant between the server's
+250 and the journal's fsync (microseconds) sends that one message again on recovery,
+with the same Message-ID, which receiving servers and mail clients use to collapse
+duplicates; and the journal is per machine, so another machine taking over that row
+in that instant cannot see it. No SMTP client can close that window: the server
+commits before the client learns of it. A daemon that stops should let the pass finish
+(or cancel it between messages), so as not to widen that window.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session as Db
+
+from calbridge.book.context import Book
+from calbridge.mail.transport import Opened, Permanent, Temporary
+from calbridge.store.tables import OutboxRow
+
+log = logging.getLogger(__name__)
+
+#: First retry after this; doubled per attempt, at most ``MAX_BACKOFF``.
+FIRST_BACKOFF = timedelta(minutes=1)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def _noop(stage: str, message_id: str) -> None:
+    return None
+
+
+#: Called at "claimed", "handed" (after the server took it, before the record) and
+#: "recorded". Crash tests replace it in a child process to kill it at that point.
+checkpoint: Callable[[str, str], None] = _noop
+
+
+@dataclass
+class SendReport:
+    sent: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)  # journal: sent before a crash
+    retried: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def lease(book: Book) -> timedelta:
+    """How long a claim holds: well over one SMTP exchange (every step has a timeout)."""
+    return timedelta(seconds=max(300.0, 10 * book.settings.mail.timeout))
+
+
+def journal_path(book: Book) -> Path:
+    return book.settings.state_dir / "mail-handed-over.log"
+
+
+class Journal:
+    """Message-IDs an SMTP server accepted, written (fsync) before the book records it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seen: set[str] = set()
+        if path.exists():
+            self.seen = {line.strip() for line in path.read_text("utf-8").splitlines() if line}
+
+    def __contains__(self, message_id: str) -> bool:
+        return message_id in self.seen
+
+    def add(self, message_id: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(message_id + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.seen.add(message_id)
+
+    def forget(self, keep: set[str]) -> None:
+        """Keep only ids whose rows are not yet recorded sent (atomic rewrite)."""
+        if not self.path.exists() or self.seen <= keep:
+            return
+        temp = self.path.with_suffix(".tmp")
+        temp.write_text("".join(f"{m}\n" for m in sorted(self.seen & keep)), "utf-8")
+        temp.replace(self.path)
+        self.seen &= keep
+
+
+def due(now: datetime) -> Any:
+    """Rows a pass may claim: queued and due, or claimed by a sender whose lease ran out."""
+    return or_(
+        (OutboxRow.state == "queued") & (OutboxRow.not_before <= now),
+        (OutboxRow.state == "sending") & (OutboxRow.claimed_until < now),
+    )
+
+
+def _claim(db: Db, row_id: int, owner: str, now: datetime, until: datetime) -> bool:
+    result = db.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row_id, due(now))
+        .values(
+            state="sending",
+            claimed_by=owner,
+            claimed_until=until,
+            attempts=OutboxRow.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _finish(db: Db, row_id: int, owner: str, **values: object) -> None:
+    db.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row_id, OutboxRow.claimed_by == owner)
+        .values(claimed_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    step: timedelta = FIRST_BACKOFF * (2 ** min(max(attempts - 1, 0), 16))
+    return min(step, MAX_BACKOFF)
+
+
+async def send_due(
+    book: Book, *, owner: str, now: datetime | None = None, limit: int = 100
+) -> SendReport:
+    """One pass: send every due message (at most ``limit``), each exactly once."""
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else book.clock
+    report = SendReport()
+    give_up = timedelta(hours=book.settings.mail.give_up_after_hours)
+    sender = book.settings.mail.from_
+    with book.transaction() as db:
+        ids = list(
+            db.scalars(
+                select(OutboxRow.id)
+                .where(due(clock()))
+                .order_by(OutboxRow.not_before, OutboxRow.id)
+                .limit(limit)
+            )
+        )
+    journal = Journal(journal_path(book))
+    async with Opened(book.settings.mail) as transport:
+        for row_id in ids:
+            current = clock()
+            with book.transaction() as db:
+                if not _claim(db, row_id, owner, current, current + lease(book)):
+                    continue  # another instance has it
+                row = db.get(OutboxRow, row_id)
+                assert row is not None
+                message_id, recipient, raw = row.message_id, row.recipient, row.raw
+                created, expires, attempts = row.created_at, row.expires_at, row.attempts
+            if transport.duplicates and message_id in journal:
+                with book.transaction() as db:
+                    _finish(db, row_id, owner, state="sent", sent_at=current, last_error=None)
+                report.recovered.append(message_id)
+                log.info("message %s to %s was sent before a restart", message_id, recipient)
+                continue
+            if expires is not None and current >= expires:
+                _drop(book, row_id, owner, message_id, recipient, report)
+                continue
+            checkpoint("claimed", message_id)
+            try:
+                await transport.send(sender, recipient, message_id, raw)
+            except Temporary as exc:
+                report.error = str(exc)
+                _retry(
+                    book,
+                    row_id,
+                    owner,
+                    message_id,
+                    recipient,
+                    attempts,
+                    created,
+                    current,
+                    give_up,
+                    str(exc),
+                    report,
+                )
+                if exc.connection:
+                    break  # the server is away: the rest waits for the next pass
+                continue
+            except Permanent as exc:
+                with book.transaction() as db:
+                    _finish(db, row_id, owner, state="failed", last_error=str(exc))
+                report.failed.append(message_id)
+                log.error("message %s to %s failed for good: %s", message_id, recipient, exc)
+                continue
+            if transport.duplicates:
+                journal.add(message_id)
+            checkpoint("handed", message_id)
+            with book.transaction() as db:
+                _finish(db, row_id, owner, state="sent", sent_at=clock(), last_error=None)
+            checkpoint("recorded", message_id)
+            report.sent.append(message_id)
+    _prune(book, journal)
+    return report
+
+
+def _drop(
+    book: Book, row_id: int, owner: str, message_id: str, recipient: str, report: SendReport
+) -> None:
+    with book.transaction() as db:
+        _finish(db, row_id, owner, state="dropped", last_error="too late: the session began")
+    report.dropped.append(message_id)
+    log.warning(
+        "dropped %s to %s: it could not be sent before the session began", message_id, recipient
+    )
+
+
+def _retry(
+    book: Book,
+    row_id: int,
+    owner: str,
+    message_id: str,
+    recipient: str,
+    attempts: int,
+    created: datetime,
+    now: datetime,
+    give_up: timedelta,
+    error: str,
+    report: SendReport,
+) -> None:
+    with book.transaction() as db:
+        if now - created >= give_up:
+            _finish(db, row_id, owner, state="failed", last_error=f"gave up: {error}")
+            report.failed.append(message_id)
+            log.error(
+                "gave up on message %s to %s after %d attempts over %s: %s",
+                message_id,
+                recipient,
+                attempts,
+                now - created,
+                error,
+            )
+            return
+        _finish(
+            db,
+            row_id,
+            owner,
+            state="queued",
+            claimed_by=None,
+            not_before=now + backoff(attempts),
+            last_error=error,
+        )
+    report.retried.append(message_id)
+    log.warning(
+        "message %s to %s deferred (attempt %d): %s", message_id, recipient, attempts, error
+    )
+
+
+def _prune(book: Book, journal: Journal) -> None:
+    """The journal only needs ids whose row is not recorded ``sent`` yet."""
+    if len(journal.seen) < 1000:
+        return
+    with book.transaction() as db:
+        pending = set(
+            db.scalars(
+                select(OutboxRow.message_id).where(
+                    OutboxRow.message_id.in_(journal.seen), OutboxRow.state != "sent"
+                )
+            )
+        )
+    journal.forget(pending)
