@@ -45,7 +45,7 @@ def test_due_once_at_each_lead_and_sent_before_the_session(
         mail=smtp_config(smtp[1]), state_dir="state", reminders={"lead_times": ["24h", "1h"]}
     )
     add_people(book)
-    session = plan_one(book, "2026-11-24T10:00", third_parties=["doc"])
+    session = plan_one(book, "2026-11-24T10:00", third_parties=["doc"], remind=True)
     start = at("2026-11-24T10:00")
     clock.now = start - timedelta(hours=24, minutes=1)
     assert queue_due_reminders(book) == 0
@@ -70,7 +70,7 @@ def test_due_once_at_each_lead_and_sent_before_the_session(
 
 def test_moves_are_followed_and_cancels_dropped(book_with_smtp: Book, clock: Clock) -> None:
     book = book_with_smtp
-    session = plan_one(book, "2026-11-24T10:00")
+    session = plan_one(book, "2026-11-24T10:00", remind=True)
     clock.now = at("2026-11-23T10:00")
     assert queue_due_reminders(book) == 1
     move(book, session.id or 0, "2026-11-26T10:00")  # before it went out
@@ -85,7 +85,7 @@ def test_moves_are_followed_and_cancels_dropped(book_with_smtp: Book, clock: Clo
 
 
 def test_opt_in_per_session(book_with_smtp: Book, clock: Clock) -> None:
-    quiet = plan_one(book_with_smtp, "2026-11-24T10:00", remind=False)
+    quiet = plan_one(book_with_smtp, "2026-11-24T10:00")  # opt-in: none by default
     clock.now = at("2026-11-23T10:30")
     assert queue_due_reminders(book_with_smtp) == 0
     planning.edit(book_with_smtp, quiet.id or 0, EditRequest(remind=True))
@@ -98,8 +98,8 @@ def test_too_late_is_dropped_and_logged(
     book_with_smtp: Book, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     book = book_with_smtp
-    plan_one(book, "2026-11-24T10:00")
-    late = plan_one(book, "2026-11-24T12:00")
+    plan_one(book, "2026-11-24T10:00", remind=True)
+    late = plan_one(book, "2026-11-24T12:00", remind=True)
     clock.now = at("2026-11-24T11:00")  # nobody ran while the first one's reminder was due
     with caplog.at_level(logging.WARNING):
         assert queue_due_reminders(book) == 1  # only the second: it has not begun
@@ -115,7 +115,7 @@ def test_too_late_is_dropped_and_logged(
 
 def test_two_instances_queue_each_reminder_once(book_with_smtp: Book, clock: Clock) -> None:
     for day in ("2026-11-24", "2026-11-25"):
-        plan_one(book_with_smtp, f"{day}T10:00", clients=("ana", "ben"))
+        plan_one(book_with_smtp, f"{day}T10:00", clients=("ana", "ben"), remind=True)
     clock.now = at("2026-11-24T09:30")
     counts: list[int] = []
     barrier = threading.Barrier(3)

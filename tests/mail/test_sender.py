@@ -156,7 +156,7 @@ def test_a_reminder_the_server_took_before_a_crash_is_recorded_not_dropped(
 
     book = make_book(mail=smtp_config(smtp[1]), state_dir="state")
     add_people(book)
-    session = plan_one(book, "2026-11-23T10:00")
+    session = plan_one(book, "2026-11-23T10:00", remind=True)
     send(book)
     clock.now = session.start - timedelta(hours=2)
     assert queue_due_reminders(book) == 1

@@ -20,7 +20,7 @@ class PlanRequest:
     direct: bool = True
     note: str = ""
     private_note: str = ""
-    remind: bool = True
+    remind: bool = False  # reminders are opt-in per session (PRODUCT rule 6)
     override_availability: bool = False
     by: Actor = Actor.ADMIN
     series: SeriesSpec | None = None

@@ -155,8 +155,10 @@ def _sessions(cmds: Sub) -> Sub:
     p.add_argument("--note", default="", help="public note, shown to every participant")
     p.add_argument("--private-note", default="", help="kept in the book, never sent")
     remind = p.add_mutually_exclusive_group()
-    remind.add_argument("--remind", dest="remind", action="store_true", default=True)
-    remind.add_argument("--no-remind", dest="remind", action="store_false")
+    remind.add_argument(
+        "--remind", dest="remind", action="store_true", default=False, help="email reminders"
+    )
+    remind.add_argument("--no-remind", dest="remind", action="store_false", help="(the default)")
     p.add_argument(
         "--override-availability",
         action="store_true",
