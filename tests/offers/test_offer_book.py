@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from icalendar import Calendar as ICalendar
 from sqlalchemy import select
 
 from book_helpers import at, plan, plan_one, snapshot
@@ -18,7 +20,7 @@ from calbridge.core.timeutil import parse_date
 from calbridge.errors import Refused, UserError
 from calbridge.store.tables import ChangeRow, OutboxRow
 from conftest import Clock
-from offers.helpers import holds, live_holds, offer, offer_state, outbox, token_of
+from offers.helpers import holds, live_holds, offer, offer_state, outbox, parsed, token_of
 
 DEC_1 = "2026-12-01T10:00"
 
@@ -218,3 +220,26 @@ def test_offer_mail_is_queued_in_the_offer_transaction(book: Book) -> None:
         offer(book, s.id or 0, "2026-12-02T10:00", "2026-12-07T03:00")
     with book.transaction() as db:
         assert db.scalar(select(OutboxRow.id).where(OutboxRow.kind == "offer")) is None
+
+
+def test_accepting_an_offer_sends_the_client_the_updated_invitation(book: Book) -> None:
+    """Rule 4: picking a time confirms it and updates the invitation, in the same
+    transaction: one iMIP REQUEST to the client with the new time and a higher SEQUENCE."""
+    s = plan_one(book, DEC_1)
+    (invitation,) = outbox(book, "request")
+    made = offer(book, s.id or 0, "2026-12-02T10:00", "2026-12-03T14:00")
+    act(book, load_secret(book.settings), token_of(made.links["2"]))
+    (update,) = outbox(book, "update")
+    assert update.recipient == "ana@example.org" and update.session_id == s.id
+    first, new = (_vevent(row) for row in (invitation, update))
+    assert new["UID"] == first["UID"]
+    assert int(new["SEQUENCE"]) > int(first["SEQUENCE"])
+    assert new.decoded("DTSTART") == at("2026-12-03T14:00")
+    assert new["STATUS"] == "CONFIRMED"
+
+
+def _vevent(row: OutboxRow) -> Any:
+    (part,) = [p for p in parsed(row).walk() if p.get_content_type() == "text/calendar"][:1]
+    calendar = ICalendar.from_ical(part.get_payload(decode=True))
+    assert calendar["METHOD"] == "REQUEST"
+    return next(iter(calendar.walk("VEVENT")))
