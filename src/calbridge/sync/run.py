@@ -6,7 +6,7 @@ from calbridge.book import Book
 from calbridge.calendars.base import StorageError
 from calbridge.calendars.open import opened
 from calbridge.config.schema import Coach
-from calbridge.sync import busy
+from calbridge.sync import busy, status
 from calbridge.sync.busy import BusyReport
 from calbridge.sync.engine import CalendarSync, Report
 
@@ -32,4 +32,13 @@ def sync_all(
     coaches = [book.coach(coach_id)] if coach_id else book.settings.coaches
     busy_reports = [] if dry_run else [r for c in coaches for r in refresh_busy(book, c)]
     reports = [sync_coach(book, c, dry_run) for c in coaches if c.calendar is not None]
+    if not dry_run and coach_id is None:
+        prune(book)
     return reports, busy_reports
+
+
+def prune(book: Book) -> int:
+    """Drop the change log that every coach's calendar has read."""
+    calendars = [c.id for c in book.settings.coaches if c.calendar is not None]
+    with book.transaction() as db:
+        return status.prune_changes(db, calendars)

@@ -168,3 +168,29 @@ def forget(db: Db, calendar_id: str, uid: str) -> None:
             CalendarItemRow.calendar_id == calendar_id, CalendarItemRow.uid == uid
         )
     )
+
+
+def prune_changes(db: Db, calendar_ids: Iterable[str]) -> int:
+    """Drop change-log rows every configured calendar has read; returns how many.
+
+    The change log only tells each calendar's sync what the book changed since its
+    cursor (mail is queued in the change's own transaction, and the audit is kept
+    apart), so rows at or below the lowest cursor are read by all. A calendar with no
+    state yet starts with a full pass and needs none; if there are no calendars,
+    nothing is pruned (a calendar added later starts full as well, but keep it simple).
+    """
+    ids = list(calendar_ids)
+    if not ids:
+        return 0
+    cursors = list(
+        db.scalars(
+            select(CalendarStateRow.change_cursor).where(CalendarStateRow.calendar_id.in_(ids))
+        )
+    )
+    if len(cursors) < len(ids):
+        return 0  # a calendar that never synced completely: keep everything for now
+    # The row at ``upto`` stays: the newest row must never go, or SQLite would hand out
+    # its id again and cursors would skip the new change.
+    upto = min(*cursors, last_change(db))
+    result = db.execute(delete(ChangeRow).where(ChangeRow.id < upto))
+    return int(getattr(result, "rowcount", 0) or 0)
