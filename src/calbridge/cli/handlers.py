@@ -269,4 +269,7 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("sync", None): sync,
 }
 # Areas merge their own handlers here: HANDLERS.update(handlers_<area>.HANDLERS).
+from calbridge.cli import handlers_daemon  # noqa: E402  (it imports Output from here)
+
+HANDLERS.update(handlers_daemon.HANDLERS)
 _ = UTC

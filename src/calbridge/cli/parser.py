@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TypeAlias
 
+from calbridge.cli import parser_daemon
+
 DESCRIPTION = """\
 calbridge keeps a practice's session book and bridges it to coaches' calendars.
 
@@ -57,6 +59,7 @@ def build() -> argparse.ArgumentParser:
     # Areas add their own commands here (their parsers live in cli/parser_<area>.py).
     _ = session_actions
     _closures(cmds)
+    parser_daemon.add(cmds)
 
     p = _sub(cmds, "slots", "list free slots that respect availability and the monthly limit")
     p.add_argument("--coach", required=True, metavar="ID")

@@ -319,6 +319,7 @@ class Settings(BaseSettings):
     book: BookSettings = Field(default_factory=BookSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     coaches: list[Coach] = Field(default_factory=list, description="The practice's coaches.")
+    service: ServiceSettings = Field(default_factory=lambda: _service_settings())
 
     @classmethod
     def settings_customise_sources(
@@ -371,6 +372,10 @@ class Settings(BaseSettings):
         return [parse_duration(v) for v in self.reminders.lead_times]
 
 
+def _service_settings() -> ServiceSettings:
+    return ServiceSettings()
+
+
 def describe(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
     """Every key path of the schema with its help text (used by tests and docs)."""
     out: dict[str, Any] = {}
@@ -392,3 +397,8 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+from calbridge.config.daemon import ServiceSettings  # noqa: E402  (it imports Section from here)
+
+Settings.model_rebuild()

@@ -251,3 +251,6 @@ class OutboxRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_until: Mapped[datetime | None]
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+from calbridge.store import tables_daemon as _tables_daemon  # noqa: E402,F401  (the daemon's leases)

@@ -39,6 +39,7 @@ class Report:
     held_back: str | None = None
     error: str | None = None
     dry_run: bool = False
+    retry_after: float | None = None  # the server asked to wait (429/503 Retry-After)
 
     def count(self, kind: str) -> int:
         return sum(1 for a in self.actions if a["action"] == kind)
@@ -79,6 +80,7 @@ class CalendarSync:
             self._finish(got, complete and decided.held_back is None)
         except StorageError as exc:
             report.error = f"{type(exc).__name__}: {exc}"
+            report.retry_after = getattr(exc, "retry_after", None)
             log.warning("sync of %s failed: %s", self.calendar_id, report.error)
             if not dry_run:
                 with self.book.transaction() as db:
