@@ -60,8 +60,8 @@ class NotifySocket:
     def close(self) -> None:
         self.sock.close()
         with contextlib.suppress(OSError):
-            os.unlink(self.path)
-            os.rmdir(self._dir)
+            Path(self.path).unlink()
+            Path(self._dir).rmdir()
 
 
 class DaemonProcess:
