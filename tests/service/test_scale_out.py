@@ -7,6 +7,7 @@ an instance killed with SIGKILL has its calendars taken over within the lease ti
 
 from __future__ import annotations
 
+import itertools
 import signal
 import time
 from collections import defaultdict
@@ -134,7 +135,7 @@ def test_three_instances_split_30_calendars_and_take_over_a_killed_one(
         for cid, spans in per_calendar.items():
             spans.sort()
             syncs += len(spans)
-            for (s1, e1, o1), (s2, e2, o2) in zip(spans, spans[1:], strict=False):
+            for (s1, e1, o1), (s2, _, o2) in itertools.pairwise(spans):
                 assert s2 >= e1, f"{cid}: {o1} synced {s1:.3f}-{e1:.3f}, {o2} from {s2:.3f}"
         assert syncs >= 2 * COACHES
 
