@@ -54,7 +54,10 @@ def test_one_owner_at_a_time_and_takeover_after_expiry(book: Book) -> None:
     later = NOW + timedelta(seconds=60)
     assert release(book, "maia", "b", Outcome(True), later) == later + timedelta(seconds=300)
     r = row(book, "maia")
-    assert r.owner == "b" and r.expires_at == later and r.last_ok_at == later
+    assert r.owner is None and r.last_owner == "b"
+    assert r.expires_at == later and r.last_ok_at == later
+    with book.transaction() as db:  # a renewal racing the release does not take it back
+        assert leases.renew(db, {"maia"}, "b", later, TTL) == set()
     assert not claim(book, "maia", "a", later + timedelta(seconds=299))  # not due yet
     assert claim(book, "maia", "a", later + timedelta(seconds=299), due_only=False)  # --once
 
@@ -104,3 +107,14 @@ def test_racing_claimers_get_each_calendar_once(book: Book) -> None:
         t.join()
     claimed = sorted(c for got in won.values() for c in got)
     assert claimed == ids  # every calendar claimed exactly once
+
+
+def test_claim_many_takes_only_free_due_calendars(book: Book) -> None:
+    with book.transaction() as db:
+        leases.ensure(db, ["a", "b", "c", "d"], NOW)
+    assert claim(book, "b", "other")
+    assert release(book, "c", "x", Outcome(True)) is None  # c is free and due
+    with book.transaction() as db:
+        assert leases.claim_many(db, {"a", "b", "c"}, "me", NOW, TTL) == ["a", "c"]
+        assert leases.claim_many(db, {"a", "b", "c", "d"}, "me2", NOW, TTL) == ["d"]
+        assert leases.claim_many(db, set(), "me", NOW, TTL) == []

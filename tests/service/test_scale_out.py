@@ -144,7 +144,8 @@ def test_three_instances_split_30_calendars_and_take_over_a_killed_one(
             rows = list(db.scalars(select(CalendarLeaseRow)))
         book.engine.dispose()
         assert {r.calendar_id for r in rows} == ids
-        assert {r.owner for r in rows} <= {"i2", "i3"}  # every lease of i1 was taken over
+        assert {r.owner for r in rows} == {None}  # all given back at SIGTERM
+        assert {r.last_owner for r in rows} <= {"i2", "i3"}  # every lease of i1 taken over
         assert all(r.failures == 0 for r in rows)
     finally:
         for p in procs:

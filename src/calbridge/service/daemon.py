@@ -129,6 +129,8 @@ class Daemon:
                 finished = False
         watchdog.cancel()
         await runner.cleanup()
+        if finished:
+            self.scheduler.stores.close()
         self.rt.metrics.up.set(0)
         if not finished:
             event(
@@ -187,6 +189,8 @@ class Daemon:
         before, after = {c.id for c in old.coaches}, {c.id for c in new.coaches}
         for gone in before - after:
             self.rt.metrics.forget(gone)
+            if gone not in self.scheduler.running:
+                self.scheduler.stores.drop(gone)
         event(
             log,
             logging.INFO,

@@ -81,8 +81,8 @@ def _row(row: Any, now: datetime) -> dict[str, Any]:
 
     return {
         "calendar": row.calendar_id,
-        "owner": row.owner if row.expires_at > now else None,
-        "last_owner": row.owner,
+        "owner": row.owner if row.owner and row.expires_at > now else None,
+        "last_owner": row.last_owner,
         "next_sync_at": iso(row.next_sync_at),
         "last_ok_at": iso(row.last_ok_at),
         "failures": row.failures,

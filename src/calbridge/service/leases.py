@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session as Db
 
 from calbridge.store.tables_daemon import CalendarLeaseRow
@@ -47,7 +47,7 @@ def due(db: Db, calendar_ids: Collection[str], now: datetime, limit: int) -> lis
         .where(
             CalendarLeaseRow.calendar_id.in_(list(calendar_ids)),
             CalendarLeaseRow.next_sync_at <= now,
-            CalendarLeaseRow.expires_at <= now,
+            or_(CalendarLeaseRow.owner.is_(None), CalendarLeaseRow.expires_at <= now),
         )
         .order_by(CalendarLeaseRow.next_sync_at)
         .limit(limit)
@@ -63,23 +63,52 @@ def claim(
     """Take the lease if it is free or expired (and, with ``due_only``, the calendar is due)."""
     conditions = [
         CalendarLeaseRow.calendar_id == calendar_id,
-        CalendarLeaseRow.expires_at <= now,
+        or_(CalendarLeaseRow.owner.is_(None), CalendarLeaseRow.expires_at <= now),
     ]
     if due_only:
         conditions.append(CalendarLeaseRow.next_sync_at <= now)
     result = db.execute(
         update(CalendarLeaseRow)
         .where(*conditions)
-        .values(owner=owner, expires_at=now + timedelta(seconds=ttl), renewed=now)
+        .values(owner=owner, last_owner=owner, expires_at=now + timedelta(seconds=ttl), renewed=now)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def claim_many(
+    db: Db,
+    calendar_ids: Collection[str],
+    owner: str,
+    now: datetime,
+    ttl: float,
+    *,
+    due_only: bool = True,
+) -> list[str]:
+    """``claim`` for several calendars in one statement; the ones taken."""
+    if not calendar_ids:
+        return []
+    conditions = [
+        CalendarLeaseRow.calendar_id.in_(sorted(calendar_ids)),
+        or_(CalendarLeaseRow.owner.is_(None), CalendarLeaseRow.expires_at <= now),
+    ]
+    if due_only:
+        conditions.append(CalendarLeaseRow.next_sync_at <= now)
+    taken = db.scalars(
+        update(CalendarLeaseRow)
+        .where(*conditions)
+        .values(owner=owner, last_owner=owner, expires_at=now + timedelta(seconds=ttl), renewed=now)
+        .returning(CalendarLeaseRow.calendar_id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(taken)
+
+
 def renew(db: Db, calendar_ids: Collection[str], owner: str, now: datetime, ttl: float) -> set[str]:
     """Extend the leases this owner still holds; returns those (a missing one was lost).
 
-    A lease past its expiry that nobody else took is still ours (taking it sets ``owner``).
+    A lease past its expiry that nobody else took is still ours (taking it sets ``owner``);
+    a released one (``owner`` NULL) is not renewed, even by a renewal racing the release.
     """
     if not calendar_ids:
         return set()
@@ -119,19 +148,32 @@ def release(
     max_backoff: float,
 ) -> datetime | None:
     """Give the lease back with the next due time; None if it was no longer ours."""
+    if outcome.ok:  # the common case in one statement
+        due = now + timedelta(seconds=interval)
+        result = db.execute(
+            update(CalendarLeaseRow)
+            .where(CalendarLeaseRow.calendar_id == calendar_id, CalendarLeaseRow.owner == owner)
+            .values(
+                failures=0,
+                last_error=None,
+                last_ok_at=now,
+                next_sync_at=due,
+                expires_at=now,
+                owner=None,
+                last_owner=owner,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return due if result.rowcount else None  # type: ignore[attr-defined]
     row = db.get(CalendarLeaseRow, calendar_id, with_for_update=True)
     if row is None or row.owner != owner:
         return None
-    if outcome.ok:
-        row.failures, row.last_error, row.last_ok_at = 0, None, now
-        wait = interval
-    else:
-        row.failures += 1
-        row.last_error = outcome.error
-        wait = min(max_backoff, backoff * 2 ** (row.failures - 1))
-        wait = max(wait, outcome.retry_after or 0.0)
+    row.failures += 1
+    row.last_error = outcome.error
+    wait = min(max_backoff, backoff * 2 ** (row.failures - 1))
+    wait = max(wait, outcome.retry_after or 0.0)
     row.next_sync_at = now + timedelta(seconds=wait)
-    row.expires_at = now
+    row.expires_at, row.owner, row.last_owner = now, None, owner
     return row.next_sync_at
 
 

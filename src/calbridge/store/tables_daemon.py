@@ -16,12 +16,14 @@ class CalendarLeaseRow(Base):
     An instance may sync a coach only while it holds the lease: ``owner`` is it and
     ``expires_at`` is in the future. A lease is taken by a conditional UPDATE (free or
     expired, and due: ``next_sync_at`` passed), renewed while the sync runs, and given
-    back after it with the next due time, so instances share one schedule and one backoff.
+    back after it (``owner`` NULL, ``last_owner`` kept) with the next due time, so
+    instances share one schedule and one backoff.
     """
 
     __tablename__ = "calendar_leases"
     calendar_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     owner: Mapped[str | None] = mapped_column(String(255))
+    last_owner: Mapped[str | None] = mapped_column(String(255))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     renewed: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_sync_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -95,17 +95,20 @@ class CalendarSync:
             upto = status.last_change(db)
             uids, closures = status.dirty_uids(db, self.coach.id, state, upto)
         listing = self.store.changes(state.token)
-        with self.book.transaction() as db:
-            rows = status.known_rows(
-                db,
-                self.calendar_id,
-                uids | _closure_uids(closures),
-                set(listing.changed) | set(listing.deleted),
-                listing.full,
-            )
-            now = self.book.clock()
-            wanted = desired.wanted_sessions(db, self.book.settings, self.coach, uids, now)
-            wanted.update(desired.wanted_closures(db, self.coach, closures, now))
+        rows: list[Any] = []
+        wanted: dict[str, Wanted] = {}
+        if uids or closures or listing.full or listing.changed or listing.deleted:
+            with self.book.transaction() as db:
+                rows = status.known_rows(
+                    db,
+                    self.calendar_id,
+                    uids | _closure_uids(closures),
+                    set(listing.changed) | set(listing.deleted),
+                    listing.full,
+                )
+                now = self.book.clock()
+                wanted = desired.wanted_sessions(db, self.book.settings, self.coach, uids, now)
+                wanted.update(desired.wanted_closures(db, self.coach, closures, now))
         by_href = {r.href: r for r in rows}
         stale = [h for h, e in listing.changed.items() if h not in by_href or by_href[h].etag != e]
         remote = self._fetch(stale, by_href, report)
@@ -301,6 +304,9 @@ class CalendarSync:
 
     def _finish(self, got: Gathered, complete: bool) -> None:
         state = got.state
+        idle = not self.wrote and got.listing.token == state.token and got.upto == state.cursor
+        if complete and idle and not state.fresh and state.error is None:
+            return  # an idle pass: nothing to record (the daemon's lease keeps the time)
         if complete:
             token = self._token_after_writes(got.listing) if self.wrote else got.listing.token
             state = replace(state, token=token, cursor=got.upto)

@@ -21,6 +21,7 @@ def upgrade() -> None:
         "calendar_leases",
         sa.Column("calendar_id", sa.String(length=128), nullable=False),
         sa.Column("owner", sa.String(length=255), nullable=True),
+        sa.Column("last_owner", sa.String(length=255), nullable=True),
         sa.Column("expires_at", calbridge.store.tables.UTCDateTime(), nullable=False),
         sa.Column("renewed", calbridge.store.tables.UTCDateTime(), nullable=True),
         sa.Column("next_sync_at", calbridge.store.tables.UTCDateTime(), nullable=False),
