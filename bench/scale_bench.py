@@ -147,6 +147,19 @@ def fill_calendars(book: Book, server: Any, urls: dict[str, str]) -> None:
                 (folder / resource_name(uid)).write_bytes(item.data)
 
 
+def copy_status(source: Any, target: Any) -> None:
+    """The sync status rows of one book into another holding the same sessions, so the
+    second book's first cycle does not adopt every event again (it only checks)."""
+    from calbridge.store.tables import CalendarItemRow, CalendarStateRow
+
+    for table in (CalendarStateRow.__table__, CalendarItemRow.__table__):
+        with source.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(select(table))]
+        with target.begin() as conn:
+            for lo in range(0, len(rows), 2000):
+                conn.execute(table.insert(), rows[lo : lo + 2000])
+
+
 def repo_sessions(db: Any, coach_id: str) -> list[Any]:
     from calbridge.store.tables import SessionRow
 
@@ -320,6 +333,9 @@ def main() -> None:
                 else:
                     (tmp / "pg").mkdir()
                     book, configs = prepare(tmp / "pg", pg_url, urls, args, all_sessions, None)
+                    sqlite_book = create_engine(f"sqlite:///{tmp / 'sqlite' / 'book.db'}")
+                    copy_status(sqlite_book, book.engine)
+                    sqlite_book.dispose()
                     daemons: list[Daemon] = []
                     try:
                         for k in (1, 2, 3):
