@@ -8,9 +8,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from sqlalchemy import make_url
+
 from cli_helpers import cli_process
 from service.conftest import coach, daemon_config
 from service.helpers import NotifySocket, daemon, metric
+from service.tcp_proxy import TcpProxy
 
 
 def vdir_coach(tmp_path: Path, cid: str) -> dict[str, object]:
@@ -115,3 +119,35 @@ def test_a_second_instance_on_the_same_sqlite_book_is_refused(
     # The lock is released with the process: now a run works.
     again = cli_process(config, "run", "--once")
     assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_healthz_says_503_with_the_reason_while_the_database_is_away(
+    db_url: str, tmp_path: Path, write: Callable[..., Path]
+) -> None:
+    url = make_url(db_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    try:
+        config = write(daemon_config(tmp_path, through, [vdir_coach(tmp_path, "maia")]))
+        with daemon(config) as d:
+            d.wait_event("sync.done", calendar="maia", ok=True)
+            assert d.get("/healthz")[0] == 200
+            proxy.cut()
+            status, body = d.get("/healthz")
+            assert status == 503, body
+            (reason,) = json.loads(body)["reasons"]
+            assert reason.startswith("database unreachable"), reason
+            d.wait_event("database.error")
+            assert d.proc.poll() is None  # still running, retrying
+            proxy.resume()
+            deadline = time.monotonic() + 20
+            while d.get("/healthz")[0] != 200 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert d.get("/healthz")[0] == 200
+            passes = len(d.of("sync.done", calendar="maia"))
+            d.wait_event("sync.done", calendar="maia", count=passes + 1)
+            d.signal(signal.SIGTERM)
+            assert d.wait() == 0
+    finally:
+        proxy.cut()

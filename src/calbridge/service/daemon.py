@@ -149,6 +149,11 @@ class Daemon:
             failures=self.scheduler.failures,
         )
         self.rt.notifier.close()
+        if not finished:
+            # A sync thread is stuck (a server that never answers): Python would wait for it
+            # at exit. Its steps are committed one by one; its lease expires by itself.
+            logging.shutdown()
+            os._exit(0)
 
     async def _watchdog(self) -> None:
         interval = self.rt.notifier.watchdog_interval()

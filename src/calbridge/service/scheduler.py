@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from calbridge.book import Book
 from calbridge.calendars.base import CalendarStore, StorageError
@@ -165,6 +165,8 @@ class Scheduler:
                         if pending is not None:
                             pending.discard(cid)
                         self.running[cid] = asyncio.create_task(self._sync(cid))
+                if self.running:  # --once waits a lease time from the last progress
+                    give_up = time.monotonic() + self.rt.settings.service.lease + 10
                 self._wake.clear()
                 await _first(stop.wait(), self._wake.wait(), timeout=self.rt.settings.service.poll)
         finally:
@@ -183,7 +185,7 @@ class Scheduler:
     async def _claim(self, free: int, pending: set[str] | None) -> list[str]:
         try:
             got = await asyncio.to_thread(self._claim_blocking, free, pending)
-        except (OperationalError, IntegrityError) as exc:
+        except SQLAlchemyError as exc:  # the database is away: retried next poll
             self._db_failed(exc)
             return []
         self.db_error = None
