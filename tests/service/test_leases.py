@@ -36,8 +36,10 @@ def row(book: Book, cid: str) -> CalendarLeaseRow:
 def test_one_owner_at_a_time_and_takeover_after_expiry(book: Book) -> None:
     with book.transaction() as db:
         leases.ensure(db, ["maia", "sam"], NOW)
-        leases.ensure(db, ["maia"], NOW)  # idempotent
+        assert leases.ensure(db, ["maia", "sam"], NOW) is False  # idempotent
         assert sorted(leases.due(db, {"maia", "sam", "gone"}, NOW, 10)) == ["maia", "sam"]
+        assert sorted(leases.due(db, None, NOW, 10)) == ["maia", "sam"]
+        assert leases.ensure(db, ["maia"], NOW) is True  # sam is configured elsewhere
     assert claim(book, "maia", "a")
     assert not claim(book, "maia", "b")
     assert not claim(book, "maia", "a")  # not even twice by its owner

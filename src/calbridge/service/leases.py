@@ -29,32 +29,40 @@ def db_now(db: Db) -> datetime:
     return datetime.now(UTC)
 
 
-def ensure(db: Db, calendar_ids: Iterable[str], now: datetime) -> None:
-    """A lease row, due at once, for every calendar that has none."""
-    wanted = set(calendar_ids)
-    have = set(db.scalars(select(CalendarLeaseRow.calendar_id)))
-    for cid in sorted(wanted - have):
-        db.add(CalendarLeaseRow(calendar_id=cid, expires_at=EPOCH, next_sync_at=now, failures=0))
-    db.flush()
+def due(db: Db, calendar_ids: Collection[str] | None, now: datetime, limit: int) -> list[str]:
+    """Calendars whose time has come and that nobody holds, the longest waiting first.
 
-
-def due(db: Db, calendar_ids: Collection[str], now: datetime, limit: int) -> list[str]:
-    """Calendars whose time has come and that nobody holds, the longest waiting first."""
-    if not calendar_ids or limit <= 0:
+    ``calendar_ids`` None: any calendar in the table (the caller filters; cheaper than an
+    IN list of every coach when the table holds only this instance's coaches).
+    """
+    if (calendar_ids is not None and not calendar_ids) or limit <= 0:
         return []
+    conditions = [
+        CalendarLeaseRow.next_sync_at <= now,
+        or_(CalendarLeaseRow.owner.is_(None), CalendarLeaseRow.expires_at <= now),
+    ]
+    if calendar_ids is not None:
+        conditions.append(CalendarLeaseRow.calendar_id.in_(list(calendar_ids)))
     query = (
         select(CalendarLeaseRow.calendar_id)
-        .where(
-            CalendarLeaseRow.calendar_id.in_(list(calendar_ids)),
-            CalendarLeaseRow.next_sync_at <= now,
-            or_(CalendarLeaseRow.owner.is_(None), CalendarLeaseRow.expires_at <= now),
-        )
+        .where(*conditions)
         .order_by(CalendarLeaseRow.next_sync_at)
         .limit(limit)
     )
     if db.get_bind().dialect.name == "postgresql":  # rows another instance is claiming
         query = query.with_for_update(skip_locked=True)
     return list(db.scalars(query))
+
+
+def ensure(db: Db, calendar_ids: Iterable[str], now: datetime) -> bool:
+    """A lease row, due at once, for every calendar that has none; True if the table also
+    holds calendars not in ``calendar_ids`` (another instance's configuration)."""
+    wanted = set(calendar_ids)
+    have = set(db.scalars(select(CalendarLeaseRow.calendar_id)))
+    for cid in sorted(wanted - have):
+        db.add(CalendarLeaseRow(calendar_id=cid, expires_at=EPOCH, next_sync_at=now, failures=0))
+    db.flush()
+    return bool(have - wanted)
 
 
 def claim(

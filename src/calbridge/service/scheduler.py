@@ -130,6 +130,7 @@ class Scheduler:
         self.failures = 0
         self.failed_once: set[str] = set()
         self._known: set[str] = set()
+        self._others = False  # the lease table holds coaches this instance does not sync
         self.stores = StoreCache()
         self.releasing: set[str] = set()
         self._wake = asyncio.Event()
@@ -197,9 +198,14 @@ class Scheduler:
         with rt.book.transaction() as db:
             now = leases.db_now(db)
             if ids != self._known:
-                leases.ensure(db, ids, now)
-            if pending is None:
+                self._others = leases.ensure(db, ids, now)
+            if pending is None and self._others:
                 candidates = leases.due(db, ids - set(self.running), now, free)
+            elif pending is None:
+                found = leases.due(db, None, now, free + 16)
+                candidates = [c for c in found if c in ids]
+                # Rows of coaches configured elsewhere: filter in SQL from now on.
+                self._others = len(candidates) < len(found)
             else:
                 candidates = sorted(pending - set(self.running))
             got = leases.claim_many(
