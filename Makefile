@@ -16,15 +16,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Until the daemon exists: show the book working on the example configuration.
+# The book working on the example configuration, then the daemon (Ctrl-C stops it):
+# http://127.0.0.1:8470/healthz, /metrics and /status while it runs.
 run: $(STAMP)
 	$(CB) check-config
 	$(CB) client show ana >/dev/null 2>&1 || $(CB) client add --name "Ana Lopez" --email ana@example.org --program standard --id ana
 	$(CB) session plan --coach maia --client ana --note "Planned by make run"
 	$(CB) agenda --coach maia --all
-	$(CB) sync
+	$(CB) run --once
 	@echo "The coach's calendar folder (vdir; khal and vdirsyncer read it):"
 	@ls -1 calendars/maia
+	@echo "The mail folder: the invitation, as any mail client opens it (.eml):"
+	@ls -1 mail
+	$(CB) run
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || \

@@ -281,4 +281,7 @@ HANDLERS.update(handlers_offers.HANDLERS)
 from calbridge.cli import handlers_mail  # noqa: E402  (it imports Output from here)
 
 HANDLERS.update(handlers_mail.HANDLERS)
+from calbridge.cli import handlers_daemon  # noqa: E402  (it imports Output from here)
+
+HANDLERS.update(handlers_daemon.HANDLERS)
 _ = UTC

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TypeAlias
 
-from calbridge.cli import parser_offers
+from calbridge.cli import parser_daemon, parser_offers
 
 DESCRIPTION = """\
 calbridge keeps a practice's session book and bridges it to coaches' calendars.
@@ -65,6 +65,7 @@ def build() -> argparse.ArgumentParser:
 
     parser_mail.add(cmds, session_actions)
     _closures(cmds)
+    parser_daemon.add(cmds)
 
     p = _sub(cmds, "slots", "list free slots that respect availability and the monthly limit")
     p.add_argument("--coach", required=True, metavar="ID")

@@ -180,7 +180,8 @@ class HttpSettings(Section):
     @classmethod
     def _host_port(cls, value: str) -> str:
         host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        # Port 0 binds a free port (the daemon logs which one).
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"{value!r} is not host:port")
         return value
 
@@ -348,6 +349,7 @@ class Settings(BaseSettings):
     outcomes: OutcomesSettings = Field(default_factory=OutcomesSettings)
     offers: OffersSettings = Field(default_factory=OffersSettings)
     feeds: FeedsSettings = Field(default_factory=FeedsSettings)
+    service: DaemonSettings = Field(default_factory=lambda: _service_settings())
 
     @classmethod
     def settings_customise_sources(
@@ -405,6 +407,10 @@ class Settings(BaseSettings):
         return [parse_duration(v) for v in self.reminders.lead_times]
 
 
+def _service_settings() -> DaemonSettings:
+    return DaemonSettings()
+
+
 def describe(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
     """Every key path of the schema with its help text (used by tests and docs)."""
     out: dict[str, Any] = {}
@@ -426,3 +432,8 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+from calbridge.config.daemon import ServiceSettings as DaemonSettings  # noqa: E402  (it imports Section from here)
+
+Settings.model_rebuild()

@@ -270,4 +270,9 @@ class OutboxRow(Base):
 
 
 # Areas' tables live in their own modules, registered on the same metadata here.
-from calbridge.store import tables_mail, tables_offers, tables_outcomes  # noqa: E402, F401
+from calbridge.store import (  # noqa: E402, F401
+    tables_daemon,
+    tables_mail,
+    tables_offers,
+    tables_outcomes,
+)

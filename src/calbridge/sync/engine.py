@@ -39,6 +39,7 @@ class Report:
     held_back: str | None = None
     error: str | None = None
     dry_run: bool = False
+    retry_after: float | None = None  # the server asked to wait (429/503 Retry-After)
 
     def count(self, kind: str) -> int:
         return sum(1 for a in self.actions if a["action"] == kind)
@@ -82,6 +83,7 @@ class CalendarSync:
             self._finish(got, complete and decided.held_back is None)
         except StorageError as exc:
             report.error = f"{type(exc).__name__}: {exc}"
+            report.retry_after = getattr(exc, "retry_after", None)
             log.warning("sync of %s failed: %s", self.calendar_id, report.error)
             if not dry_run:
                 with self.book.transaction() as db:
@@ -96,18 +98,21 @@ class CalendarSync:
             upto = status.last_change(db)
             uids, closures = status.dirty_uids(db, self.coach.id, state, upto)
         listing = self.store.changes(state.token)
-        with self.book.transaction() as db:
-            rows = status.known_rows(
-                db,
-                self.calendar_id,
-                uids | _closure_uids(closures),
-                set(listing.changed) | set(listing.deleted),
-                listing.full,
-            )
-            now = self.book.clock()
-            wanted = desired.wanted_sessions(db, self.book.settings, self.coach, uids, now)
-            wanted.update(desired.wanted_closures(db, self.coach, closures, now))
-            wanted.update(desired.wanted_holds(db, self.book.settings, self.coach, uids, now))
+        rows: list[Any] = []
+        wanted: dict[str, Wanted] = {}
+        if uids or closures or listing.full or listing.changed or listing.deleted:
+            with self.book.transaction() as db:
+                rows = status.known_rows(
+                    db,
+                    self.calendar_id,
+                    uids | _closure_uids(closures),
+                    set(listing.changed) | set(listing.deleted),
+                    listing.full,
+                )
+                now = self.book.clock()
+                wanted = desired.wanted_sessions(db, self.book.settings, self.coach, uids, now)
+                wanted.update(desired.wanted_closures(db, self.coach, closures, now))
+                wanted.update(desired.wanted_holds(db, self.book.settings, self.coach, uids, now))
         by_href = {r.href: r for r in rows}
         stale = [h for h, e in listing.changed.items() if h not in by_href or by_href[h].etag != e]
         remote = self._fetch(stale, by_href, report)
@@ -356,6 +361,9 @@ class CalendarSync:
 
     def _finish(self, got: Gathered, complete: bool) -> None:
         state = got.state
+        idle = not self.wrote and got.listing.token == state.token and got.upto == state.cursor
+        if complete and idle and not state.fresh and state.error is None and not state.recovery:
+            return  # an idle pass: nothing to record (the daemon's lease keeps the time)
         if complete:
             token = self._token_after_writes(got.listing) if self.wrote else got.listing.token
             state = replace(state, token=token, cursor=got.upto, recovery=None)

@@ -27,13 +27,21 @@ class State:
     cursor: int
     fresh: bool  # never synced: every UID of the coach is dirty
     recovery: str | None = None  # see CalendarStateRow.recovery_token
+    error: str | None = None  # the last pass's error, if it failed
 
 
 def load_state(db: Db, calendar_id: str) -> State:
     row = db.get(CalendarStateRow, calendar_id)
     if row is None:
         return State(calendar_id, None, 0, True)
-    return State(calendar_id, row.sync_token, row.change_cursor, False, row.recovery_token)
+    return State(
+        calendar_id,
+        row.sync_token,
+        row.change_cursor,
+        False,
+        row.recovery_token,
+        row.last_error,
+    )
 
 
 def save_state(db: Db, state: State, now: datetime, error: str | None = None) -> None:
@@ -70,6 +78,8 @@ def last_change(db: Db) -> int:
 
 def dirty_uids(db: Db, coach_id: str, state: State, upto: int) -> tuple[set[str], set[int]]:
     """Session and hold UIDs, and closure ids, of ``coach_id`` changed since the cursor."""
+    if not state.fresh and upto <= state.cursor:
+        return set(), set()  # the change log has not moved
     if state.fresh:
         uids = set(db.scalars(select(SessionRow.uid).where(SessionRow.coach_id == coach_id)))
         everyone = select(ClosureRow.id).where(

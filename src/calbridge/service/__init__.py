@@ -1,0 +1,1 @@
+"""The long-running service: ``calbridge run`` (scheduler, leases, HTTP, systemd, logs)."""

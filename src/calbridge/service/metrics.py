@@ -1,0 +1,122 @@
+"""Prometheus metrics of one daemon (prometheus_client, a registry of its own).
+
+Counters and histograms are this instance's; the gauges read from the database at scrape
+time (seconds since the last good sync per calendar, outbox depth) describe the whole
+practice, whichever instance synced. Jobs plugged in later register their own gauges
+(reminder lag, holds open) on ``Metrics.registry``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as Db
+
+from calbridge.store.tables import OutboxRow
+from calbridge.store.tables_daemon import CalendarLeaseRow
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Snapshot:
+    """What the database said at the last scrape."""
+
+    def __init__(self) -> None:
+        self.now: datetime | None = None
+        self.last_ok: dict[str, datetime | None] = {}
+        self.failing: dict[str, int] = {}
+        self.outbox_queued = 0
+
+    def read(self, db: Db, now: datetime, calendars: set[str]) -> None:
+        rows = db.execute(
+            select(
+                CalendarLeaseRow.calendar_id, CalendarLeaseRow.last_ok_at, CalendarLeaseRow.failures
+            )
+        ).all()
+        self.last_ok = {cid: ok for cid, ok, _ in rows if cid in calendars}
+        self.failing = {cid: n for cid, _, n in rows if cid in calendars}
+        self.outbox_queued = int(
+            db.scalar(
+                select(func.count()).select_from(OutboxRow).where(OutboxRow.state == "queued")
+            )
+            or 0
+        )
+        self.now = now
+
+
+class _FromDatabase(Collector):
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        snap = self.snapshot
+        since = GaugeMetricFamily(
+            "calbridge_seconds_since_last_good_sync",
+            "Seconds since the calendar's last successful sync (any instance); -1: never.",
+            labels=["calendar"],
+        )
+        failing = GaugeMetricFamily(
+            "calbridge_calendar_consecutive_failures",
+            "Failed syncs in a row of the calendar (0 when the last one worked).",
+            labels=["calendar"],
+        )
+        for cid, ok in sorted(snap.last_ok.items()):
+            age = (snap.now - ok).total_seconds() if ok and snap.now else -1.0
+            since.add_metric([cid], age)
+            failing.add_metric([cid], snap.failing.get(cid, 0))
+        yield since
+        yield failing
+        yield GaugeMetricFamily(
+            "calbridge_outbox_depth", "Messages queued in the outbox.", value=snap.outbox_queued
+        )
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.snapshot = Snapshot()
+        r = self.registry
+        self.passes = Counter(
+            "calbridge_sync_passes", "Sync passes per calendar.", ["calendar"], registry=r
+        )
+        self.failures = Counter(
+            "calbridge_sync_failures",
+            "Failed sync passes per calendar.",
+            ["calendar"],
+            registry=r,
+        )
+        self.requests = Counter(
+            "calbridge_calendar_http_requests",
+            "HTTP requests sent to calendar servers, retries included.",
+            ["calendar"],
+            registry=r,
+        )
+        self.duration = Histogram(
+            "calbridge_sync_duration_seconds",
+            "Wall time of one coach's sync.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=r,
+        )
+        self.leased = Gauge(
+            "calbridge_calendars_syncing", "Calendars this instance is syncing now.", registry=r
+        )
+        self.up = Gauge("calbridge_up", "1 while the scheduler loop runs.", registry=r)
+        self.job_runs = Counter(
+            "calbridge_job_runs", "Runs of periodic jobs.", ["job", "result"], registry=r
+        )
+        r.register(_FromDatabase(self.snapshot))
+
+    def forget(self, calendar: str) -> None:
+        """A coach left the configuration: drop its labelled series."""
+        for metric in (self.passes, self.failures, self.requests):
+            with contextlib.suppress(KeyError):
+                metric.remove(calendar)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
