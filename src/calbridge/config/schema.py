@@ -276,6 +276,9 @@ class Coach(Section):
     )
     calendar: CalendarSettings | None = Field(None, description="Sessions calendar (two-way).")
     busy: list[BusySettings] = Field(default_factory=list, description="Read-only calendars.")
+    video_url: str | None = Field(
+        None, description="The coach's video-call link, given with video sessions."
+    )
 
     @field_validator("working_hours")
     @classmethod

@@ -39,7 +39,8 @@ class Group:
     def spec(self, book: Book) -> EventSpec | None:
         rrule = self.series.rrule if self.series is not None else None
         organizer = Person(self.coach.name, self.coach.email)
-        return session_spec(self.rows, organizer, self.people, book.settings.sync.colors, rrule)
+        colors, video = book.settings.sync.colors, self.coach.video_url
+        return session_spec(self.rows, organizer, self.people, colors, rrule, video)
 
     def about(self, book: Book, session: Session) -> About:
         single = replace(session, status=Status.SCHEDULED, recurrence_id=None, series_id=None)
@@ -249,7 +250,9 @@ def _cancel_to(
     single = replace(
         session, status=Status.SCHEDULED, recurrence_id=None, series_id=None, sequence=sequence
     )
-    spec = session_spec([single], _organizer(group.coach), group.people, {})
+    spec = session_spec(
+        [single], _organizer(group.coach), group.people, {}, video_url=group.coach.video_url
+    )
     if spec is None or not parties:
         return
     keep = set(parties)

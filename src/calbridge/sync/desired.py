@@ -74,6 +74,7 @@ def session_specs(
             people,
             colors,
             rrules.get(series_id) if series_id is not None else None,
+            coach.video_url,
         )
     return out
 

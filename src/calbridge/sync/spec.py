@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from calbridge.core.model import ACTIVE, Closure, Kind, Role, Session, Status
@@ -71,11 +71,26 @@ def session_spec(
     people: Mapping[str, Person],
     colors: Mapping[str, str],
     rrule: str | None = None,
+    video_url: str | None = None,
 ) -> EventSpec | None:
     """The resource for one UID: a single session, or a series (master + overrides).
 
     None when nothing of it belongs in the calendar any more (all cancelled or declined).
+    ``video_url`` (the coach's call link) goes into video sessions as CONFERENCE and URL.
     """
+    spec = _session_spec(rows, organizer, people, colors, rrule)
+    if spec is None or not video_url or rows[0].kind is not Kind.VIDEO:
+        return spec
+    return replace(spec, url=video_url)
+
+
+def _session_spec(
+    rows: Sequence[Session],
+    organizer: Person,
+    people: Mapping[str, Person],
+    colors: Mapping[str, str],
+    rrule: str | None,
+) -> EventSpec | None:
     live = [r for r in rows if r.status in ACTIVE]
     if not live:
         return None
