@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from calbridge.ical.build import fingerprint, render_all_day, render_event
+from calbridge.ical.build import fingerprint, render_all_day, render_event, render_with_fingerprint
 from calbridge.ical.model import AllDay, Attendee, EventSpec, Instance, Occurrence, Person
 from calbridge.ical.parse import parse_instances, uid_of
 
@@ -471,3 +471,42 @@ def test_fingerprint_of_bytes_that_are_not_icalendar_is_stable() -> None:
     assert fingerprint(junk) == fingerprint(junk.replace(b"\r\n", b"\n"))
     assert fingerprint(junk) != fingerprint(b"<html></html>")
     assert re.fullmatch(r"[0-9a-f]{64}", fingerprint(junk))
+
+
+TRICKY = [
+    *ALL_KINDS,
+    spec(
+        session(
+            london(2027, 5, 6, 10), attendees=(Attendee(ANA), Attendee(BEN, "OPT-PARTICIPANT"))
+        ),
+        color="tomato",
+        categories=("Session", "Video session"),
+        x_props={"X-CALBRIDGE-SESSION": "7", "X-CALBRIDGE-KIND": "video"},
+    ),
+    spec(session(london(2027, 5, 6, 10), description="Line one\nLine two; with, commas")),
+]
+
+
+@pytest.mark.parametrize("event", TRICKY)
+def test_the_fingerprint_of_a_rendering_equals_that_of_its_bytes(event: EventSpec) -> None:
+    """The sync takes its own events' fingerprints from the calendar as built; they must be
+    exactly what ``fingerprint`` reads from the bytes (or every pass would rewrite them)."""
+    data, fp = render_with_fingerprint(event, STAMP)
+    assert data == render_event(event, STAMP)
+    assert fp == fingerprint(data)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    zone_name=st.sampled_from(ZONES),
+    wall=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2050, 12, 31)),
+    minutes=st.integers(1, 24 * 60),
+    text=st.text(max_size=40),
+)
+def test_fingerprints_agree_for_any_zone_time_and_text(
+    zone_name: str, wall: datetime, minutes: int, text: str
+) -> None:
+    start = wall.replace(second=0, microsecond=0, tzinfo=ZoneInfo(zone_name))
+    event = spec(session(start, minutes, summary=text or "x", description=text), tzid=zone_name)
+    data, fp = render_with_fingerprint(event, STAMP)
+    assert fp == fingerprint(data)

@@ -64,6 +64,17 @@ def render_event(
     METHOD property, and neither SCHEDULE-AGENT nor the X-CALBRIDGE-* markers, which
     are for the coach's server and calbridge only.
     """
+    return _serialize(_event_calendar(spec, stamp, method))
+
+
+def render_with_fingerprint(spec: EventSpec, stamp: datetime | None = None) -> tuple[bytes, str]:
+    """``render_event`` and the ``fingerprint`` of its result, without parsing it back:
+    the fingerprint is taken from the calendar as built (the same canonical lines)."""
+    calendar = _event_calendar(spec, stamp, None)
+    return _serialize(calendar), _fingerprint_of([calendar])
+
+
+def _event_calendar(spec: EventSpec, stamp: datetime | None, method: str | None) -> Calendar:
     _check_spec(spec)
     zone = _zone(spec.tzid)
     now = _stamp(stamp)
@@ -78,7 +89,7 @@ def render_event(
     calendar = _calendar([master, *overrides], first, last)
     if method is not None:
         calendar.add("METHOD", _one_of(method, METHODS, "METHOD"))
-    return _serialize(calendar)
+    return calendar
 
 
 def render_all_day(event: AllDay, stamp: datetime | None = None) -> bytes:
@@ -112,6 +123,10 @@ def fingerprint(data: bytes) -> str:
     except MalformedEvent:
         text = re.sub(r"\r?\n[ \t]", "", data.decode("utf-8", "replace"))
         return _digest(["raw", *text.splitlines()])
+    return _fingerprint_of(components)
+
+
+def _fingerprint_of(components: list[Component]) -> str:
     return _digest(sorted(_canonical(component) for component in _meaningful(components)))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session as Db
 
 from calbridge.config.schema import Coach, Settings
 from calbridge.core.model import Role, Session
-from calbridge.ical.build import fingerprint, render_all_day, render_event
+from calbridge.ical.build import fingerprint, render_all_day, render_with_fingerprint
 from calbridge.ical.model import EventSpec, Person
 from calbridge.store import repo, repo_offers
 from calbridge.store.tables import ClientRow, ClosureRow, SeriesRow, SessionRow, ThirdPartyRow
@@ -82,8 +82,8 @@ def session_specs(
 def _rendered(uid: str, spec: EventSpec | None, now: datetime) -> Wanted:
     if spec is None:
         return Wanted(uid, None, None)
-    data = render_event(spec, now)
-    return Wanted(uid, data, fingerprint(data))
+    data, fp = render_with_fingerprint(spec, now)
+    return Wanted(uid, data, fp)
 
 
 def wanted_sessions(
