@@ -225,22 +225,19 @@ class CalendarSync:
             if any(a.kind is Kind.CREATE for a in writes):
                 status.keep_recovery(db, self.calendar_id, token)
             for a in writes:
-                assert a.data is not None
-                href = a.href or _name(a.uid)
-                agreed = (a.etag or "", a.base, fingerprint(a.base)) if a.base else None
-                status.intend(
-                    db, self.calendar_id, a.uid, href, a.data, a.fingerprint or "", agreed
-                )
+                self._record_intent(db, a)
         self._intended = {(a.uid, a.data) for a in writes if a.data is not None}
 
-    def _intend_one(
-        self, uid: str, href: str, data: bytes, fp: str, base: bytes | None = None, etag: str = ""
-    ) -> None:
-        if (uid, data) in self._intended:
-            return
-        agreed = (etag, base, fingerprint(base)) if base else None
-        with self.book.transaction() as db:
-            status.intend(db, self.calendar_id, uid, href, data, fp, agreed)
+    def _intend_one(self, action: Action) -> None:
+        """The intent of a write not planned at the start of the pass (a retry, a revert)."""
+        if (action.uid, action.data) not in self._intended:
+            with self.book.transaction() as db:
+                self._record_intent(db, action)
+
+    def _record_intent(self, db: Any, action: Action) -> None:
+        assert action.data is not None
+        href, fp = action.href or _name(action.uid), action.fingerprint or ""
+        status.intend(db, self.calendar_id, action.uid, href, action.data, fp, action.agreed)
 
     def _do(self, action: Action, got: Gathered | None, report: Report) -> None:
         with_status = self.book.transaction
@@ -248,7 +245,7 @@ class CalendarSync:
         if action.kind is Kind.CREATE:
             assert action.data is not None
             fp = action.fingerprint or ""
-            self._intend_one(action.uid, _name(action.uid), action.data, fp)
+            self._intend_one(action)
             item = self.store.create(_name(action.uid), action.data)
             self._created.append((action.uid, item.href, item.etag, fp, action.data))
             if len(self._created) >= STATUS_BATCH:
@@ -256,7 +253,7 @@ class CalendarSync:
         elif action.kind is Kind.UPDATE:
             assert action.data is not None and action.href and action.etag
             fp = action.fingerprint or ""
-            self._intend_one(action.uid, action.href, action.data, fp, action.base, action.etag)
+            self._intend_one(action)
             etag = self.store.update(action.href, action.data, action.etag)
             with with_status() as db:
                 status.remember(
@@ -344,7 +341,7 @@ class CalendarSync:
 
     def _settle(self, action: Action, book_now: Wanted) -> None:
         """After an import, make the calendar say exactly what the book now says."""
-        assert action.href and action.etag
+        assert action.data is not None and action.href and action.etag
         if book_now.data is None:
             self.store.delete(action.href, action.etag)
             self._forget(action.uid)
@@ -354,7 +351,10 @@ class CalendarSync:
             fp, base = book_now.fingerprint or "", book_now.data
             # The calendar's version is now accounted for (applied or reverted): it is the
             # agreed one this write departs from.
-            self._intend_one(action.uid, action.href, base, fp, action.data, action.etag)
+            seen = Remote(
+                action.uid, action.href, action.etag, action.fingerprint or "", action.data
+            )
+            self._intend_one(replace(action, data=base, fingerprint=fp, agreed=seen))
             etag = self.store.update(action.href, base, action.etag)
         with self.book.transaction() as db:
             status.remember(db, self.calendar_id, action.uid, action.href, etag, fp, base=base)

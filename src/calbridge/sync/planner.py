@@ -64,9 +64,9 @@ class Action:
     etag: str | None = None
     data: bytes | None = None
     fingerprint: str | None = None
-    #: For an update that follows an adoption: the server's current content, agreed on
+    #: For an update that follows an adoption: the server's current version, agreed on
     #: (recorded with the write's intent, so a crash cannot lose the adoption).
-    base: bytes | None = None
+    agreed: Remote | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def _remote_changed(want: Wanted | None, had: Known, there: Remote) -> Action | 
         adopted = _adopt(there, there.fingerprint)
         follow = _local_only(want, Known(had.uid, there.href, there.etag, there.fingerprint))
         if follow is not None and follow.kind is Kind.UPDATE and there.data:
-            return replace(follow, base=there.data)
+            return replace(follow, agreed=there)
         return follow or adopted
     if want is not None and want.data is None:
         return Action(Kind.DELETE, had.uid, there.href, there.etag)

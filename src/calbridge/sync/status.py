@@ -17,7 +17,7 @@ from calbridge.store.tables import (
     ClosureRow,
     SessionRow,
 )
-from calbridge.sync.planner import Known
+from calbridge.sync.planner import Known, Remote
 
 
 @dataclass
@@ -155,15 +155,15 @@ def intend(
     href: str,
     data: bytes,
     fingerprint: str,
-    agreed: tuple[str, bytes, str] | None = None,
+    agreed: Remote | None = None,
 ) -> None:
     """Before a write: remember what is being sent, so a crash before its confirmation
     leaves the next pass able to tell calbridge's own write from the coach's edit. A new
-    event gets a row with an empty etag (sent, never confirmed). ``agreed`` (etag,
-    content, fingerprint) first records the server's current version as agreed on."""
+    event gets a row with an empty etag (sent, never confirmed). ``agreed`` first records
+    the server's current version as the one both sides agree on."""
     row = db.get(CalendarItemRow, (calendar_id, uid))
     if row is not None and agreed is not None:
-        row.etag, row.base, row.fingerprint = agreed
+        row.etag, row.base, row.fingerprint = agreed.etag, agreed.data, agreed.fingerprint
     if row is None:
         row = CalendarItemRow(
             calendar_id=calendar_id, uid=uid, href=href, etag="", fingerprint="", foreign=False
