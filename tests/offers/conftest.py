@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 
 from calbridge.book import Book, parties
-from calbridge.calendars.caldav import CalDAVStore
 from calbridge.web.app import bound_port, make_app, start
 from calbridge.web.feeds import feed_routes
 from calbridge.web.offers import offer_routes
 from servers.caldav_servers import CalDAVServer
-from sync.conftest import fresh_calendar, radicale  # noqa: F401  (fixture re-used here)
-from sync.e2e_helpers import Target
+from sync.conftest import radicale  # noqa: F401  (fixture re-used here)
+from sync.e2e_helpers import Target, caldav_target
 
 
 @dataclass
@@ -30,12 +29,8 @@ class Served:
 @pytest.fixture
 def target(radicale: CalDAVServer) -> Iterator[Target]:  # noqa: F811
     """A fresh calendar on the shared Radicale, and the coach's app's view of it."""
-    url = fresh_calendar(radicale)
-    table: dict[str, Any] = {"url": url}
-    if radicale.auth:
-        table.update(username=radicale.auth[0], password=radicale.auth[1])
-    with CalDAVStore(url, radicale.auth) as app:
-        yield Target(table, app)
+    with caldav_target(radicale) as target:
+        yield target
 
 
 def offers_book(make_book: Callable[..., Book], tmp_path: Path, **changes: Any) -> Book:

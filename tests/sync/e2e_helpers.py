@@ -3,7 +3,8 @@ for the coach's calendar app that edits events the way such apps do."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from icalendar import Calendar
 
 from calbridge.book import Book
 from calbridge.calendars.base import CalendarStore, Item
+from calbridge.calendars.caldav import CalDAVStore
 from calbridge.sync.engine import Report
 from calbridge.sync.run import sync_coach
 
@@ -22,6 +24,20 @@ class Target:
 
     calendar: dict[str, Any]  # the [coaches.calendar] table
     app: CalendarStore  # the coach's own calendar app
+
+
+@contextmanager
+def caldav_target(server: Any) -> Iterator[Target]:
+    """A fresh calendar on ``server`` (a tests.servers CalDAVServer): the coach's calendar
+    table for the TOML, and the coach's app's view of it."""
+    from sync.conftest import fresh_calendar
+
+    url = fresh_calendar(server)
+    table: dict[str, Any] = {"url": url}
+    if server.auth:
+        table.update(username=server.auth[0], password=server.auth[1])
+    with CalDAVStore(url, server.auth) as app:
+        yield Target(table, app)
 
 
 def sync(book: Book) -> Report:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from icalendar import Calendar
@@ -21,7 +20,7 @@ from calbridge.core.timeutil import parse_date
 from calbridge.store.tables import ChangeRow
 from servers.caldav_servers import CalDAVServer
 from sync.conftest import fresh_calendar
-from sync.e2e_helpers import Target, edit, event_of, items, move_to, starts, sync
+from sync.e2e_helpers import Target, caldav_target, edit, event_of, items, move_to, starts, sync
 
 
 @pytest.fixture(params=["vdir", "radicale", "xandikos"])
@@ -31,12 +30,8 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
         yield Target({"url": str(folder)}, VdirStore(folder))
         return
     server: CalDAVServer = request.getfixturevalue(request.param)
-    url = fresh_calendar(server)
-    table: dict[str, Any] = {"url": url}
-    if server.auth:
-        table.update(username=server.auth[0], password=server.auth[1])
-    with CalDAVStore(url, server.auth) as app:
-        yield Target(table, app)
+    with caldav_target(server) as target:
+        yield target
 
 
 @pytest.fixture

@@ -19,15 +19,13 @@ from book_helpers import at, plan_one
 from calbridge.book import Book, views
 from calbridge.book import completion_types as types
 from calbridge.book.outcomes import Mode, OutcomeRequest, Selection, save
-from calbridge.calendars.caldav import CalDAVStore
 from calbridge.core.money import Modifier
 from calbridge.store import repo
 from calbridge.store.tables import ChangeRow
 from conftest import Clock
 from outcome_helpers import complete, money, outcome_book, saved, status
 from servers.caldav_servers import CalDAVServer
-from sync.conftest import fresh_calendar
-from sync.e2e_helpers import Target, edit, event_of, items, sync
+from sync.e2e_helpers import Target, caldav_target, edit, event_of, items, sync
 
 TAGS = {
     "No show": "no-show",
@@ -39,12 +37,8 @@ TAGS = {
 @pytest.fixture(params=["radicale", "xandikos"])
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     server: CalDAVServer = request.getfixturevalue(request.param)
-    url = fresh_calendar(server)
-    table: dict[str, Any] = {"url": url}
-    if server.auth:
-        table.update(username=server.auth[0], password=server.auth[1])
-    with CalDAVStore(url, server.auth) as app:
-        yield Target(table, app)
+    with caldav_target(server) as target:
+        yield target
 
 
 @pytest.fixture
