@@ -16,7 +16,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -24,7 +23,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from calbridge.book import Book, checks, parties, planning
 from calbridge.book.requests import PlanRequest
@@ -32,8 +33,8 @@ from calbridge.config.load import build
 from calbridge.core.model import Client, Participant, Role, Session, Status
 from calbridge.core.timeutil import add_months, month_bounds, month_of
 from calbridge.store import repo
-from calbridge.store.db import normalize_url
 from calbridge.store.tables import SessionRow
+from pg_schema import scratch_schema
 
 TZ = "Europe/London"
 ZONE = ZoneInfo(TZ)
@@ -73,18 +74,8 @@ def database(url: str | None, tmp: Path) -> Iterator[str]:
     if not url:
         yield f"sqlite:///{tmp / 'bench.db'}"
         return
-    base = normalize_url(url)
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        scoped = base.update_query_dict({"options": f"-csearch_path={schema}"})
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with scratch_schema(url, "bench") as scoped:
+        yield scoped
 
 
 def open_book(url: str, tmp: Path) -> Book:

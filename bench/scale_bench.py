@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import create_engine, func, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -49,10 +49,10 @@ from calbridge.calendars.base import resource_name
 from calbridge.config.load import build
 from calbridge.core.model import Participant, Role, Session, Status
 from calbridge.store import repo
-from calbridge.store.db import normalize_url
 from calbridge.store.tables_daemon import CalendarLeaseRow
 from calbridge.sync import desired
 from cli_helpers import write_config
+from pg_schema import scratch_schema
 
 TZ = "Europe/London"
 CLIENTS = 20
@@ -230,17 +230,8 @@ def postgres_schema() -> Iterator[str | None]:
     if not base:
         yield None
         return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalize_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with scratch_schema(base, "bench") as url:
+        yield url
 
 
 def prepare(

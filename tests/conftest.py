@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from calbridge.book import Book
 from calbridge.config.load import build
 from calbridge.config.schema import Settings
-from calbridge.store.db import normalize_url
+from pg_schema import scratch_schema
 
 PG_ENV = "CALBRIDGE_TEST_POSTGRES_URL"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # a Saturday
@@ -68,17 +66,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     base = postgres_url()
     if base is None:
         pytest.skip(f"set {PG_ENV} to run the PostgreSQL variant")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with scratch_schema(base, "t") as url:
+        yield url
 
 
 class Clock:
