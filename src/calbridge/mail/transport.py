@@ -6,6 +6,7 @@ Both raise ``Temporary`` (try again later: server down, 4xx, timeout) or ``Perma
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from pathlib import Path
@@ -15,6 +16,9 @@ from typing import Protocol
 import aiosmtplib
 
 from calbridge.config.schema import MailSettings
+
+#: Seconds ``close`` waits for a closed SMTP connection to be gone.
+CLOSE_WAIT = 2.0
 
 
 class Temporary(Exception):
@@ -146,10 +150,21 @@ class SmtpTransport:
         client, self.client = self.client, None
         if client is None:
             return
+        protocol = client.protocol
         try:
             await client.quit()
         except (aiosmtplib.SMTPException, OSError, TimeoutError):
             client.close()
+        await _closed(protocol)
+
+
+async def _closed(protocol: object, limit: float = CLOSE_WAIT) -> None:
+    """Wait (briefly) until the connection is really gone. Over TLS, closing runs a
+    shutdown exchange on the event loop; a loop that ends first leaks the socket."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while getattr(protocol, "transport", None) is not None and loop.time() < deadline:
+        await asyncio.sleep(0.01)
 
 
 class Opened:
