@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,7 @@ HOURS = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-
 TICK = os.sysconf("SC_CLK_TCK")
 TIMEOUT = 900.0
 LOG_LEVEL = os.environ.get("SCALE_BENCH_LOG_LEVEL", "")  # debug: every sync in the logs
+PROFILE = os.environ.get("SCALE_BENCH_PROFILE", "")  # a py-spy binary: profile idle cycles
 
 
 def coach_ids(n: int) -> list[str]:
@@ -214,14 +216,38 @@ def wait_synced(engine: Any, n: int, since: datetime, what: str) -> float:
     raise RuntimeError(f"{what}: only {done} of {n} calendars synced in {TIMEOUT:.0f} s")
 
 
-def idle_cycle(engine: Any, daemons: list[Daemon], n: int) -> dict[str, float]:
-    cpu0 = sum(d.cpu() for d in daemons)
-    now = datetime.now(UTC)
-    with engine.begin() as conn:
-        conn.execute(update(CalendarLeaseRow).values(next_sync_at=now - timedelta(seconds=1)))
-    wall = wait_synced(engine, n, now, "idle cycle")
-    cpu = sum(d.cpu() for d in daemons) - cpu0
-    return {"wall_s": wall, "cpu_s": cpu, "cpu_ms_per_calendar": 1000 * cpu / n}
+def idle_cycle(engine: Any, daemons: list[Daemon], n: int, rounds: int) -> dict[str, float]:
+    """``rounds`` idle cycles; the one with the median CPU (walls and CPUs of all kept)."""
+    runs = []
+    profiler = profile(daemons[0]) if PROFILE else None
+    for _ in range(rounds):
+        cpu0 = sum(d.cpu() for d in daemons)
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            conn.execute(update(CalendarLeaseRow).values(next_sync_at=now - timedelta(seconds=1)))
+        wall = wait_synced(engine, n, now, "idle cycle")
+        runs.append((sum(d.cpu() for d in daemons) - cpu0, wall))
+        time.sleep(0.5)  # the last releases are in, the loop is idle again
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(30)
+    cpu, wall = sorted(runs)[len(runs) // 2]
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "cpu_ms_per_calendar": 1000 * cpu / n,
+        "rounds_cpu_ms_per_calendar": [round(1000 * c / n, 2) for c, _ in runs],
+    }
+
+
+def profile(daemon: Daemon) -> subprocess.Popen[bytes]:
+    """py-spy (not a dependency: SCALE_BENCH_PROFILE=/path/to/py-spy) sampling the daemon's
+    threads into scale-profile.txt (collapsed stacks) while the idle cycles run."""
+    return subprocess.Popen(
+        [PROFILE, "record", "--pid", str(daemon.proc.pid), "--format", "raw", "--rate", "500", "--gil"]
+        + ["--output", "scale-profile.txt", "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+    )
 
 
 @contextmanager
@@ -262,6 +288,7 @@ def main() -> None:
     parser.add_argument("--coaches", type=int, default=500)
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="idle cycles; the median is shown")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -304,7 +331,7 @@ def main() -> None:
                     f" process CPU so far {cpu_first:.1f} s",
                     flush=True,
                 )
-                idle = idle_cycle(book.engine, [daemon], n)
+                idle = idle_cycle(book.engine, [daemon], n, args.rounds)
                 idle["rss_mb"] = daemon.rss_mb()
                 results["sqlite_idle"] = idle
                 print(
@@ -341,7 +368,7 @@ def main() -> None:
                                 )
                             else:
                                 time.sleep(3)  # the new instance is up and polling
-                            idle = idle_cycle(book.engine, daemons, n)
+                            idle = idle_cycle(book.engine, daemons, n, args.rounds)
                             results[f"postgres_{k}_instances"] = idle
                             print(
                                 f"postgresql, {k} instance(s): idle cycle {idle['wall_s']:.2f} s"

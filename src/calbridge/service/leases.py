@@ -12,13 +12,49 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import Integer, Table, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session as Db
 
 from calbridge.store.tables_daemon import CalendarLeaseRow
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+#: The statements that run for every sync pass are built once, on the table (Core), with
+#: bound parameters: building and cache-keying a statement per call, through the ORM, was
+#: most of an idle pass's database time.
+LEASES = cast(Table, CalendarLeaseRow.__table__)
+T = LEASES.c
+_NOW, _OWNER = bindparam("at", type_=T.expires_at.type), bindparam("holder", type_=T.owner.type)
+_FREE = or_(T.owner.is_(None), T.expires_at <= _NOW)
+_DUE = T.next_sync_at <= _NOW
+_IDS = T.calendar_id.in_(bindparam("ids", expanding=True))
+_DUE_ANY = (
+    select(T.calendar_id)
+    .where(_DUE, _FREE)
+    .order_by(T.next_sync_at)
+    .limit(bindparam("n", type_=Integer))
+)
+_DUE_OF = _DUE_ANY.where(_IDS)
+#: PostgreSQL: skip rows another instance is claiming.
+_DUE_LOCKED = {
+    False: _DUE_ANY.with_for_update(skip_locked=True),
+    True: _DUE_OF.with_for_update(skip_locked=True),
+}
+_TAKE = (
+    update(LEASES)
+    .values(owner=_OWNER, last_owner=_OWNER, renewed=_NOW)
+    .values(expires_at=bindparam("until", type_=T.expires_at.type))
+    .returning(T.calendar_id)
+)
+_TAKE_DUE = _TAKE.where(_IDS, _FREE, _DUE)
+_TAKE_ANY = _TAKE.where(_IDS, _FREE)
+_GIVE_BACK = (
+    update(LEASES)
+    .where(T.calendar_id == bindparam("one"), T.owner == _OWNER)
+    .values(failures=0, last_error=None, owner=None, last_owner=_OWNER, last_ok_at=_NOW)
+    .values(expires_at=_NOW, next_sync_at=bindparam("due_at", type_=T.next_sync_at.type))
+)
 
 
 def db_now(db: Db) -> datetime:
@@ -37,28 +73,21 @@ def due(db: Db, calendar_ids: Collection[str] | None, now: datetime, limit: int)
     """
     if (calendar_ids is not None and not calendar_ids) or limit <= 0:
         return []
-    conditions = [
-        CalendarLeaseRow.next_sync_at <= now,
-        or_(CalendarLeaseRow.owner.is_(None), CalendarLeaseRow.expires_at <= now),
-    ]
+    if db.get_bind().dialect.name == "postgresql":
+        query = _DUE_LOCKED[calendar_ids is not None]
+    else:
+        query = _DUE_ANY if calendar_ids is None else _DUE_OF
+    params: dict[str, object] = {"at": now, "n": limit}
     if calendar_ids is not None:
-        conditions.append(CalendarLeaseRow.calendar_id.in_(list(calendar_ids)))
-    query = (
-        select(CalendarLeaseRow.calendar_id)
-        .where(*conditions)
-        .order_by(CalendarLeaseRow.next_sync_at)
-        .limit(limit)
-    )
-    if db.get_bind().dialect.name == "postgresql":  # rows another instance is claiming
-        query = query.with_for_update(skip_locked=True)
-    return list(db.scalars(query))
+        params["ids"] = sorted(calendar_ids)
+    return list(db.scalars(query, params))
 
 
 def ensure(db: Db, calendar_ids: Iterable[str], now: datetime) -> bool:
     """A lease row, due at once, for every calendar that has none; True if the table also
     holds calendars not in ``calendar_ids`` (another instance's configuration)."""
     wanted = set(calendar_ids)
-    have = set(db.scalars(select(CalendarLeaseRow.calendar_id)))
+    have = set(db.scalars(select(T.calendar_id)))
     for cid in sorted(wanted - have):
         db.add(CalendarLeaseRow(calendar_id=cid, expires_at=EPOCH, next_sync_at=now, failures=0))
     db.flush()
@@ -69,19 +98,7 @@ def claim(
     db: Db, calendar_id: str, owner: str, now: datetime, ttl: float, *, due_only: bool = True
 ) -> bool:
     """Take the lease if it is free or expired (and, with ``due_only``, the calendar is due)."""
-    conditions = [
-        CalendarLeaseRow.calendar_id == calendar_id,
-        or_(CalendarLeaseRow.owner.is_(None), CalendarLeaseRow.expires_at <= now),
-    ]
-    if due_only:
-        conditions.append(CalendarLeaseRow.next_sync_at <= now)
-    result = db.execute(
-        update(CalendarLeaseRow)
-        .where(*conditions)
-        .values(owner=owner, last_owner=owner, expires_at=now + timedelta(seconds=ttl), renewed=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(claim_many(db, [calendar_id], owner, now, ttl, due_only=due_only))
 
 
 def claim_many(
@@ -96,18 +113,14 @@ def claim_many(
     """``claim`` for several calendars in one statement; the ones taken."""
     if not calendar_ids:
         return []
-    conditions = [
-        CalendarLeaseRow.calendar_id.in_(sorted(calendar_ids)),
-        or_(CalendarLeaseRow.owner.is_(None), CalendarLeaseRow.expires_at <= now),
-    ]
-    if due_only:
-        conditions.append(CalendarLeaseRow.next_sync_at <= now)
     taken = db.scalars(
-        update(CalendarLeaseRow)
-        .where(*conditions)
-        .values(owner=owner, last_owner=owner, expires_at=now + timedelta(seconds=ttl), renewed=now)
-        .returning(CalendarLeaseRow.calendar_id)
-        .execution_options(synchronize_session=False)
+        _TAKE_DUE if due_only else _TAKE_ANY,
+        {
+            "ids": sorted(calendar_ids),
+            "holder": owner,
+            "at": now,
+            "until": now + timedelta(seconds=ttl),
+        },
     )
     return sorted(taken)
 
@@ -120,21 +133,10 @@ def renew(db: Db, calendar_ids: Collection[str], owner: str, now: datetime, ttl:
     """
     if not calendar_ids:
         return set()
-    db.execute(
-        update(CalendarLeaseRow)
-        .where(
-            CalendarLeaseRow.calendar_id.in_(list(calendar_ids)),
-            CalendarLeaseRow.owner == owner,
-        )
-        .values(expires_at=now + timedelta(seconds=ttl), renewed=now)
-        .execution_options(synchronize_session=False)
-    )
-    held = db.scalars(
-        select(CalendarLeaseRow.calendar_id).where(
-            CalendarLeaseRow.calendar_id.in_(list(calendar_ids)),
-            CalendarLeaseRow.owner == owner,
-        )
-    )
+    ours = (T.calendar_id.in_(list(calendar_ids)), T.owner == owner)
+    until = now + timedelta(seconds=ttl)
+    db.execute(update(LEASES).where(*ours).values(expires_at=until, renewed=now))
+    held = db.scalars(select(T.calendar_id).where(*ours))
     return set(held)
 
 
@@ -158,20 +160,8 @@ def release(
     """Give the lease back with the next due time; None if it was no longer ours."""
     if outcome.ok:  # the common case in one statement
         due = now + timedelta(seconds=interval)
-        result = db.execute(
-            update(CalendarLeaseRow)
-            .where(CalendarLeaseRow.calendar_id == calendar_id, CalendarLeaseRow.owner == owner)
-            .values(
-                failures=0,
-                last_error=None,
-                last_ok_at=now,
-                next_sync_at=due,
-                expires_at=now,
-                owner=None,
-                last_owner=owner,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        params = {"one": calendar_id, "holder": owner, "at": now, "due_at": due}
+        result = db.execute(_GIVE_BACK, params)
         return due if result.rowcount else None  # type: ignore[attr-defined]
     row = db.get(CalendarLeaseRow, calendar_id, with_for_update=True)
     if row is None or row.owner != owner:

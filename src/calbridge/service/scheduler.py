@@ -16,9 +16,11 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session as Db
 
 from calbridge.book import Book
 from calbridge.calendars.base import CalendarStore, StorageError
@@ -29,7 +31,7 @@ from calbridge.service.leases import Outcome
 from calbridge.service.logs import event
 from calbridge.service.metrics import Metrics
 from calbridge.service.notify import Notifier
-from calbridge.sync import busy
+from calbridge.sync import busy, status
 from calbridge.sync.engine import CalendarSync
 
 log = logging.getLogger("calbridge.service")
@@ -58,6 +60,17 @@ class Result:
     outcome: Outcome
     requests: int = 0
     actions: int = 0
+
+
+@dataclass
+class Turn:
+    """One calendar's sync as its slot saw it, and the calendar the slot took next."""
+
+    result: Result
+    seconds: float
+    ended: float  # wall clock
+    next_at: datetime | None = None  # when the calendar is due again (None: lease lost)
+    next: str | None = None
 
 
 class StoreCache:
@@ -89,9 +102,14 @@ class StoreCache:
             self.drop(coach_id)
 
 
-def sync_blocking(book: Book, coach: Coach, stores: StoreCache | None = None) -> Result:
+def sync_blocking(
+    book: Book,
+    coach: Coach,
+    stores: StoreCache | None = None,
+    known: tuple[status.State, int] | None = None,
+) -> Result:
     """Busy calendars first (availability), then the sessions calendar; never raises
-    StorageError (it becomes the outcome)."""
+    StorageError (it becomes the outcome). ``known``: see CalendarSync."""
     errors: list[str] = []
     retry_after: float | None = None
     requests = actions = 0
@@ -104,7 +122,7 @@ def sync_blocking(book: Book, coach: Coach, stores: StoreCache | None = None) ->
         try:
             store = stores.get(coach.id, coach.calendar, book.settings.sync.multiget_batch)
             before = int(getattr(store, "requests", 0))
-            sync_report = CalendarSync(book, coach, store).run()
+            sync_report = CalendarSync(book, coach, store, known).run()
             requests = int(getattr(store, "requests", 0)) - before
         except StorageError as exc:  # discovery or opening failed
             errors.append(f"{type(exc).__name__}: {exc}")
@@ -135,6 +153,9 @@ class Scheduler:
         self.releasing: set[str] = set()
         self._wake = asyncio.Event()
         self._status_at = 0.0
+        self._stop: asyncio.Event | None = None
+        self._pending: set[str] | None = None  # --once: the coaches not yet claimed
+        self._known_states: dict[str, tuple[status.State, int]] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -145,6 +166,7 @@ class Scheduler:
         """Until ``stop`` (or, with ``once``, until every coach was synced once)."""
         renewer = asyncio.create_task(self._renew_forever(stop))
         pending: set[str] | None = set(self.rt.coach_ids()) if once else None
+        self._stop, self._pending = stop, pending
         give_up = time.monotonic() + self.rt.settings.service.lease + 10
         try:
             while not stop.is_set():
@@ -193,30 +215,37 @@ class Scheduler:
         return got
 
     def _claim_blocking(self, free: int, pending: set[str] | None) -> list[str]:
+        with self.rt.book.transaction() as db:
+            return self._claim_in(db, leases.db_now(db), free, pending)
+
+    def _claim_in(self, db: Db, now: datetime, free: int, pending: set[str] | None) -> list[str]:
+        """Claim up to ``free`` due calendars (with ``pending``: those, due or not)."""
         rt = self.rt
         ids = set(rt.coach_ids())
-        with rt.book.transaction() as db:
-            now = leases.db_now(db)
-            if ids != self._known:
-                self._others = leases.ensure(db, ids, now)
-            if pending is None and self._others:
-                candidates = leases.due(db, ids - set(self.running), now, free)
-            elif pending is None:
-                found = leases.due(db, None, now, free + 16)
-                candidates = [c for c in found if c in ids]
-                # Rows of coaches configured elsewhere: filter in SQL from now on.
-                self._others = len(candidates) < len(found)
-            else:
-                candidates = sorted(pending - set(self.running))
-            got = leases.claim_many(
-                db,
-                sorted(candidates)[:free],
-                rt.owner,
-                now,
-                rt.settings.service.lease,
-                due_only=pending is None,
-            )
+        if ids != self._known:
+            self._others = leases.ensure(db, ids, now)
+        if pending is None and self._others:
+            candidates = leases.due(db, ids - set(self.running), now, free)
+        elif pending is None:
+            found = leases.due(db, None, now, free + 16)
+            candidates = [c for c in found if c in ids and c not in self.running]
+            # Rows of coaches configured elsewhere: filter in SQL from now on.
+            self._others = len([c for c in found if c in ids]) < len(found)
+        else:
+            candidates = sorted(pending - set(self.running))
+        got = leases.claim_many(
+            db,
+            sorted(candidates)[:free],
+            rt.owner,
+            now,
+            rt.settings.service.lease,
+            due_only=pending is None,
+        )
         self._known = ids
+        if got:  # read with the lease taken: CalendarSync need not read them again
+            upto = status.last_change(db)
+            for cid, state in status.load_states(db, got).items():
+                self._known_states[cid] = (state, upto)
         return got
 
     def _db_failed(self, exc: Exception) -> None:
@@ -225,31 +254,72 @@ class Scheduler:
             event(log, logging.ERROR, "database.error", error=message)
         self.db_error = message
 
-    # --- one coach ------------------------------------------------------------------
+    # --- one slot ----------------------------------------------------------------------
 
-    async def _sync(self, cid: str) -> None:
+    async def _sync(self, cid: str | None) -> None:
+        """Sync ``cid``; then, until nothing is due or the daemon stops, the next calendar
+        this slot claimed in the transaction that gave ``cid`` back. One thread hop and one
+        lease transaction per calendar: an idle pass costs little more than its request."""
+        task = asyncio.current_task()
+        while cid is not None:
+            self.rt.metrics.leased.set(len(self.running))
+            turn = await asyncio.to_thread(self._turn, cid, not self._stopping())
+            self._count(cid, turn.result, turn.seconds)
+            self._log_done(cid, turn)
+            self.running.pop(cid, None)
+            self.releasing.discard(cid)
+            cid = turn.next
+            if cid is not None and task is not None:
+                self.running[cid] = task
+        self.rt.metrics.leased.set(len(self.running))
+        self._status()
+        self.wake()
+
+    def _turn(self, cid: str, chain: bool) -> Turn:
+        """In a worker thread: the sync of ``cid``, then its release and (with ``chain``)
+        the claim of the next due calendar, in one transaction."""
         rt = self.rt
         book = rt.book
         started = time.monotonic()
         event(log, logging.DEBUG, "sync.start", calendar=cid, owner=rt.owner, ts=time.time())
-        rt.metrics.leased.set(len(self.running))
         try:
-            coach = book.settings.coach(cid)
-            result = await asyncio.to_thread(sync_blocking, book, coach, self.stores)
+            known = self._known_states.pop(cid, None)
+            result = sync_blocking(book, book.settings.coach(cid), self.stores, known)
         except Exception as exc:  # a bug or the database: logged, backed off, never fatal
             log.exception("sync of %s crashed", cid)
             result = Result(Outcome(False, f"{type(exc).__name__}: {exc}"))
-        seconds = time.monotonic() - started
-        ended = time.time()
-        self._count(cid, result, seconds)
-        service = rt.settings.service
+        turn = Turn(result, time.monotonic() - started, time.time())
+        service = book.settings.service
         interval = service.interval + random.uniform(0, service.jitter)
         self.releasing.add(cid)
         try:
-            next_at = await asyncio.to_thread(self._release, cid, result.outcome, interval)
-        except Exception as exc:
+            with book.transaction() as db:
+                now = leases.db_now(db)
+                turn.next_at = leases.release(
+                    db,
+                    cid,
+                    rt.owner,
+                    now,
+                    result.outcome,
+                    interval,
+                    service.backoff,
+                    service.max_backoff,
+                )
+                if chain:
+                    taken = self._claim_in(db, now, 1, self._pending)
+                    turn.next = taken[0] if taken else None
+        except Exception as exc:  # the lease expires by itself; the loop claims again
             self._db_failed(exc)
-            next_at = None
+            turn.next_at = turn.next = None
+        if turn.next is not None and self._pending is not None:
+            self._pending.discard(turn.next)
+        return turn
+
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
+    def _log_done(self, cid: str, turn: Turn) -> None:
+        result = turn.result
         level = (
             logging.WARNING
             if not result.outcome.ok
@@ -260,21 +330,16 @@ class Scheduler:
             level,
             "sync.done",
             calendar=cid,
-            owner=rt.owner,
+            owner=self.rt.owner,
             ok=result.outcome.ok,
             actions=result.actions,
             requests=result.requests,
-            ms=round(seconds * 1000),
-            started=round(ended - seconds, 6),
-            ts=round(ended, 6),
-            next=next_at.isoformat() if next_at else None,
+            ms=round(turn.seconds * 1000),
+            started=round(turn.ended - turn.seconds, 6),
+            ts=round(turn.ended, 6),
+            next=turn.next_at.isoformat() if turn.next_at else None,
             error=result.outcome.error,
         )
-        self.running.pop(cid, None)
-        self.releasing.discard(cid)
-        rt.metrics.leased.set(len(self.running))
-        self._status()
-        self.wake()
 
     def _count(self, cid: str, result: Result, seconds: float) -> None:
         m = self.rt.metrics
@@ -286,14 +351,6 @@ class Scheduler:
             m.failures.labels(cid).inc()
             self.failures += 1
             self.failed_once.add(cid)
-
-    def _release(self, cid: str, outcome: Outcome, interval: float):  # type: ignore[no-untyped-def]
-        s = self.rt.settings.service
-        with self.rt.book.transaction() as db:
-            now = leases.db_now(db)
-            return leases.release(
-                db, cid, self.rt.owner, now, outcome, interval, s.backoff, s.max_backoff
-            )
 
     # --- renewal and status -----------------------------------------------------------
 

@@ -59,10 +59,19 @@ class Gathered:
 
 
 class CalendarSync:
-    def __init__(self, book: Book, coach: Coach, store: CalendarStore) -> None:
+    def __init__(
+        self,
+        book: Book,
+        coach: Coach,
+        store: CalendarStore,
+        known: tuple[status.State, int] | None = None,
+    ) -> None:
+        """``known``: the calendar's state and the change log's end, read by the caller in
+        the transaction that took this calendar's lease (saves a transaction when idle)."""
         self.book = replace(book, origin=f"sync:{coach.id}")
         self.coach = coach
         self.store = store
+        self.known = known
         self.calendar_id = coach.id
         self.dry_run = False
         self.wrote = False
@@ -93,10 +102,15 @@ class CalendarSync:
     # --- reading both sides -------------------------------------------------------------
 
     def _gather(self, report: Report) -> Gathered:
-        with self.book.transaction() as db:
-            state = status.load_state(db, self.calendar_id)
-            upto = status.last_change(db)
-            uids, closures = status.dirty_uids(db, self.coach.id, state, upto)
+        uids: set[str] = set()
+        closures: set[int] = set()
+        if self.known is not None and status.book_unchanged(*self.known):
+            state, upto = self.known
+        else:
+            with self.book.transaction() as db:
+                state = status.load_state(db, self.calendar_id)
+                upto = status.last_change(db)
+                uids, closures = status.dirty_uids(db, self.coach.id, state, upto)
         listing = self.store.changes(state.token)
         rows: list[Any] = []
         wanted: dict[str, Wanted] = {}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Table, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session as Db
 
 from calbridge.store import repo_offers
@@ -18,6 +19,13 @@ from calbridge.store.tables import (
     SessionRow,
 )
 from calbridge.sync.planner import Known, Remote
+
+_S = cast(Table, CalendarStateRow.__table__).c
+#: Built once (they run for every calendar the daemon takes; see service/leases.py).
+_STATES = select(
+    _S.calendar_id, _S.sync_token, _S.change_cursor, _S.recovery_token, _S.last_error
+).where(_S.calendar_id.in_(bindparam("ids", expanding=True)))
+_LAST_CHANGE = select(func.max(cast(Table, ChangeRow.__table__).c.id))
 
 
 @dataclass
@@ -31,7 +39,21 @@ class State:
 
 
 def load_state(db: Db, calendar_id: str) -> State:
-    row = db.get(CalendarStateRow, calendar_id)
+    return _state(calendar_id, db.get(CalendarStateRow, calendar_id))
+
+
+def load_states(db: Db, calendar_ids: Iterable[str]) -> dict[str, State]:
+    """``load_state`` for several calendars in one query (Core rows: the daemon runs it
+    for every calendar it takes)."""
+    wanted = sorted(set(calendar_ids))
+    if not wanted:
+        return {}
+    found = {row.calendar_id: row for row in db.execute(_STATES, {"ids": wanted})}
+    return {cid: _state(cid, found.get(cid)) for cid in wanted}
+
+
+def _state(calendar_id: str, row: Any) -> State:
+    """From a CalendarStateRow or a Core row of its columns (None: never synced)."""
     if row is None:
         return State(calendar_id, None, 0, True)
     return State(
@@ -42,6 +64,12 @@ def load_state(db: Db, calendar_id: str) -> State:
         row.recovery_token,
         row.last_error,
     )
+
+
+def book_unchanged(state: State, upto: int) -> bool:
+    """Nothing in the book to push: the calendar was synced and the change log has not
+    moved past its cursor (``dirty_uids`` would find nothing)."""
+    return not state.fresh and upto <= state.cursor
 
 
 def save_state(db: Db, state: State, now: datetime, error: str | None = None) -> None:
@@ -73,13 +101,13 @@ def record_error(db: Db, calendar_id: str, now: datetime, error: str) -> None:
 
 
 def last_change(db: Db) -> int:
-    return int(db.scalar(select(func.max(ChangeRow.id))) or 0)
+    return int(db.scalar(_LAST_CHANGE) or 0)
 
 
 def dirty_uids(db: Db, coach_id: str, state: State, upto: int) -> tuple[set[str], set[int]]:
     """Session and hold UIDs, and closure ids, of ``coach_id`` changed since the cursor."""
-    if not state.fresh and upto <= state.cursor:
-        return set(), set()  # the change log has not moved
+    if book_unchanged(state, upto):
+        return set(), set()
     if state.fresh:
         uids = set(db.scalars(select(SessionRow.uid).where(SessionRow.coach_id == coach_id)))
         everyone = select(ClosureRow.id).where(
