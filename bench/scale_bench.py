@@ -243,11 +243,9 @@ def idle_cycle(engine: Any, daemons: list[Daemon], n: int, rounds: int) -> dict[
 def profile(daemon: Daemon) -> subprocess.Popen[bytes]:
     """py-spy (not a dependency: SCALE_BENCH_PROFILE=/path/to/py-spy) sampling the daemon's
     threads into scale-profile.txt (collapsed stacks) while the idle cycles run."""
-    return subprocess.Popen(
-        [PROFILE, "record", "--pid", str(daemon.proc.pid), "--format", "raw", "--rate", "500", "--gil"]
-        + ["--output", "scale-profile.txt", "--nonblocking"],
-        stdout=subprocess.DEVNULL,
-    )
+    argv = [PROFILE, "record", "--pid", str(daemon.proc.pid), "--format", "raw", "--gil"]
+    argv += ["--rate", "500", "--output", "scale-profile.txt", "--nonblocking"]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL)
 
 
 @contextmanager

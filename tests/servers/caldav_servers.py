@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Final, Literal, TypedDict
 from urllib.parse import unquote, urljoin, urlsplit
 
+from calbridge.calendars.davwire import Reply
+
 __all__ = [
     "QUIRKS",
     "SERVERS",
@@ -240,15 +242,8 @@ class CalDAVServer:
 
 
 @dataclass(frozen=True)
-class DavResponse:
-    status: int
-    reason: str
-    headers: Mapping[str, str]
-    """Header names lower-cased; repeated headers joined with ``", "``."""
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
+class DavResponse(Reply):
+    """A reply as calbridge's wire returns it (names lower-cased, repeats joined)."""
 
     @property
     def etag(self) -> str | None:

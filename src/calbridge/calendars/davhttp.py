@@ -1,13 +1,13 @@
-"""HTTP for the CalDAV store: one niquests session, credentials, and the one retry policy.
+"""HTTP for the CalDAV store: kept-alive connections, credentials, and the one retry policy.
 
-Why niquests directly and not ``caldav.DAVClient.request`` (python-caldav 3.6, measured):
+Why not ``caldav.DAVClient.request`` (python-caldav 3.6, measured):
 that method normalises request bodies (``\\n`` -> ``\\r\\n``) unless they are wrapped in
 caldav's ``WireBytes`` while being typed ``str``; it hands the response body back only after
 rewriting ``\\r\\n`` to ``\\n`` (the exact bytes survive only in the private ``_raw_body``);
 it raises ``AuthorizationError`` on every 403, although Radicale's 403 ``valid-sync-token``
 simply means "resync"; and it runs its own sleep-and-retry loop for 429/503. The store needs
 status, headers and exact bytes of every answer and exactly one retry policy, so it speaks
-HTTP through niquests, the library python-caldav itself uses (no new dependency).
+HTTP itself, through the standard library's http.client (davwire.py says why not niquests).
 
 Retries (tenacity): network failures and 408/429/502/503/504 are retried with bounded
 exponential backoff, honouring ``Retry-After`` (seconds or HTTP-date), only for requests that
@@ -28,7 +28,6 @@ from email.utils import parsedate_to_datetime
 from types import TracebackType
 from urllib.parse import urlencode
 
-import niquests
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -44,6 +43,8 @@ from tenacity.wait import wait_base
 
 from calbridge.calendars.base import StorageError, TransientError
 from calbridge.calendars.davauth import Auth, AuthenticationFailed
+from calbridge.calendars.davwire import Reply as Reply
+from calbridge.calendars.davwire import Wire, WireError
 
 RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
@@ -61,18 +62,6 @@ class RetryPolicy:
     """A longer Retry-After ends the request with TransientError(retry_after) at once."""
     max_total: float = 60.0
     """No retry is started that would end after this many seconds."""
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    reason: str
-    headers: Mapping[str, str]
-    """Lower-cased names."""
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
 
 
 class _Retryable(Exception):
@@ -146,9 +135,7 @@ class DavSession:
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._verify = verify
-        self._http = niquests.Session()
-        self._http.headers["User-Agent"] = USER_AGENT
+        self._http = Wire(timeout, verify)
         #: HTTP requests sent, retries included (for metrics and benchmarks).
         self.requests = 0
 
@@ -218,11 +205,7 @@ class DavSession:
         return headers if value is None else {**headers, "Authorization": value}
 
     def _once(self, method: str, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
-        response = self._request(method, url, body, headers)
-        try:
-            reply = _reply(response)
-        finally:
-            response.close()
+        reply = self._request(method, url, body, headers)
         if reply.status in RETRY_STATUSES:
             raise _Retryable(
                 f"{method} {url}: {reply.status} {reply.reason}".rstrip(),
@@ -230,33 +213,12 @@ class DavSession:
             )
         return reply
 
-    def _request(
-        self, method: str, url: str, body: bytes, headers: Mapping[str, str]
-    ) -> niquests.Response:
+    def _request(self, method: str, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
         self.requests += 1
         try:
-            return self._http.request(
-                method,
-                url,
-                data=body or None,
-                headers=dict(headers),
-                timeout=self._timeout,
-                allow_redirects=False,
-                verify=self._verify,
-            )
-        except (niquests.exceptions.ConnectionError, niquests.exceptions.Timeout) as exc:
+            return self._http.request(method, url, body, {"User-Agent": USER_AGENT, **headers})
+        except WireError as exc:
             raise _Retryable(f"{method} {url}: {exc}") from exc
-        except niquests.exceptions.RequestException as exc:
-            raise StorageError(f"{method} {url}: {exc}") from exc
-
-
-def _reply(response: niquests.Response) -> Reply:
-    return Reply(
-        status=response.status_code or 0,
-        reason=response.reason or "",
-        headers={name.lower(): value for name, value in response.headers.items()},
-        body=response.content or b"",
-    )
 
 
 def unexpected(reply: Reply, what: str) -> StorageError:

@@ -142,6 +142,6 @@ def configure(level: str, as_json: bool, redactor: Redactor, stream: TextIO | No
     numeric = getattr(logging, level.upper())
     root.setLevel(numeric)
     # Libraries log per request at INFO/DEBUG; show them only when debugging.
-    for noisy in ("aiohttp.access", "urllib3", "niquests", "alembic"):
+    for noisy in ("aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(numeric if numeric <= logging.DEBUG else logging.WARNING)
     _handler[:] = [handler]
