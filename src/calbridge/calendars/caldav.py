@@ -67,6 +67,10 @@ class UidConflict(AlreadyExists):
 class CalDAVStore:
     """A CalDAV calendar collection; close it (or use ``with``) when done."""
 
+    #: Creates may be sent from several threads at once (calendars/writes.py): each is one
+    #: request guarded by If-None-Match, and the HTTP session is safe to share.
+    parallel_writes = True
+
     def __init__(
         self,
         url: str,

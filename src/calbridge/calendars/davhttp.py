@@ -20,6 +20,7 @@ Redirects are not followed: the caller decides (discovery follows them, the stor
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -138,6 +139,9 @@ class DavSession:
         self._http = Wire(timeout, verify)
         #: HTTP requests sent, retries included (for metrics and benchmarks).
         self.requests = 0
+        #: Creates run from several threads (calendars/writes.py): one of them at a time
+        #: counts, or refreshes an expired token (a rotated refresh token is used once).
+        self._lock = threading.RLock()  # a token refresh POSTs through this session
 
     def close(self) -> None:
         self._http.close()
@@ -193,15 +197,23 @@ class DavSession:
 
     def _authorised(self, method: str, url: str, body: bytes, headers: dict[str, str]) -> Reply:
         reply = self._once(method, url, body, self._with_auth(headers))
-        if reply.status == 401 and self._auth is not None and self._auth.renew():
+        if reply.status == 401 and self._auth is not None and self._renew():
             reply = self._once(method, url, body, self._with_auth(headers))
         if reply.status == 401:
             who = "no credentials configured" if self._auth is None else "credentials refused"
             raise AuthenticationFailed(f"{method} {url}: 401 Unauthorized ({who})")
         return reply
 
+    def _renew(self) -> bool:
+        assert self._auth is not None
+        with self._lock:
+            return self._auth.renew()
+
     def _with_auth(self, headers: dict[str, str]) -> dict[str, str]:
-        value = self._auth.header(self.post_form) if self._auth is not None else None
+        if self._auth is None:
+            return headers
+        with self._lock:
+            value = self._auth.header(self.post_form)
         return headers if value is None else {**headers, "Authorization": value}
 
     def _once(self, method: str, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
@@ -214,7 +226,8 @@ class DavSession:
         return reply
 
     def _request(self, method: str, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
-        self.requests += 1
+        with self._lock:
+            self.requests += 1
         try:
             return self._http.request(method, url, body, {"User-Agent": USER_AGENT, **headers})
         except WireError as exc:

@@ -33,6 +33,8 @@ WIRE_ERRORS = (OSError, http.client.HTTPException)
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 Origin = tuple[str, str, int]
+#: Idle connections kept per origin (as many as creates run in parallel, at most).
+MAX_IDLE = 16
 
 
 class WireError(Exception):
@@ -52,19 +54,20 @@ class Reply:
 
 
 class Wire:
-    """HTTP requests with kept-alive connections; not for concurrent use by several
-    threads on one origin (a store is synced by one thread at a time)."""
+    """HTTP requests with kept-alive connections. Threads may share it: a connection is
+    taken out of the idle list while a request uses it, and put back after."""
 
     def __init__(self, timeout: float, verify: bool | str = True) -> None:
         self._timeout = timeout
         self._tls = _tls_context(verify)
-        self._idle: dict[Origin, http.client.HTTPConnection] = {}
+        self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
         self._proxies = getproxies()
 
     def close(self) -> None:
-        for conn in self._idle.values():
-            conn.close()
-        self._idle.clear()
+        idle, self._idle = self._idle, {}
+        for conns in idle.values():
+            for conn in conns:
+                conn.close()
 
     def request(self, method: str, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
         parts = urlsplit(url)
@@ -75,7 +78,7 @@ class Wire:
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
-        conn = self._idle.pop(origin, None)
+        conn = self._take(origin)
         extra: dict[str, str] = {}
         for reused in (conn is not None, False):
             if conn is None:
@@ -101,9 +104,22 @@ class Wire:
             if response.will_close:
                 conn.close()
             else:
-                self._idle[origin] = conn
+                self._give_back(origin, conn)
             return answer
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _take(self, origin: Origin) -> http.client.HTTPConnection | None:
+        try:
+            return self._idle.get(origin, []).pop()
+        except IndexError:
+            return None
+
+    def _give_back(self, origin: Origin, conn: http.client.HTTPConnection) -> None:
+        idle = self._idle.setdefault(origin, [])
+        if len(idle) < MAX_IDLE:
+            idle.append(conn)
+        else:
+            conn.close()
 
     def _connect(
         self, origin: Origin, url: str, target: str

@@ -209,6 +209,12 @@ class SyncSettings(Section):
         " hold, closure.",
     )
     multiget_batch: int = Field(100, ge=1, le=1000, description="Events fetched per request.")
+    parallel_writes: int = Field(
+        4,
+        ge=1,
+        le=16,
+        description="New events sent to a CalDAV server at once (1: one at a time).",
+    )
     busy_days: int = Field(400, ge=7, description="How many days ahead busy calendars are read.")
 
     @field_validator("colors")

@@ -8,19 +8,22 @@ server's token and the change-log cursor only advance when every action went thr
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from calbridge.book import Book, planning
-from calbridge.calendars.base import CalendarStore, Item, Listing, StorageError, resource_name
+from calbridge.calendars.base import CalendarStore, Item, StorageError, resource_name
+from calbridge.calendars.writes import create_each
 from calbridge.config.schema import Coach
 from calbridge.core.model import Actor, Status
 from calbridge.errors import PreconditionFailed
 from calbridge.ical.build import fingerprint
 from calbridge.ical.model import MalformedEvent
 from calbridge.ical.parse import uid_of
-from calbridge.sync import desired, importer, status
-from calbridge.sync.planner import Action, Kind, Known, Plan, Remote, Wanted, plan
+from calbridge.sync import desired, importer, recovery, status
+from calbridge.sync.planner import Action, Kind, Plan, Remote, Wanted, plan
+from calbridge.sync.report import Gathered
+from calbridge.sync.report import Report as Report
 from calbridge.sync.spec import closure_uid
 
 log = logging.getLogger(__name__)
@@ -28,34 +31,6 @@ log = logging.getLogger(__name__)
 STATUS_BATCH = 200
 #: Actions that may write to the calendar (an import may push the book's version back).
 WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.DELETE, Kind.IMPORT, Kind.CANCEL})
-
-
-@dataclass
-class Report:
-    calendar: str
-    actions: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # malformed events, with href
-    refused: list[str] = field(default_factory=list)  # calendar edits a rule reverted
-    held_back: str | None = None
-    error: str | None = None
-    dry_run: bool = False
-    retry_after: float | None = None  # the server asked to wait (429/503 Retry-After)
-
-    def count(self, kind: str) -> int:
-        return sum(1 for a in self.actions if a["action"] == kind)
-
-
-@dataclass
-class Gathered:
-    listing: Listing
-    known: dict[str, Known]
-    remote: dict[str, Remote]
-    deleted: set[str]
-    wanted: dict[str, Wanted]
-    upto: int
-    state: status.State
-    #: Per UID: the content last agreed on, and a write sent but not confirmed.
-    refs: dict[str, tuple[bytes | None, bytes | None]] = field(default_factory=dict)
 
 
 class CalendarSync:
@@ -136,29 +111,13 @@ class CalendarSync:
         if listing.full:
             present = set(listing.changed)
             deleted |= {k.uid for k in known.values() if k.href not in present and k.confirmed}
-            deleted |= self._lost_creates(known, present, state.recovery)
+            deleted |= recovery.lost_creates(self.store, known, present, state.recovery)
             for row in rows:  # unchanged members of a full listing are still there
                 if not row.foreign and row.href in present and row.uid not in remote:
                     remote[row.uid] = Remote(
                         row.uid, row.href, listing.changed[row.href], row.fingerprint, b""
                     )
         return Gathered(listing, known, remote, deleted, wanted, upto, state, refs)
-
-    def _lost_creates(
-        self, known: dict[str, Known], present: set[str], token: str | None
-    ) -> set[str]:
-        """Unconfirmed creates a full listing lacks: the ones the server reports deleted
-        since the crashed pass's token were created, then deleted by the coach. (The rest
-        never arrived and are created again; so are all when the token has expired.)"""
-        missing = {
-            k.href: k.uid for k in known.values() if not k.confirmed and k.href not in present
-        }
-        if not missing or token is None:
-            return set()
-        since = self.store.changes(token)
-        if since.full:
-            return set()
-        return {missing[h] for h in since.deleted if h in missing}
 
     def _fetch(
         self, hrefs: list[str], by_href: dict[str, Any], report: Report
@@ -195,8 +154,16 @@ class CalendarSync:
         complete = True
         self.wrote = False
         self._intend(decided.actions, got.listing.token)
+        creates: list[Action] = []
         try:
-            for action in decided.actions:
+            for action in [*decided.actions, None]:  # None: the end, send what is gathered
+                if action is not None and action.kind is Kind.CREATE and action.data:
+                    creates.append(action)  # sent together, several at a time (writes.py)
+                    continue
+                complete = self._create_run(creates, got, report) and complete
+                creates = []
+                if action is None:
+                    break
                 try:
                     self._do(action, got, report)
                 except PreconditionFailed:
@@ -209,11 +176,44 @@ class CalendarSync:
                 self._remember_foreign(Item(there.href, there.etag, there.data), uid)
         return complete
 
+    def _create_run(self, run: list[Action], got: Gathered, report: Report) -> bool:
+        """Send a run of creates (up to ``sync.parallel_writes`` in flight) and record each
+        as it lands; a lost race is re-planned like any 412, another error ends the pass."""
+        if not run:
+            return True
+        for action in run:
+            self._intend_one(action)
+        self.wrote = True
+        items = [(_name(a.uid), a.data or b"") for a in run]
+        parallel = self.book.settings.sync.parallel_writes
+        lost: set[int] = set()
+        failed: StorageError | None = None
+        for index, outcome in create_each(self.store, items, parallel):
+            action = run[index]
+            if isinstance(outcome, PreconditionFailed):
+                lost.add(index)
+            elif isinstance(outcome, StorageError):
+                failed = outcome
+            else:
+                fp, data = action.fingerprint or "", action.data or b""
+                self._created.append((action.uid, outcome.href, outcome.etag, fp, data))
+                if len(self._created) >= STATUS_BATCH:
+                    self._flush_created()
+        if failed is not None:
+            raise failed
+        complete = True
+        for index, action in enumerate(run):
+            if index in lost:
+                complete = self._retry(action, got, report) and complete
+            report.actions.append(_describe(action))
+        return complete
+
     def _retry(self, action: Action, got: Gathered, report: Report) -> bool:
         """A 412: the event changed under us. Re-read it and decide again, once."""
         href = action.href or _name(action.uid)
-        fresh = {i.href: i for i in self.store.get_many([href])}
-        item = fresh.get(href)
+        # One href asked for: the answer is it (under the store's own spelling of the
+        # href; a create's is the bare resource name).
+        item = next(iter(self.store.get_many([href])), None)
         remote = {}
         if item is not None:
             remote[action.uid] = Remote(
@@ -379,31 +379,14 @@ class CalendarSync:
         if complete and idle and not state.fresh and state.error is None and not state.recovery:
             return  # an idle pass: nothing to record (the daemon's lease keeps the time)
         if complete:
-            token = self._token_after_writes(got.listing) if self.wrote else got.listing.token
+            token = (
+                recovery.token_after_writes(self.book, self.calendar_id, self.store, got.listing)
+                if self.wrote
+                else got.listing.token
+            )
             state = replace(state, token=token, cursor=got.upto, recovery=None)
         with self.book.transaction() as db:
             status.save_state(db, state, self.book.clock())
-
-    def _token_after_writes(self, before: Listing) -> str | None:
-        """The token to keep after this pass wrote to the calendar.
-
-        The listing's token predates our writes. Some servers never report an event created
-        and deleted after a token (Xandikos), and a snapshot token (vdir) matches again once
-        the folder returns to that state; so list again and, if all that changed since is
-        our own doing, keep the new token. Otherwise keep the old one (or none).
-        """
-        after = self.store.changes(before.token)
-        with self.book.transaction() as db:
-            rows = status.known_rows(db, self.calendar_id, (), set(after.changed), after.full)
-        etags = {r.href: r.etag for r in rows}
-        ours = all(etags.get(h) == e for h, e in after.changed.items())
-        if after.full:
-            ours = ours and set(etags) <= set(after.changed)
-        else:
-            ours = ours and not (set(after.deleted) & set(etags))
-        if ours:
-            return after.token
-        return None if before.snapshot else before.token
 
 
 def _closure_uids(ids: set[int]) -> set[str]:
