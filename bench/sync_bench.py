@@ -7,12 +7,13 @@ then measures in one run:
 
 (a) push: 1,000 sessions planned through planning.plan (spread over months and clients, so
     limits and availability pass), then ONE CalendarSync.run() creating them all on an empty
-    calendar, against the floor: the same 1,000 bodies (rendered by desired.wanted_sessions)
-    PUT with If-None-Match: * in a bare loop on one http.client connection, to a second empty
-    calendar. Pairs run in alternating order; the median ratio is reported, and the ratio the
-    two sides' CPU alone gives (Radicale's speed drifts with the machine's load). Radicale's
-    built-in server answers HTTP/1.0 and closes after every answer, so neither side keeps a
-    connection alive: both reconnect per request (http.client re-opens by itself).
+    calendar (sync.parallel_writes creates in flight, as configured; and once more with 1,
+    one create at a time, shown beside it), against the floor: the same 1,000 bodies
+    (rendered by desired.wanted_sessions) PUT with If-None-Match: * in a bare loop on one
+    http.client connection, to another empty calendar. Rounds run in alternating order; the
+    median ratio is reported, and the ratio the two sides' CPU alone gives (Radicale's speed
+    drifts with the machine's load). Radicale's built-in server answers HTTP/1.0 and closes
+    after every answer, so no side keeps a connection alive: all reconnect per request.
 (b) idle: a 10,000-event calendar that calbridge's status knows completely, settled by one more
     sync; then passes with no change: HTTP requests (store.requests delta) and CPU of this
     process (time.process_time delta; Radicale's CPU is its own process's). Median of passes.
@@ -85,6 +86,7 @@ from servers.caldav_servers import (
     _server_process,
     mkcalendar,
 )
+from service.tcp_proxy import TcpProxy
 
 TZ = "Europe/London"
 ZONE = ZoneInfo(TZ)
@@ -186,10 +188,10 @@ def new_calendar(server: CalDAVServer, name: str) -> str:
 class Raw:
     """One keep-alive http.client connection with Basic auth: the floor, and the calendar app."""
 
-    def __init__(self, server: CalDAVServer, timeout: float = 60.0) -> None:
+    def __init__(self, server: CalDAVServer, timeout: float = 60.0, port: int = 0) -> None:
         where = urlsplit(server.base_url)
         assert where.hostname and where.port
-        self.conn = http.client.HTTPConnection(where.hostname, where.port, timeout=timeout)
+        self.conn = http.client.HTTPConnection(where.hostname, port or where.port, timeout=timeout)
         token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode("ascii")
         self.auth = f"Basic {token}"
 
@@ -431,15 +433,26 @@ def push(
     bodies = rendered(book, coach, uids)
     render_s = time.perf_counter() - t0
     calbridge_s: list[float] = []
+    sequential_s: list[float] = []  # calbridge with sync.parallel_writes = 1
     floor_s: list[float] = []
     calbridge_cpu: list[float] = []
     floor_cpu: list[float] = []
     per_put: list[list[float]] = []
     requests = 0
+    parallel = book.settings.sync.parallel_writes
+    order = ("calbridge", "floor", "sequential")
     for rep in range(sizes.reps):
-        for side in ("calbridge", "floor") if rep % 2 == 0 else ("floor", "calbridge"):
+        for side in order if rep % 2 == 0 else order[::-1]:
             url = new_calendar(server, f"push-{rep}-{side}")
-            if side == "calbridge":
+            if side == "sequential":
+                book.settings.sync.parallel_writes = 1
+                reset_status(book, coach.id)
+                with store_for(server, url, book) as store:
+                    done = timed_sync(book, coach, store)
+                book.settings.sync.parallel_writes = parallel
+                expect("push", done.report, {"create": sizes.push})
+                sequential_s.append(done.wall_s)
+            elif side == "calbridge":
                 reset_status(book, coach.id)
                 with store_for(server, url, book) as store:
                     done = timed_sync(book, coach, store)
@@ -457,9 +470,11 @@ def push(
                     floor_cpu.append(time.process_time() - cpu)
                 finally:
                     raw.close()
-            took = (calbridge_s if side == "calbridge" else floor_s)[-1]
+            sides = {"calbridge": calbridge_s, "floor": floor_s, "sequential": sequential_s}
+            took = sides[side][-1]
             progress(f"push pair {rep + 1}/{sizes.reps}, {side}: {took:.1f} s")
     ratios = [c / f for c, f in zip(calbridge_s, floor_s, strict=True)]
+    sequential = [c / f for c, f in zip(sequential_s, floor_s, strict=True)]
     # Radicale's speed drifts with the machine's load; this estimate only counts client CPU.
     extra = median(calbridge_cpu) - median(floor_cpu)
     # A PUT into a calendar of k members takes about base + slope * k (Radicale's UID scan).
@@ -467,6 +482,7 @@ def push(
         [float(k) for run in per_put for k in range(len(run))], [t for run in per_put for t in run]
     )
     return {
+        "uids": uids,
         "events": sizes.push,
         "plan_seconds": plan_s,
         "put_seconds_at_k_members": {"base": base, "per_member": slope},
@@ -478,6 +494,10 @@ def push(
         "calbridge_median_s": median(calbridge_s),
         "floor_median_s": median(floor_s),
         "median_ratio": median(ratios),
+        "parallel_writes": parallel,
+        "sequential_seconds": sequential_s,
+        "sequential_ratios": sequential,
+        "sequential_median_ratio": median(sequential),
         "calbridge_requests": requests,
         "calbridge_cpu_seconds": calbridge_cpu,
         "floor_cpu_seconds": floor_cpu,
@@ -626,6 +646,45 @@ def changed(
     }
 
 
+def distant(book: Book, server: CalDAVServer, uids: list[str], latency_ms: float) -> dict[str, Any]:
+    """(d) The push of (a) to a server ``latency_ms`` away (a loopback forwarder delays each
+    chunk by half of it, each way): the floor, calbridge as configured, and one at a time."""
+    coach = book.coach("push")
+    bodies = rendered(book, coach, uids)
+    where = urlsplit(server.base_url)
+    assert where.hostname and where.port
+    proxy = TcpProxy(where.hostname, where.port, delay=latency_ms / 2000)
+    seconds: dict[str, float] = {}
+    parallel = book.settings.sync.parallel_writes
+    for side in ("floor", "calbridge", "sequential"):
+        url = new_calendar(server, f"distant-{side}")
+        far = url.replace(f":{where.port}/", f":{proxy.port}/", 1)
+        t0 = time.perf_counter()
+        if side == "floor":
+            raw = Raw(server, port=proxy.port)
+            try:
+                put_all(raw, [(member_path(url, uid), data) for uid, data in bodies.items()])
+            finally:
+                raw.close()
+        else:
+            book.settings.sync.parallel_writes = parallel if side == "calbridge" else 1
+            reset_status(book, coach.id)
+            with store_for(server, far, book) as store:
+                done = timed_sync(book, coach, store)
+            book.settings.sync.parallel_writes = parallel
+            expect("distant push", done.report, {"create": len(uids)})
+        seconds[side] = time.perf_counter() - t0
+        progress(f"push over {latency_ms:.0f} ms, {side}: {seconds[side]:.1f} s")
+    proxy.cut()
+    return {
+        "events": len(uids),
+        "latency_ms": latency_ms,
+        "seconds": seconds,
+        "ratio": seconds["calbridge"] / seconds["floor"],
+        "sequential_ratio": seconds["sequential"] / seconds["floor"],
+    }
+
+
 def run(args: argparse.Namespace, tmp: Path, say: Callable[[str], None]) -> dict[str, Any]:
     scale = 10 if args.quick else 1
     sizes = Sizes(1000 // scale, 10000 // scale, 10 // scale, args.reps, args.passes, args.rounds)
@@ -634,6 +693,7 @@ def run(args: argparse.Namespace, tmp: Path, say: Callable[[str], None]) -> dict
         book = open_book(tmp)
         try:
             a = push(book, server, sizes, say)
+            d = distant(book, server, a.pop("uids"), args.latency_ms)
             url, uids, setup = fill_idle(book, server, sizes, say)
             b = idle(book, server, url, sizes)
             c = changed(book, server, url, uids, sizes)
@@ -644,7 +704,13 @@ def run(args: argparse.Namespace, tmp: Path, say: Callable[[str], None]) -> dict
         f" bare PUT loop {a['floor_median_s']:.1f} s, ratio {a['median_ratio']:.2f}"
         f" (target <= 1.15: {verdict(a['median_ratio'] <= 1.15)};"
         f" median of {a['pairs']} alternating pairs,"
-        f" ratios {', '.join(f'{r:.2f}' for r in a['ratios'])})"
+        f" ratios {', '.join(f'{r:.2f}' for r in a['ratios'])};"
+        f" sync.parallel_writes = {a['parallel_writes']})"
+    )
+    say(
+        f"  the same push one create at a time (parallel_writes = 1): ratio"
+        f" {a['sequential_median_ratio']:.2f}"
+        f" ({', '.join(f'{r:.2f}' for r in a['sequential_ratios'])})"
     )
     say(
         f"  calbridge's own CPU {median(a['calbridge_cpu_seconds']):.1f} s per push (rendering"
@@ -659,6 +725,12 @@ def run(args: argparse.Namespace, tmp: Path, say: Callable[[str], None]) -> dict
         f" would take ~{a['one_by_one_seconds_for_idle_size'] / 60:.0f} min, so (b) fills the"
         f" calendar otherwise ({setup['fill_seconds']:.0f} s) and calbridge's first sync adopts"
         f" them ({setup['first_sync_seconds']:.0f} s)"
+    )
+    say(
+        f"push {d['events']} events to a server {d['latency_ms']:.0f} ms away: calbridge"
+        f" {d['seconds']['calbridge']:.1f} s, one create at a time"
+        f" {d['seconds']['sequential']:.1f} s, bare PUT loop {d['seconds']['floor']:.1f} s;"
+        f" ratios {d['ratio']:.2f} and {d['sequential_ratio']:.2f} (one round)"
     )
     say(
         f"idle pass on {b['events']} events: {n_requests(b['requests'])},"
@@ -679,6 +751,7 @@ def run(args: argparse.Namespace, tmp: Path, say: Callable[[str], None]) -> dict
         "quick": args.quick,
         "sizes": asdict(sizes),
         "push": a,
+        "distant_push": d,
         "idle_setup": setup,
         "idle": b,
         "changed": c,
@@ -694,8 +767,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="scale sizes down 10x")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--reps", type=int, default=2, help="push pairs (alternating order)")
+    parser.add_argument("--reps", type=int, default=3, help="push rounds (alternating order)")
     parser.add_argument("--passes", type=int, default=7, help="idle passes measured")
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="round trip for (d)")
     parser.add_argument("--rounds", type=int, default=3, help="change rounds measured")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)

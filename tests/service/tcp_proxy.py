@@ -1,15 +1,18 @@
-"""A loopback TCP forwarder a test can cut and resume: a database that goes away."""
+"""A loopback TCP forwarder a test can cut and resume (a database that goes away), or
+slow down (a server across a network: each chunk waits ``delay`` seconds, one way)."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+import time
 
 
 class TcpProxy:
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, delay: float = 0.0) -> None:
         self.target = (host, port)
+        self.delay = delay
         self.port = 0
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -56,10 +59,11 @@ class TcpProxy:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                if self.delay:
+                    time.sleep(self.delay)
                 sink.sendall(data)
         except OSError:
             pass
