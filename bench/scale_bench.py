@@ -1,7 +1,8 @@
 """Benchmark of the daemon at scale: 500 coach calendars of 20 events each on a real Radicale.
 
 Run: .venv/bin/python bench/scale_bench.py [--coaches N] [--events N] [--concurrency N]
-                                            [--no-postgres] [--json]
+                                            [--rounds N] [--no-postgres] [--json]
+(SCALE_BENCH_PROFILE=/path/to/py-spy samples the daemon during the idle cycles.)
 
 Starts its own Radicale (the launcher and configuration of bench/sync_bench.py: fsync off,
 warning-level logs) and builds, once, 500 coaches with 20 scheduled sessions each; the
@@ -10,12 +11,12 @@ coach's calendar folder in Radicale's storage, and the same sessions into each b
 daemon's first cycle adopts them (status rows, no writes). Then, per book, the real
 ``calbridge run`` (a subprocess, log level info) runs:
 
-(a) SQLite, one instance: the first cycle (adoption), then ONE idle cycle: every lease is
-    made due at once (UPDATE calendar_leases SET next_sync_at = now) and the bench waits
-    until every calendar has a newer last_ok_at. Printed: wall time of the idle cycle, the
-    daemon's CPU during it (utime + stime from /proc/PID/stat) in total and per calendar,
-    and its resident memory (VmRSS) after it. Targets: < 10 s wall, < 2 ms CPU per
-    calendar, < 150 MB.
+(a) SQLite, one instance: the first cycle (adoption), then idle cycles (``--rounds``, the
+    median shown): every lease is made due at once (UPDATE calendar_leases SET
+    next_sync_at = now) and the bench waits until every calendar has a newer last_ok_at.
+    Printed: wall time of the idle cycle, the daemon's CPU during it (utime + stime from
+    /proc/PID/stat) in total and per calendar, and its resident memory (VmRSS) after it.
+    Targets: < 10 s wall, < 2 ms CPU per calendar, < 150 MB.
 (b) PostgreSQL (a fresh schema on $CALBRIDGE_TEST_POSTGRES_URL), with 1, 2 and 3 instances:
     the same idle cycle's wall time and the instances' total CPU.
 
@@ -336,7 +337,8 @@ def main() -> None:
                     f"sqlite, idle cycle over {n} calendars: {idle['wall_s']:.2f} s wall"
                     f" (target < 10), CPU {idle['cpu_s']:.2f} s ="
                     f" {idle['cpu_ms_per_calendar']:.2f} ms per calendar (target < 2),"
-                    f" RSS {idle['rss_mb']:.0f} MB (target < 150)",
+                    f" RSS {idle['rss_mb']:.0f} MB (target < 150); median of {args.rounds}"
+                    f" cycles, ms per calendar: {idle['rounds_cpu_ms_per_calendar']}",
                     flush=True,
                 )
             finally:
@@ -371,7 +373,8 @@ def main() -> None:
                             print(
                                 f"postgresql, {k} instance(s): idle cycle {idle['wall_s']:.2f} s"
                                 f" wall, CPU {idle['cpu_s']:.2f} s in total ="
-                                f" {idle['cpu_ms_per_calendar']:.2f} ms per calendar",
+                                f" {idle['cpu_ms_per_calendar']:.2f} ms per calendar"
+                                f" (median of {args.rounds} cycles)",
                                 flush=True,
                             )
                     finally:
