@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +129,38 @@ def test_plain_http_goes_through_the_environments_proxy(
     assert (method, target) == ("GET", "http://calendar.invalid/cal/")
     assert headers["Proxy-Authorization"] == "Basic dXNlcjpwQHNz"  # user:p@ss
     assert not served.seen  # the proxy answered; the server was never asked directly
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A self-signed certificate (and key, in the same file) for 127.0.0.1."""
+    folder = tmp_path_factory.mktemp("tls")
+    pem = folder / "server.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    pem.write_bytes((folder / "cert.pem").read_bytes() + (folder / "key.pem").read_bytes())
+    return pem
+
+
+def test_https_is_checked_against_the_configured_authority(certificate: Path) -> None:
+    server = Recorder(KeepAlive)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}/cal/"
+    try:
+        trusting, default = Wire(timeout=5, verify=str(certificate)), Wire(timeout=5)
+        assert trusting.request("REPORT", url, b"<q/>", {}).body == b"<echo><q/></echo>"
+        with pytest.raises(WireError, match="CERTIFICATE_VERIFY_FAILED"):
+            default.request("REPORT", url, b"<q/>", {})  # not in the system's store
+        trusting.close()
+        default.close()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -19,6 +19,7 @@ Answers are not decompressed: no Accept-Encoding is sent, so servers answer in i
 from __future__ import annotations
 
 import base64
+import functools
 import http.client
 import ssl
 from collections.abc import Mapping
@@ -59,7 +60,7 @@ class Wire:
 
     def __init__(self, timeout: float, verify: bool | str = True) -> None:
         self._timeout = timeout
-        self._tls = _tls_context(verify)
+        self._verify = verify
         self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
         self._proxies = getproxies()
 
@@ -143,7 +144,8 @@ class Wire:
 
     def _open(self, tls: bool, host: str, port: int) -> http.client.HTTPConnection:
         if tls:
-            return http.client.HTTPSConnection(host, port, timeout=self._timeout, context=self._tls)
+            context = _tls_context(self._verify)
+            return http.client.HTTPSConnection(host, port, timeout=self._timeout, context=context)
         return http.client.HTTPConnection(host, port, timeout=self._timeout)
 
 
@@ -156,7 +158,11 @@ def _headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
+@functools.cache
 def _tls_context(verify: bool | str) -> ssl.SSLContext:
+    """One context per setting, made when the first HTTPS connection needs it: a context
+    holding the system's CA store takes about a megabyte, and the daemon keeps a wire per
+    calendar (500 contexts were 370 MB of a daemon's memory)."""
     if verify is False:
         context = ssl.create_default_context()
         context.check_hostname = False
