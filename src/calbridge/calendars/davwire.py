@@ -63,6 +63,7 @@ class Wire:
         self._verify = verify
         self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
         self._proxies = getproxies()
+        self._proxy_of: dict[Origin, str | None] = {}
 
     def close(self) -> None:
         idle, self._idle = self._idle, {}
@@ -128,7 +129,10 @@ class Wire:
         """A new connection to ``origin`` (through the environment's proxy, if any), the
         request target to send on it, and headers the proxy needs on each request."""
         scheme, host, port = origin
-        proxy = None if proxy_bypass(host) else self._proxies.get(scheme)
+        if origin not in self._proxy_of:  # the environment is read once per origin
+            bypass = proxy_bypass(host)
+            self._proxy_of[origin] = None if bypass else self._proxies.get(scheme)
+        proxy = self._proxy_of[origin]
         if not proxy:
             return self._open(scheme == "https", host, port), target, {}
         p = urlsplit(proxy if "://" in proxy else f"http://{proxy}")

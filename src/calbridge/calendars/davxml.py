@@ -8,6 +8,7 @@ does not).
 
 from __future__ import annotations
 
+import functools
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -85,8 +86,10 @@ def propfind_body(props: Iterable[str]) -> bytes:
     return _document(root)
 
 
+@functools.lru_cache(maxsize=4096)
 def sync_collection_body(token: str | None) -> bytes:
-    """RFC 6578 §3.2, sync-level 1, asking for getetag. Never with DAV:limit (see QUIRKS)."""
+    """RFC 6578 §3.2, sync-level 1, asking for getetag. Never with DAV:limit (see QUIRKS).
+    Kept per token: an idle calendar asks with the same token pass after pass."""
     root = ET.Element(f"{{{DAV}}}sync-collection")
     ET.SubElement(root, SYNC_TOKEN).text = token or None
     ET.SubElement(root, f"{{{DAV}}}sync-level").text = "1"

@@ -46,13 +46,18 @@ class Runtime:
     metrics: Metrics
     notifier: Notifier
     on_change: list[Callable[[], None]] = field(default_factory=list)
+    _ids_of: tuple[object, list[str]] | None = field(default=None, repr=False)
 
     @property
     def settings(self):  # type: ignore[no-untyped-def]  # -> Settings
         return self.book.settings
 
     def coach_ids(self) -> list[str]:
-        return [c.id for c in self.book.settings.coaches if c.calendar or c.busy]
+        """Coaches with a calendar to sync (kept until SIGHUP replaces the settings)."""
+        settings = self.book.settings
+        if self._ids_of is None or self._ids_of[0] is not settings:
+            self._ids_of = (settings, [c.id for c in settings.coaches if c.calendar or c.busy])
+        return self._ids_of[1]
 
 
 @dataclass
