@@ -6,8 +6,9 @@ hooks, cookies, its connection pool and HTTP state machine) cost 0.4-0.5 ms of C
 request, four times http.client's. http.client speaks HTTP/1.1 with keep-alive, chunked
 bodies and TLS; this module adds what a client of a few servers needs:
 
-- one idle connection per origin, reused while the server keeps it open; a reused one found
-  closed (the server timed it out) is replaced once, before any answer was read;
+- idle connections per origin (as many as requests ran at once), reused while the server
+  keeps them open; a reused one found closed (the server timed it out) is replaced once,
+  before any answer was read;
 - proxies from the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``, as curl and
   urllib read them), HTTPS through CONNECT;
 - certificate checking against the system store, a CA file or folder, or (``verify`` false,
