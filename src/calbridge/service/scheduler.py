@@ -67,6 +67,11 @@ class Result:
     actions: int = 0
 
 
+#: A calendar taken, with its sync state and the change log's end as read in the same
+#: transaction (CalendarSync's ``known``: an idle pass need not read them again).
+Claimed = tuple[str, tuple[status.State, int]]
+
+
 @dataclass
 class Turn:
     """One calendar's sync as its slot saw it, and the calendar the slot took next."""
@@ -75,7 +80,7 @@ class Turn:
     seconds: float
     ended: float  # wall clock
     next_at: datetime | None = None  # when the calendar is due again (None: lease lost)
-    next: str | None = None
+    next: Claimed | None = None
 
 
 class StoreCache:
@@ -160,7 +165,6 @@ class Scheduler:
         self._status_at = 0.0
         self._stop: asyncio.Event | None = None
         self._pending: set[str] | None = None  # --once: the coaches not yet claimed
-        self._known_states: dict[str, tuple[status.State, int]] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -189,10 +193,10 @@ class Scheduler:
                     break
                 free = self.rt.settings.service.concurrency - len(self.running)
                 if free > 0:
-                    for cid in await self._claim(free, pending):
+                    for cid, known in await self._claim(free, pending):
                         if pending is not None:
                             pending.discard(cid)
-                        self.running[cid] = asyncio.create_task(self._sync(cid))
+                        self.running[cid] = asyncio.create_task(self._sync((cid, known)))
                 if self.running:  # --once waits a lease time from the last progress
                     give_up = time.monotonic() + self.rt.settings.service.lease + 10
                 self._wake.clear()
@@ -210,7 +214,7 @@ class Scheduler:
 
     # --- claiming ---------------------------------------------------------------------
 
-    async def _claim(self, free: int, pending: set[str] | None) -> list[str]:
+    async def _claim(self, free: int, pending: set[str] | None) -> list[Claimed]:
         try:
             got = await asyncio.to_thread(self._claim_blocking, free, pending)
         except SQLAlchemyError as exc:  # the database is away: retried next poll
@@ -219,11 +223,13 @@ class Scheduler:
         self.db_error = None
         return got
 
-    def _claim_blocking(self, free: int, pending: set[str] | None) -> list[str]:
+    def _claim_blocking(self, free: int, pending: set[str] | None) -> list[Claimed]:
         with self.rt.book.transaction() as db:
             return self._claim_in(db, leases.db_now(db), free, pending)
 
-    def _claim_in(self, db: Db, now: datetime, free: int, pending: set[str] | None) -> list[str]:
+    def _claim_in(
+        self, db: Db, now: datetime, free: int, pending: set[str] | None
+    ) -> list[Claimed]:
         """Claim up to ``free`` due calendars (with ``pending``: those, due or not)."""
         rt = self.rt
         ids = set(rt.coach_ids())
@@ -247,11 +253,10 @@ class Scheduler:
             due_only=pending is None,
         )
         self._known = ids
-        if got:  # read with the lease taken: CalendarSync need not read them again
-            upto = status.last_change(db)
-            for cid, state in status.load_states(db, got).items():
-                self._known_states[cid] = (state, upto)
-        return got
+        if not got:
+            return []
+        upto = status.last_change(db)
+        return [(cid, (state, upto)) for cid, state in status.load_states(db, got).items()]
 
     def _db_failed(self, exc: Exception) -> None:
         message = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
@@ -261,34 +266,36 @@ class Scheduler:
 
     # --- one slot ----------------------------------------------------------------------
 
-    async def _sync(self, cid: str | None) -> None:
-        """Sync ``cid``; then, until nothing is due or the daemon stops, the next calendar
-        this slot claimed in the transaction that gave ``cid`` back. One thread hop and one
-        lease transaction per calendar: an idle pass costs little more than its request."""
+    async def _sync(self, claimed: Claimed | None) -> None:
+        """Sync the calendar claimed; then, until nothing is due or the daemon stops, the
+        next one this slot claimed in the transaction that gave the last one back. One
+        thread hop and one lease transaction per calendar: an idle pass costs little more
+        than its request."""
         task = asyncio.current_task()
-        while cid is not None:
+        while claimed is not None:
+            cid = claimed[0]
             self.rt.metrics.leased.set(len(self.running))
-            turn = await asyncio.to_thread(self._turn, cid, not self._stopping())
+            turn = await asyncio.to_thread(self._turn, claimed, not self._stopping())
             self._count(cid, turn.result, turn.seconds)
             self._log_done(cid, turn)
             self.running.pop(cid, None)
             self.releasing.discard(cid)
-            cid = turn.next
-            if cid is not None and task is not None:
-                self.running[cid] = task
+            claimed = turn.next
+            if claimed is not None and task is not None:
+                self.running[claimed[0]] = task
         self.rt.metrics.leased.set(len(self.running))
         self._status()
         self.wake()
 
-    def _turn(self, cid: str, chain: bool) -> Turn:
+    def _turn(self, claimed: Claimed, chain: bool) -> Turn:
         """In a worker thread: the sync of ``cid``, then its release and (with ``chain``)
         the claim of the next due calendar, in one transaction."""
         rt = self.rt
         book = rt.book
+        cid, known = claimed
         started = time.monotonic()
         event(log, logging.DEBUG, "sync.start", calendar=cid, owner=rt.owner, ts=time.time())
         try:
-            known = self._known_states.pop(cid, None)
             result = sync_blocking(book, book.settings.coach(cid), self.stores, known)
         except Exception as exc:  # a bug or the database: logged, backed off, never fatal
             log.exception("sync of %s crashed", cid)
@@ -317,7 +324,7 @@ class Scheduler:
             self._db_failed(exc)
             turn.next_at = turn.next = None
         if turn.next is not None and self._pending is not None:
-            self._pending.discard(turn.next)
+            self._pending.discard(turn.next[0])
         return turn
 
     def _stopping(self) -> bool:

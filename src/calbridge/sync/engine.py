@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from itertools import groupby
 from typing import Any
 
 from calbridge.book import Book, planning
@@ -154,21 +155,17 @@ class CalendarSync:
         complete = True
         self.wrote = False
         self._intend(decided.actions, got.listing.token)
-        creates: list[Action] = []
         try:
-            for action in [*decided.actions, None]:  # None: the end, send what is gathered
-                if action is not None and action.kind is Kind.CREATE and action.data:
-                    creates.append(action)  # sent together, several at a time (writes.py)
+            for creates, run in groupby(decided.actions, key=_is_create):
+                if creates:  # sent together, several at a time (calendars/writes.py)
+                    complete = self._create_run(list(run), got, report) and complete
                     continue
-                complete = self._create_run(creates, got, report) and complete
-                creates = []
-                if action is None:
-                    break
-                try:
-                    self._do(action, got, report)
-                except PreconditionFailed:
-                    complete = self._retry(action, got, report) and complete
-                report.actions.append(_describe(action))
+                for action in run:
+                    try:
+                        self._do(action, got, report)
+                    except PreconditionFailed:
+                        complete = self._retry(action, got, report) and complete
+                    report.actions.append(_describe(action))
         finally:
             self._flush_created()
         for uid, there in got.remote.items():  # not ours, and not matched: remember as foreign
@@ -179,8 +176,6 @@ class CalendarSync:
     def _create_run(self, run: list[Action], got: Gathered, report: Report) -> bool:
         """Send a run of creates (up to ``sync.parallel_writes`` in flight) and record each
         as it lands; a lost race is re-planned like any 412, another error ends the pass."""
-        if not run:
-            return True
         for action in run:
             self._intend_one(action)
         self.wrote = True
@@ -395,6 +390,10 @@ def _closure_uids(ids: set[int]) -> set[str]:
 
 def _name(uid: str) -> str:
     return resource_name(uid)
+
+
+def _is_create(action: Action) -> bool:
+    return action.kind is Kind.CREATE and bool(action.data)
 
 
 def _describe(action: Action) -> dict[str, Any]:

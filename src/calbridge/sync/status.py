@@ -39,7 +39,7 @@ class State:
 
 
 def load_state(db: Db, calendar_id: str) -> State:
-    return _state(calendar_id, db.get(CalendarStateRow, calendar_id))
+    return load_states(db, [calendar_id])[calendar_id]
 
 
 def load_states(db: Db, calendar_ids: Iterable[str]) -> dict[str, State]:
@@ -53,7 +53,7 @@ def load_states(db: Db, calendar_ids: Iterable[str]) -> dict[str, State]:
 
 
 def _state(calendar_id: str, row: Any) -> State:
-    """From a CalendarStateRow or a Core row of its columns (None: never synced)."""
+    """From a row of _STATES (None: never synced)."""
     if row is None:
         return State(calendar_id, None, 0, True)
     return State(
