@@ -420,6 +420,21 @@ def store_for(server: CalDAVServer, url: str, book: Book, timeout: float = 30.0)
     return CalDAVStore(url, server.auth, batch_size=batch, timeout=timeout)
 
 
+def calbridge_push(book: Book, server: CalDAVServer, url: str, parallel: int, count: int) -> Pass:
+    """One sync of the push coach, from empty status, to the calendar at ``url`` with
+    ``parallel`` creates in flight; it must create ``count`` events."""
+    configured = book.settings.sync.parallel_writes
+    book.settings.sync.parallel_writes = parallel
+    reset_status(book, "push")
+    try:
+        with store_for(server, url, book) as store:
+            done = timed_sync(book, book.coach("push"), store)
+    finally:
+        book.settings.sync.parallel_writes = configured
+    expect("push", done.report, {"create": count})
+    return done
+
+
 def push(
     book: Book, server: CalDAVServer, sizes: Sizes, say: Callable[[str], None]
 ) -> dict[str, Any]:
@@ -445,18 +460,10 @@ def push(
         for side in order if rep % 2 == 0 else order[::-1]:
             url = new_calendar(server, f"push-{rep}-{side}")
             if side == "sequential":
-                book.settings.sync.parallel_writes = 1
-                reset_status(book, coach.id)
-                with store_for(server, url, book) as store:
-                    done = timed_sync(book, coach, store)
-                book.settings.sync.parallel_writes = parallel
-                expect("push", done.report, {"create": sizes.push})
+                done = calbridge_push(book, server, url, 1, sizes.push)
                 sequential_s.append(done.wall_s)
             elif side == "calbridge":
-                reset_status(book, coach.id)
-                with store_for(server, url, book) as store:
-                    done = timed_sync(book, coach, store)
-                expect("push", done.report, {"create": sizes.push})
+                done = calbridge_push(book, server, url, parallel, sizes.push)
                 calbridge_s.append(done.wall_s)
                 calbridge_cpu.append(done.cpu_ms / 1000)
                 requests = done.requests
@@ -667,12 +674,7 @@ def distant(book: Book, server: CalDAVServer, uids: list[str], latency_ms: float
             finally:
                 raw.close()
         else:
-            book.settings.sync.parallel_writes = parallel if side == "calbridge" else 1
-            reset_status(book, coach.id)
-            with store_for(server, far, book) as store:
-                done = timed_sync(book, coach, store)
-            book.settings.sync.parallel_writes = parallel
-            expect("distant push", done.report, {"create": len(uids)})
+            calbridge_push(book, server, far, parallel if side == "calbridge" else 1, len(uids))
         seconds[side] = time.perf_counter() - t0
         progress(f"push over {latency_ms:.0f} ms, {side}: {seconds[side]:.1f} s")
     proxy.cut()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ssl
-import subprocess
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -12,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from calbridge.calendars.davwire import Wire, WireError
+from servers.threaded import serving
+from servers.tls import self_signed
 
 
 class Recorder(ThreadingHTTPServer):
@@ -62,12 +62,8 @@ class ClosesAfterEach(KeepAlive):
 
 @pytest.fixture
 def served(request: pytest.FixtureRequest) -> Iterator[Recorder]:
-    server = Recorder(getattr(request, "param", KeepAlive))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Recorder(getattr(request, "param", KeepAlive))) as server:
+        yield server
 
 
 def test_one_connection_serves_many_requests(served: Recorder) -> None:
@@ -113,17 +109,13 @@ def test_plain_http_goes_through_the_environments_proxy(
     served: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     proxy = Recorder(KeepAlive)  # records the absolute URI a proxy is sent
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    try:
+    with serving(proxy):
         host = f"user:p%40ss@127.0.0.1:{proxy.server_address[1]}"
         monkeypatch.setenv("http_proxy", f"http://{host}")
         monkeypatch.setenv("no_proxy", "")
         wire = Wire(timeout=5)
         reply = wire.request("GET", "http://calendar.invalid/cal/", b"", {})
         wire.close()
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
     assert reply.status == 207
     method, target, headers = proxy.seen[0]
     assert (method, target) == ("GET", "http://calendar.invalid/cal/")
@@ -132,35 +124,23 @@ def test_plain_http_goes_through_the_environments_proxy(
 
 
 @pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A self-signed certificate (and key, in the same file) for 127.0.0.1."""
-    folder = tmp_path_factory.mktemp("tls")
-    pem = folder / "server.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    pem.write_bytes((folder / "cert.pem").read_bytes() + (folder / "key.pem").read_bytes())
-    return pem
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
-def test_https_is_checked_against_the_configured_authority(certificate: Path) -> None:
+def test_https_is_checked_against_the_configured_authority(
+    certificate: tuple[Path, Path],
+) -> None:
+    cert, key = certificate
     server = Recorder(KeepAlive)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(certificate)
+    context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"https://127.0.0.1:{server.server_address[1]}/cal/"
-    try:
-        trusting, default = Wire(timeout=5, verify=str(certificate)), Wire(timeout=5)
+    with serving(server):
+        trusting, default = Wire(timeout=5, verify=str(cert)), Wire(timeout=5)
         assert trusting.request("REPORT", url, b"<q/>", {}).body == b"<echo><q/></echo>"
         with pytest.raises(WireError, match="CERTIFICATE_VERIFY_FAILED"):
             default.request("REPORT", url, b"<q/>", {})  # not in the system's store
         trusting.close()
         default.close()
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
+
+from servers.threaded import serving
 
 
 class FeedServer(BaseHTTPRequestHandler):
@@ -40,12 +41,5 @@ class FeedServer(BaseHTTPRequestHandler):
 def serve_feed(body: bytes, path: str = "/owa/calendar/abc/calendar.ics") -> Iterator[str]:
     """Serve ``body`` until the generator is closed; yields the feed's URL."""
     FeedServer.body, FeedServer.status, FeedServer.hits = body, 200, []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FeedServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), FeedServer)) as server:
         yield f"http://127.0.0.1:{server.server_port}{path}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

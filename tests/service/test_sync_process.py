@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from calbridge.config.load import load_config
 from calbridge.store.tables import CalendarItemRow
 from cli_helpers import cli_process
 from servers.caldav_servers import CalDAVServer
+from servers.threaded import serving
 from service.conftest import coach, daemon_config
 from service.helpers import daemon, metric
 from sync.conftest import fresh_calendar
@@ -156,14 +156,8 @@ class _Throttled(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def throttled() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Throttled)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Throttled)) as server:
         yield f"http://127.0.0.1:{server.server_port}/dav/calendars/slow/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_throttled_calendar_backs_off_per_retry_after_and_stalls_nobody(

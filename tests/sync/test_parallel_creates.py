@@ -119,9 +119,7 @@ def test_an_error_stops_further_creates_and_the_next_pass_finishes(
         )
 
 
-def test_one_at_a_time_when_configured(
-    setup: tuple[Book, str, Any, list[str]], make_book: Callable[..., Book]
-) -> None:
+def test_one_at_a_time_when_configured(setup: tuple[Book, str, Any, list[str]]) -> None:
     book, url, auth, uids = setup
     book.settings.sync.parallel_writes = 1
     with Watched(url, auth, race=set(), fail=set()) as store:
