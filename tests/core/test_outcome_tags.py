@@ -8,12 +8,21 @@ from calbridge.core.outcomes import Broad, Outcome, check_fits, default_outcome,
 OWN = ("Session", "Video session")
 
 
-def test_markers_from_title_brackets_and_foreign_categories() -> None:
-    assert markers("Session: Ana Lopez", ("Session",), OWN) == []
-    assert markers("Session: Ana Lopez [No show]", ("Session",), OWN) == ["No show"]
-    assert markers("Session: Ana", ("Session", "no-show", "Blue"), OWN) == ["no-show", "Blue"]
-    assert markers("[No show] Session [no show]", ("NO SHOW",), OWN) == ["No show"]
-    assert markers("Session (moved)", (), OWN) == []
+TAGS = ("No show", "Attended")
+
+
+def test_markers_from_title_brackets_and_configured_categories() -> None:
+    assert markers("Session: Ana Lopez", ("Session",), OWN, TAGS) == []
+    assert markers("Session: Ana Lopez [No show]", ("Session",), OWN, TAGS) == ["No show"]
+    assert markers("Session: Ana", ("Session", "no-show", "Blue"), OWN, TAGS) == ["no-show"]
+    assert markers("[No show] Session [no show]", ("NO SHOW",), OWN, TAGS) == ["No show"]
+    assert markers("Session (moved)", (), OWN, TAGS) == []
+
+
+def test_a_category_of_the_coachs_own_is_no_marker() -> None:
+    """PRODUCT rule 8: a category the coach adds (not a configured tag) is kept, not read."""
+    assert markers("Session: Ana", ("Session", "Blue", "Important"), OWN, TAGS) == []
+    assert markers("Session: Ana [Blue]", ("Blue",), OWN, TAGS) == ["Blue"]
 
 
 def test_read_splits_known_and_unknown_ignoring_case_and_dashes() -> None:

@@ -63,7 +63,6 @@ from calbridge.calendars.base import TransientError, resource_name
 from calbridge.core.model import ACTIVE, COUNTED, Actor, Status
 from calbridge.errors import Refused
 from calbridge.sync.engine import CalendarSync, Report
-from calbridge.sync.planner import GUARD_MIN
 from sync.machine_helpers import (
     CLIENTS,
     HOUR,
@@ -314,7 +313,7 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(pick=picks)
     def delete_in_calendar(self, pick: int) -> None:
         e = self.pick_event(pick)
-        if e is None or self.deletions_pending() >= GUARD_MIN - 1:
+        if e is None or self.deletions_pending() >= 1:
             return
         item = self.store.items[e.href]
         with self.store.app() as app:

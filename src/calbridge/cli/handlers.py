@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, timedelta
@@ -23,6 +24,8 @@ from calbridge.store import repo
 class Output:
     data: Any
     text: str
+    #: 1 when the command did its work but something needs a person (a held calendar).
+    status: int = 0
 
 
 Handler = Callable[[Book, argparse.Namespace], Output]
@@ -236,14 +239,19 @@ def _in_zone(iso: str, zone: ZoneInfo) -> str:
 
 
 def sync(book: Book, a: argparse.Namespace) -> Output:
+    from calbridge.sync.planner import Decision
     from calbridge.sync.run import sync_all
 
-    reports, busy = sync_all(book, a.coach, a.dry_run)
+    decision = Decision(a.decision) if a.decision else None
+    reports, busy = sync_all(book, a.coach, a.dry_run, decision)
     data = {"calendars": [asdict(r) for r in reports], "busy": [asdict(b) for b in busy]}
     failed = [r for r in reports if r.error]
     if failed and len(failed) == len(reports):
         raise SyncFailed("; ".join(f"{r.calendar}: {r.error}" for r in failed))
-    return Output(data, render.sync_reports(data["calendars"], data["busy"]))
+    held = [r for r in reports if r.held_back and not r.dry_run]
+    for r in held:
+        print(f"calbridge: calendar {r.calendar} held: {r.held_back}", file=sys.stderr)
+    return Output(data, render.sync_reports(data["calendars"], data["busy"]), 1 if held else 0)
 
 
 class SyncFailed(CalbridgeError):

@@ -66,7 +66,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             finally:
                 book.engine.dispose()
         _print(out, as_json)
-        return 0
+        return out.status
     except Refused as exc:
         return _fail(exc, as_json, exc.as_json())
     except ConfigError as exc:

@@ -76,6 +76,22 @@ def build() -> argparse.ArgumentParser:
     p = _sub(cmds, "sync", "one two-way sync pass with the coaches' calendars")
     p.add_argument("--coach", metavar="ID", help="only this coach's calendar")
     p.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
+    held = p.add_mutually_exclusive_group()
+    held.add_argument(
+        "--restore",
+        action="store_const",
+        const="restore",
+        dest="decision",
+        help="a calendar held by the mass-deletion guard: write the book's events back",
+    )
+    held.add_argument(
+        "--accept-deletions",
+        action="store_const",
+        const="accept",
+        dest="decision",
+        help="a calendar held by the mass-deletion guard: the events were deleted on"
+        " purpose; cancel their sessions and tell the clients",
+    )
 
     p = _sub(cmds, "agenda", "what is coming up, as a list or a week")
     who = p.add_mutually_exclusive_group()

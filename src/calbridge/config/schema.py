@@ -149,6 +149,11 @@ class MailSettings(Secret):
     give_up_after_hours: float = Field(
         48.0, gt=0, description="Hours a message is retried (backoff) before it is given up."
     )
+    admin: Email | None = Field(
+        None,
+        description="The practice's admin address, told when a calendar is held by the"
+        " mass-deletion guard (default: the `from` address).",
+    )
 
     @field_validator("ca_file")
     @classmethod
@@ -216,6 +221,19 @@ class SyncSettings(Section):
         description="New events sent to a CalDAV server at once (1: one at a time).",
     )
     busy_days: int = Field(400, ge=7, description="How many days ahead busy calendars are read.")
+    guard_deletions: int = Field(
+        10,
+        ge=0,
+        description="A pass that would cancel more sessions than this because their events"
+        " vanished from the calendar cancels none: the calendar is held for the admin.",
+    )
+    guard_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Likewise when more than this share of the calendar's events (and at"
+        " least two) vanish in one pass.",
+    )
 
     @field_validator("colors")
     @classmethod

@@ -2,12 +2,13 @@
 
 A *marker* is something a coach added to a calbridge event to record an outcome:
 
-- a category (CATEGORIES) other than the ones calbridge writes itself, or
+- a category (CATEGORIES) that names a tag configured in ``[outcomes.tags]`` (other
+  categories are the coach's own and are kept, PRODUCT rule 8), or
 - text in square brackets in the title (SUMMARY), e.g. ``Session: Ana Lopez [No show]``.
 
 A marker is *known* when it equals (case and spacing ignored) a tag configured in
-``[outcomes.tags]``; any other marker is *unknown*, and the edit is refused rather than
-guessed at. Events without markers are not outcome edits at all.
+``[outcomes.tags]``; any other marker (only a title can hold one) is *unknown*, and the
+edit is refused rather than guessed at. Events without markers are not outcome edits.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ def normal(tag: str) -> str:
     return " ".join(tag.replace("_", " ").replace("-", " ").lower().split())
 
 
-def markers(summary: str, categories: Iterable[str], own: Iterable[str]) -> list[str]:
+def markers(
+    summary: str, categories: Iterable[str], own: Iterable[str], tags: Iterable[str] = ()
+) -> list[str]:
     """Every marker of an event, in order, each once (see the module docstring)."""
     mine = {normal(c) for c in own}
+    configured = {normal(t) for t in tags}
     found = [m.strip() for m in TITLE_TAG.findall(summary)]
-    found += [c.strip() for c in categories if normal(c) not in mine]
+    found += [c.strip() for c in categories if normal(c) in configured - mine]
     out: list[str] = []
     for marker in found:
         if marker and normal(marker) not in {normal(o) for o in out}:

@@ -83,6 +83,7 @@ class Instance:
     summary: str = ""
     categories: tuple[str, ...] = ()
     partstats: dict[str, str] = field(default_factory=dict)  # attendee email -> PARTSTAT
+    description: str = ""
     x_props: dict[str, str] = field(default_factory=dict)
 
 

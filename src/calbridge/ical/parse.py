@@ -266,6 +266,7 @@ def _instance(occurrence: Component, zone: ZoneInfo, *, recurring: bool) -> Inst
         categories=tuple(_categories(occurrence)),
         partstats=dict(_partstats(occurrence)),
         x_props=dict(_x_props(occurrence)),
+        description=str(occurrence.get("DESCRIPTION", "")),
     )
 
 

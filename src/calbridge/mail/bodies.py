@@ -206,3 +206,17 @@ def reverted(about: About, reader: Reader, reason: str, session_id: int) -> Body
         ),
         about.facts(reader),
     )
+
+
+def calendar_held(reader: Reader, coach: str, reason: str, restore: str, accept: str) -> Body:
+    return Body(
+        f"Calendar held: events vanished from {coach}'s sessions calendar",
+        (
+            f"Hello {reader.name}, calbridge is holding {coach}'s sessions calendar: {reason}.",
+            'This is what a calendar app\'s "delete all", a replaced collection or a broken'
+            " server looks like, so the sessions stay in the book as they were and every"
+            " other change keeps syncing.",
+            f"To put the events back in the calendar: {restore}",
+            f"If the sessions really are off, cancel them (their clients are told): {accept}",
+        ),
+    )

@@ -311,3 +311,24 @@ def drop_reminders(db: Db, sessions: Iterable[Session]) -> None:
         )
         .values(state="dropped", last_error="the session moved or was cancelled")
     )
+
+
+def calendar_held(book: Book, db: Db, coach: Coach, reason: str) -> None:
+    """The coach and the practice's admin are told, once, that the guard holds a calendar."""
+    mail = book.settings.mail
+    restore = f"calbridge sync --coach {coach.id} --restore"
+    accept = f"calbridge sync --coach {coach.id} --accept-deletions"
+    admin = mail.admin or mail.from_
+    readers = {coach.email.lower(): coach.name}
+    readers.setdefault(admin.lower(), "admin")
+    for address, name in readers.items():
+        reader = Reader(name, address, coach.zone())
+        body = bodies.calendar_held(reader, coach.name, reason, restore, accept)
+        message = envelope.build(
+            sender=envelope.Party("calbridge", mail.from_),
+            reply_to=envelope.Party(coach.name, coach.email),
+            to=envelope.Party(name, address),
+            body=body,
+            date=book.clock(),
+        )
+        enqueue(db, message, kind="held", now=book.clock(), domain=mail.from_.rpartition("@")[2])

@@ -13,6 +13,7 @@ from aiohttp import web
 from calbridge.service import leases
 from calbridge.service.metrics import CONTENT_TYPE
 from calbridge.service.scheduler import Runtime, Scheduler
+from calbridge.sync.status import held_calendars
 
 DB_TIMEOUT = 5.0
 
@@ -24,8 +25,15 @@ def installers(rt: Runtime, scheduler: Scheduler) -> list[Any]:
         limit = max(30.0, 10 * rt.settings.service.poll)
         if stalled > limit:
             reasons.append(f"scheduler loop stalled for {stalled:.0f}s")
+        held: dict[str, str] = {}
+
+        def check() -> None:
+            scheduler.ping_database()
+            with rt.book.transaction() as db:
+                held.update(held_calendars(db))
+
         try:
-            await asyncio.wait_for(asyncio.to_thread(scheduler.ping_database), DB_TIMEOUT)
+            await asyncio.wait_for(asyncio.to_thread(check), DB_TIMEOUT)
         except TimeoutError:
             reasons.append(f"database did not answer within {DB_TIMEOUT:.0f}s")
         except Exception as exc:
@@ -36,6 +44,9 @@ def installers(rt: Runtime, scheduler: Scheduler) -> list[Any]:
             "reasons": reasons,
             "instance": rt.owner,
             "syncing": sorted(scheduler.running),
+            # Calendars the mass-deletion guard holds: the daemon is healthy, the admin
+            # has a decision to make (calbridge sync --coach ID --restore | --accept-deletions).
+            "held": held,
         }
         return web.json_response(body, status=503 if reasons else 200)
 
@@ -56,7 +67,8 @@ def installers(rt: Runtime, scheduler: Scheduler) -> list[Any]:
         def read() -> list[dict[str, Any]]:
             with rt.book.transaction() as db:
                 now = leases.db_now(db)
-                return [_row(r, now) for r in leases.all_rows(db)]
+                held = held_calendars(db)
+                return [_row(r, now, held) for r in leases.all_rows(db)]
 
         try:
             rows = await asyncio.wait_for(asyncio.to_thread(read), DB_TIMEOUT)
@@ -75,7 +87,7 @@ def installers(rt: Runtime, scheduler: Scheduler) -> list[Any]:
     return [install]
 
 
-def _row(row: Any, now: datetime) -> dict[str, Any]:
+def _row(row: Any, now: datetime, held: dict[str, str]) -> dict[str, Any]:
     def iso(value: datetime | None) -> str | None:
         return value.astimezone(UTC).isoformat() if value else None
 
@@ -87,4 +99,5 @@ def _row(row: Any, now: datetime) -> dict[str, Any]:
         "last_ok_at": iso(row.last_ok_at),
         "failures": row.failures,
         "last_error": row.last_error,
+        "held": held.get(row.calendar_id),
     }

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session as Db
 
 from calbridge.store.tables import OutboxRow
 from calbridge.store.tables_daemon import CalendarLeaseRow
+from calbridge.sync.status import held_calendars
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -32,6 +33,7 @@ class Snapshot:
         self.last_ok: dict[str, datetime | None] = {}
         self.failing: dict[str, int] = {}
         self.outbox_queued = 0
+        self.held: set[str] = set()
 
     def read(self, db: Db, now: datetime, calendars: set[str]) -> None:
         rows = db.execute(
@@ -41,6 +43,7 @@ class Snapshot:
         ).all()
         self.last_ok = {cid: ok for cid, ok, _ in rows if cid in calendars}
         self.failing = {cid: n for cid, _, n in rows if cid in calendars}
+        self.held = set(held_calendars(db)) & calendars
         self.outbox_queued = int(
             db.scalar(
                 select(func.count()).select_from(OutboxRow).where(OutboxRow.state == "queued")
@@ -66,12 +69,19 @@ class _FromDatabase(Collector):
             "Failed syncs in a row of the calendar (0 when the last one worked).",
             labels=["calendar"],
         )
+        held = GaugeMetricFamily(
+            "calbridge_calendar_held",
+            "1 while the mass-deletion guard holds the calendar for the admin's decision.",
+            labels=["calendar"],
+        )
         for cid, ok in sorted(snap.last_ok.items()):
             age = (snap.now - ok).total_seconds() if ok and snap.now else -1.0
             since.add_metric([cid], age)
             failing.add_metric([cid], snap.failing.get(cid, 0))
+            held.add_metric([cid], 1.0 if cid in snap.held else 0.0)
         yield since
         yield failing
+        yield held
         yield GaugeMetricFamily(
             "calbridge_outbox_depth", "Messages queued in the outbox.", value=snap.outbox_queued
         )

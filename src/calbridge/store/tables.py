@@ -188,6 +188,10 @@ class CalendarStateRow(Base):
     #: the server what changed since tells a create that never arrived from one the
     #: coach deleted.
     recovery_token: Mapped[str | None] = mapped_column(Text)
+    #: Set while the mass-deletion guard holds the calendar (what vanished, and since
+    #: when); cleared when the admin restores or accepts, or nothing vanished is left.
+    held_reason: Mapped[str | None] = mapped_column(Text)
+    held_at: Mapped[datetime | None]
 
 
 class CalendarItemRow(Base):

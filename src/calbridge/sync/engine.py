@@ -12,17 +12,16 @@ from dataclasses import replace
 from itertools import groupby
 from typing import Any
 
-from calbridge.book import Book, planning
+from calbridge.book import Book
 from calbridge.calendars.base import CalendarStore, Item, StorageError, resource_name
 from calbridge.calendars.writes import create_each
 from calbridge.config.schema import Coach
-from calbridge.core.model import Actor, Status
 from calbridge.errors import PreconditionFailed
 from calbridge.ical.build import fingerprint
-from calbridge.ical.model import MalformedEvent
-from calbridge.ical.parse import uid_of
-from calbridge.sync import desired, importer, recovery, status
-from calbridge.sync.planner import Action, Kind, Plan, Remote, Wanted, plan
+from calbridge.sync import guard, recovery, status
+from calbridge.sync.edits import CalendarEdits
+from calbridge.sync.planner import Action, Decision, Kind, Plan, Remote, plan
+from calbridge.sync.reading import CalendarReading
 from calbridge.sync.report import Gathered
 from calbridge.sync.report import Report as Report
 from calbridge.sync.spec import closure_uid
@@ -34,13 +33,14 @@ STATUS_BATCH = 200
 WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.DELETE, Kind.IMPORT, Kind.CANCEL})
 
 
-class CalendarSync:
+class CalendarSync(CalendarReading, CalendarEdits):
     def __init__(
         self,
         book: Book,
         coach: Coach,
         store: CalendarStore,
         known: tuple[status.State, int] | None = None,
+        decision: Decision | None = None,
     ) -> None:
         """``known``: the calendar's state and the change log's end, read by the caller in
         the transaction that took this calendar's lease (saves a transaction when idle)."""
@@ -48,6 +48,7 @@ class CalendarSync:
         self.coach = coach
         self.store = store
         self.known = known
+        self.decision = decision
         self.calendar_id = coach.id
         self.dry_run = False
         self.wrote = False
@@ -59,11 +60,14 @@ class CalendarSync:
         report = Report(self.calendar_id, dry_run=dry_run)
         try:
             got = self._gather(report)
-            decided = plan(got.wanted, got.known, got.remote, got.deleted, got.listing.full)
-            report.held_back = decided.held_back
+            rules = guard.guard_for(self.book, got.state, got.total, self.decision)
+            decided = plan(got.wanted, got.known, got.remote, got.deleted, got.listing.full, rules)
+            if decided.held_back is not None:
+                report.held_back = guard.explain(self.coach, decided.held_back)
             if dry_run:
                 report.actions = [_describe(a) for a in decided.actions]
                 return report
+            guard.record(self.book, self.coach, got.state, decided.held_back)
             complete = self._execute(decided, got, report)
             self._finish(got, complete and decided.held_back is None)
         except StorageError as exc:
@@ -74,80 +78,6 @@ class CalendarSync:
                 with self.book.transaction() as db:
                     status.record_error(db, self.calendar_id, self.book.clock(), report.error)
         return report
-
-    # --- reading both sides -------------------------------------------------------------
-
-    def _gather(self, report: Report) -> Gathered:
-        uids: set[str] = set()
-        closures: set[int] = set()
-        if self.known is not None and status.book_unchanged(*self.known):
-            state, upto = self.known
-        else:
-            with self.book.transaction() as db:
-                state = status.load_state(db, self.calendar_id)
-                upto = status.last_change(db)
-                uids, closures = status.dirty_uids(db, self.coach.id, state, upto)
-        listing = self.store.changes(state.token)
-        rows: list[Any] = []
-        wanted: dict[str, Wanted] = {}
-        if uids or closures or listing.full or listing.changed or listing.deleted:
-            with self.book.transaction() as db:
-                rows = status.known_rows(
-                    db,
-                    self.calendar_id,
-                    uids | _closure_uids(closures),
-                    set(listing.changed) | set(listing.deleted),
-                    listing.full,
-                )
-                now = self.book.clock()
-                wanted = desired.wanted_sessions(db, self.book.settings, self.coach, uids, now)
-                wanted.update(desired.wanted_closures(db, self.coach, closures, now))
-                wanted.update(desired.wanted_holds(db, self.book.settings, self.coach, uids, now))
-        by_href = {r.href: r for r in rows}
-        stale = [h for h, e in listing.changed.items() if h not in by_href or by_href[h].etag != e]
-        remote = self._fetch(stale, by_href, report)
-        known = {r.uid: status.as_known(r) for r in rows if not r.foreign}
-        refs = {r.uid: (r.base, r.pending) for r in rows if not r.foreign}
-        deleted = {by_href[h].uid for h in listing.deleted if h in by_href}
-        if listing.full:
-            present = set(listing.changed)
-            deleted |= {k.uid for k in known.values() if k.href not in present and k.confirmed}
-            deleted |= recovery.lost_creates(self.store, known, present, state.recovery)
-            for row in rows:  # unchanged members of a full listing are still there
-                if not row.foreign and row.href in present and row.uid not in remote:
-                    remote[row.uid] = Remote(
-                        row.uid, row.href, listing.changed[row.href], row.fingerprint, b""
-                    )
-        return Gathered(listing, known, remote, deleted, wanted, upto, state, refs)
-
-    def _fetch(
-        self, hrefs: list[str], by_href: dict[str, Any], report: Report
-    ) -> dict[str, Remote]:
-        remote: dict[str, Remote] = {}
-        for item in self.store.get_many(hrefs) if hrefs else []:
-            try:
-                uid = uid_of(item.data)
-            except MalformedEvent as exc:
-                report.skipped.append(f"{item.href}: {exc}")
-                log.warning("skipping malformed event %s: %s", item.href, exc)
-                self._remember_foreign(item, f"malformed:{item.href}")
-                continue
-            remote[uid] = Remote(uid, item.href, item.etag, fingerprint(item.data), item.data)
-        return remote
-
-    def _remember_foreign(self, item: Item, uid: str) -> None:
-        if self.dry_run:
-            return
-        with self.book.transaction() as db:
-            status.remember(
-                db,
-                self.calendar_id,
-                uid,
-                item.href,
-                item.etag,
-                fingerprint(item.data),
-                foreign=True,
-            )
 
     # --- acting ---------------------------------------------------------------------------
 
@@ -168,9 +98,12 @@ class CalendarSync:
                     report.actions.append(_describe(action))
         finally:
             self._flush_created()
-        for uid, there in got.remote.items():  # not ours, and not matched: remember as foreign
-            if uid not in got.known and uid not in got.wanted and there.data:
-                self._remember_foreign(Item(there.href, there.etag, there.data), uid)
+        foreign = [
+            (uid, Item(there.href, there.etag, there.data))
+            for uid, there in got.remote.items()  # not ours, and not matched
+            if uid not in got.known and uid not in got.wanted and there.data
+        ]
+        self._remember_foreign(foreign, got.foreign_gone)
         return complete
 
     def _create_run(self, run: list[Action], got: Gathered, report: Report) -> bool:
@@ -305,68 +238,6 @@ class CalendarSync:
     def _forget(self, uid: str) -> None:
         with self.book.transaction() as db:
             status.forget(db, self.calendar_id, uid)
-
-    def _cancel(self, uid: str) -> None:
-        """Deleted in the calendar: a cancellation (closures are the book's: re-created)."""
-        with self.book.transaction() as db:
-            rows = desired.sessions_by_uid(db, self.coach.id, [uid]).get(uid, [])
-            closure = self._owned_wanted(db, uid) if not rows else None
-        for row in rows:
-            if row.id is not None and row.status in (Status.REQUESTED, Status.SCHEDULED):
-                planning.cancel(self.book, row.id, Actor.COACH, importer.CANCELLED_REASON)
-        self._forget(uid)
-        if closure is not None and closure.data is not None:
-            self._do(
-                Action(Kind.CREATE, uid, data=closure.data, fingerprint=closure.fingerprint),
-                None,
-                Report(""),
-            )
-
-    def _owned_wanted(self, db: Any, uid: str) -> Wanted | None:
-        """A closure or a hold: the book's, so it is re-created if the coach deletes it."""
-        return desired.wanted_book_owned(db, self.book.settings, self.coach, uid, self.book.clock())
-
-    def _import(
-        self, action: Action, report: Report, refs: tuple[bytes | None, bytes | None]
-    ) -> None:
-        assert action.data is not None and action.href and action.etag
-        with self.book.transaction() as db:
-            rows = desired.sessions_by_uid(db, self.coach.id, [action.uid]).get(action.uid, [])
-        if rows:
-            outcome = importer.import_event(self.book, self.coach, rows, action.data, refs)
-            report.refused += outcome.refused
-        with self.book.transaction() as db:
-            now = self.book.clock()
-            if rows:
-                book_now = desired.wanted_sessions(
-                    db, self.book.settings, self.coach, [action.uid], now
-                )[action.uid]
-            else:  # a closure or hold edited in the calendar: the book's version stands
-                owned = desired.wanted_book_owned(
-                    db, self.book.settings, self.coach, action.uid, now
-                )
-                book_now = owned or Wanted(action.uid, None, None)
-        self._settle(action, book_now)
-
-    def _settle(self, action: Action, book_now: Wanted) -> None:
-        """After an import, make the calendar say exactly what the book now says."""
-        assert action.data is not None and action.href and action.etag
-        if book_now.data is None:
-            self.store.delete(action.href, action.etag)
-            self._forget(action.uid)
-            return
-        etag, fp, base = action.etag, action.fingerprint or "", action.data
-        if book_now.fingerprint != action.fingerprint:
-            fp, base = book_now.fingerprint or "", book_now.data
-            # The calendar's version is now accounted for (applied or reverted): it is the
-            # agreed one this write departs from.
-            seen = Remote(
-                action.uid, action.href, action.etag, action.fingerprint or "", action.data
-            )
-            self._intend_one(replace(action, data=base, fingerprint=fp, agreed=seen))
-            etag = self.store.update(action.href, base, action.etag)
-        with self.book.transaction() as db:
-            status.remember(db, self.calendar_id, action.uid, action.href, etag, fp, base=base)
 
     def _finish(self, got: Gathered, complete: bool) -> None:
         state = got.state

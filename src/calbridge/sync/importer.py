@@ -21,7 +21,7 @@ from calbridge.ical.model import Instance, MalformedEvent
 from calbridge.ical.parse import parse_instances
 from calbridge.mail import notify as mail
 from calbridge.store import repo
-from calbridge.sync import outcome_tags
+from calbridge.sync import outcome_tags, shapes
 
 log = logging.getLogger(__name__)
 #: How far around the book's occurrences a remote series is expanded to find moved ones.
@@ -41,6 +41,7 @@ def import_event(
     rows: list[Session],
     data: bytes,
     refs: tuple[bytes | None, bytes | None] = (None, None),
+    href: str = "",
 ) -> Outcome:
     """Apply what the calendar says about one UID to the book; report what was refused.
 
@@ -51,18 +52,35 @@ def import_event(
     """
     outcome = Outcome()
     try:
-        instances = _instances(coach, rows, data)
-        references = [_instances(coach, rows, ref) for ref in refs if ref]
+        problem = shapes.unacceptable(rows, data)
+        instances = _instances(coach, rows, data) if problem is None else {}
     except MalformedEvent as exc:
-        outcome.refused.append(f"the calendar's copy could not be read ({exc})")
+        problem = f"the calendar's copy could not be read ({exc})"
+    live = [r for r in rows if r.status in ACTIVE and r.id is not None]
+    if problem is not None:  # never read as a deletion: the book's version goes back
+        outcome.refused.append(f"{href or rows[0].uid}: {problem}")
+        if live:
+            _record_revert(book, live[0], problem, href)
         return outcome
+    references = [found for found in (_reference(coach, rows, ref) for ref in refs) if found]
     series = any(r.recurrence_id is not None for r in rows)
-    for row in sorted(rows, key=lambda r: r.recurrence_id or r.start):
-        if row.status not in ACTIVE or row.id is None:
-            continue
+    for row in sorted(live, key=lambda r: r.recurrence_id or r.start):
         key = row.recurrence_id if series else None
-        _apply(book, row, instances.get(key), [ref.get(key) for ref in references], outcome)
+        refs_of = [ref.get(key) for ref in references]
+        _apply(book, row, instances.get(key), refs_of, outcome, href)
     return outcome
+
+
+def _reference(
+    coach: Coach, rows: list[Session], data: bytes | None
+) -> dict[datetime | None, Instance] | None:
+    """A version both sides agreed on (or calbridge sent), read like the calendar's."""
+    if not data:
+        return None
+    try:
+        return _instances(coach, rows, data)
+    except MalformedEvent:
+        return None
 
 
 def _instances(coach: Coach, rows: list[Session], data: bytes) -> dict[datetime | None, Instance]:
@@ -78,6 +96,7 @@ def _apply(
     found: Instance | None,
     refs: list[Instance | None],
     outcome: Outcome,
+    href: str = "",
 ) -> None:
     assert row.id is not None
     if found is None or found.status == "CANCELLED":
@@ -90,17 +109,22 @@ def _apply(
     if tagged is not None:  # an outcome tag: only it is read; the book's version goes back
         if tagged.refused:
             outcome.refused.append(f"outcome of session {row.id}: {tagged.refused}")
-            _record_revert(book, row, tagged.refused)
+            _record_revert(book, row, tagged.refused, href)
         elif tagged.applied:
             outcome.applied.append(tagged.applied)
         return
+    kept = shapes.owned_changes(found, refs)
+    if kept:
+        reason = "; ".join(kept)
+        outcome.refused.append(f"session {row.id}: {reason}")
+        _record_revert(book, row, reason, href)
     span = (found.start, found.end)
     if span != (row.start, row.end) and all(r is None or (r.start, r.end) != span for r in refs):
-        _move(book, row, found, outcome)
+        _move(book, row, found, outcome, href)
     _answers(book, row, found, refs, outcome)
 
 
-def _move(book: Book, row: Session, found: Instance, outcome: Outcome) -> None:
+def _move(book: Book, row: Session, found: Instance, outcome: Outcome, href: str) -> None:
     assert row.id is not None
     request = EditRequest(start=found.start, end=found.end, by=Actor.COACH)
     try:
@@ -109,7 +133,7 @@ def _move(book: Book, row: Session, found: Instance, outcome: Outcome) -> None:
     except (Refused, UserError) as exc:  # a rule, or a time no session can have (> 24 h)
         reason = exc.message if isinstance(exc, Refused) else str(exc)
         outcome.refused.append(f"moving session {row.id}: {reason}")
-        _record_revert(book, row, reason)
+        _record_revert(book, row, reason, href)
 
 
 def _answers(
@@ -146,7 +170,7 @@ def repo_status(book: Book, session_id: int) -> Status:
         return Status(repo.session_row(db, session_id).status)
 
 
-def _record_revert(book: Book, row: Session, reason: str) -> None:
+def _record_revert(book: Book, row: Session, reason: str, href: str = "") -> None:
     """Audit it and queue the coach's "your calendar edit was reverted" notice."""
     with book.transaction() as db:
         now = book.clock()
@@ -154,4 +178,5 @@ def _record_revert(book: Book, row: Session, reason: str) -> None:
         repo.audit(db, now, "session", row.id, "reverted", Actor.COACH, book.origin, payload)
         repo.record_change(db, now, "session.reverted", row.id, payload)
         mail.reverted(book, db, row, reason)
-    log.info("reverted a calendar edit of session %s: %s", row.id, reason)
+    where = f" ({href})" if href else ""
+    log.warning("reverted a calendar edit of session %s%s: %s", row.id, where, reason)

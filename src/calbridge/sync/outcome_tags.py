@@ -34,10 +34,10 @@ class TagResult:
 def apply(book: Book, row: Session, found: Instance) -> TagResult | None:
     """Save the outcome a tag on ``found`` records; None when it carries no marker."""
     assert row.id is not None
-    present = markers(found.summary, found.categories, OWN)
+    tags = book.settings.outcomes.tag_targets()
+    present = markers(found.summary, found.categories, OWN, tags)
     if not present:
         return None
-    tags = book.settings.outcomes.tag_targets()
     known, unknown = read(present, tags)
     if unknown:
         names = ", ".join(repr(u) for u in unknown)

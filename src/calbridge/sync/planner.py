@@ -76,10 +76,33 @@ class Plan:
     held_back: str | None = None
 
 
-#: A full listing that has lost more than this share of known resources (and at least
-#: ``GUARD_MIN`` of them) is taken as a broken server, not a coach's mass deletion.
-GUARD_SHARE = 0.5
-GUARD_MIN = 3
+class Decision(StrEnum):
+    """What the admin decided for a calendar the mass-deletion guard holds."""
+
+    RESTORE = "restore"  # write the book's version of every vanished event back
+    ACCEPT = "accept"  # the vanishings were meant: cancel those sessions
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The mass-deletion guard (PRODUCT rule 8, ``[sync] guard_*``).
+
+    A pass that would cancel more than ``most`` sessions, or more than ``share`` of the
+    calendar's ``total`` events (and at least two), because their events vanished, cancels
+    none of them: the calendar is held until the admin decides. ``held`` (the calendar is
+    held already) holds every such cancellation, however few, until then.
+    """
+
+    most: int = 10
+    share: float = 0.5
+    total: int = 0
+    held: bool = False
+    decision: Decision | None = None
+
+    def trips(self, lost: int, total: int) -> bool:
+        if self.decision is not None or lost == 0:
+            return False
+        return self.held or lost > self.most or (lost >= 2 and lost > self.share * total)
 
 
 def plan(
@@ -88,33 +111,45 @@ def plan(
     remote: Mapping[str, Remote],
     deleted: Set[str],
     full: bool,
+    guard: Guard | None = None,
 ) -> Plan:
     """Decide what to do; ``deleted`` holds UIDs the server reported gone.
 
-    With ``full``, a known UID absent from ``remote`` is gone too.
+    With ``full``, a known UID absent from ``remote`` is gone too. Vanished events the
+    book still has are cancellations, unless the guard holds them (``Plan.held_back``)
+    or the admin chose to restore them (then they are created again).
     """
+    guard = guard or Guard()
     gone = set(deleted)
     if full:  # an unconfirmed create missing from a full listing may never have happened
         gone |= {uid for uid, k in known.items() if uid not in remote and k.confirmed}
-    held = _guard(known, gone, full)
-    if held:
-        gone = set()
     actions = []
     for uid in sorted(set(wanted) | set(known) | set(remote) | gone):
         action = _decide(wanted.get(uid), known.get(uid), remote.get(uid), uid in gone)
         if action is not None:
             actions.append(action)
-    return Plan(actions, held)
+    lost = [a for a in actions if a.kind is Kind.CANCEL]
+    if guard.decision is Decision.RESTORE:
+        return Plan([_restore(a, wanted.get(a.uid)) for a in actions])
+    total = max(guard.total, len(known))
+    if not guard.trips(len(lost), total):
+        return Plan(actions)
+    kept = [a for a in actions if a.kind is not Kind.CANCEL]
+    return Plan(kept, _held_message(len(lost), total, guard.held))
 
 
-def _guard(known: Mapping[str, Known], gone: set[str], full: bool) -> str | None:
-    lost = len(gone & set(known))
-    if full and lost >= GUARD_MIN and lost > GUARD_SHARE * len(known):
-        return (
-            f"the calendar suddenly lacks {lost} of {len(known)} known events; nothing was"
-            " deleted or cancelled (check the calendar; the next sync retries)"
-        )
-    return None
+def _restore(action: Action, want: Wanted | None) -> Action:
+    """A vanished event the book still has, written back as the book has it."""
+    if action.kind is not Kind.CANCEL or want is None or want.data is None:
+        return action
+    return Action(Kind.CREATE, action.uid, data=want.data, fingerprint=want.fingerprint)
+
+
+def _held_message(lost: int, total: int, already: bool) -> str:
+    what = f"{lost} of {total} events vanished from the calendar"
+    if already:
+        what = f"the calendar is held ({what})"
+    return f"{what}; nothing was cancelled and no client was told"
 
 
 def _decide(

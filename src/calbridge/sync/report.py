@@ -36,3 +36,7 @@ class Gathered:
     state: status.State
     #: Per UID: the content last agreed on, and a write sent but not confirmed.
     refs: dict[str, tuple[bytes | None, bytes | None]] = field(default_factory=dict)
+    #: How many of calbridge's events the calendar held before the pass (for the guard).
+    total: int = 0
+    #: Foreign events that left the calendar: (status key, href).
+    foreign_gone: list[tuple[str, str]] = field(default_factory=list)

@@ -23,7 +23,12 @@ from calbridge.sync.planner import Known, Remote
 _S = cast(Table, CalendarStateRow.__table__).c
 #: Built once (they run for every calendar the daemon takes; see service/leases.py).
 _STATES = select(
-    _S.calendar_id, _S.sync_token, _S.change_cursor, _S.recovery_token, _S.last_error
+    _S.calendar_id,
+    _S.sync_token,
+    _S.change_cursor,
+    _S.recovery_token,
+    _S.last_error,
+    _S.held_reason,
 ).where(_S.calendar_id.in_(bindparam("ids", expanding=True)))
 _LAST_CHANGE = select(func.max(cast(Table, ChangeRow.__table__).c.id))
 
@@ -36,6 +41,7 @@ class State:
     fresh: bool  # never synced: every UID of the coach is dirty
     recovery: str | None = None  # see CalendarStateRow.recovery_token
     error: str | None = None  # the last pass's error, if it failed
+    held: str | None = None  # why the mass-deletion guard holds the calendar
 
 
 def load_state(db: Db, calendar_id: str) -> State:
@@ -63,6 +69,7 @@ def _state(calendar_id: str, row: Any) -> State:
         False,
         row.recovery_token,
         row.last_error,
+        row.held_reason,
     )
 
 
@@ -80,6 +87,37 @@ def save_state(db: Db, state: State, now: datetime, error: str | None = None) ->
     row.sync_token, row.change_cursor, row.last_error = state.token, state.cursor, error
     row.recovery_token = state.recovery
     row.last_sync_at = now
+
+
+def hold(db: Db, calendar_id: str, reason: str | None, now: datetime) -> bool:
+    """Hold the calendar (``reason``) or release it (None); True when that changed it."""
+    row = db.get(CalendarStateRow, calendar_id)
+    if row is None:
+        row = CalendarStateRow(calendar_id=calendar_id, change_cursor=0)
+        db.add(row)
+    was = row.held_reason
+    row.held_reason = reason
+    if reason is None:
+        row.held_at = None
+    elif was is None:
+        row.held_at = now
+    return (was is None) != (reason is None)
+
+
+def held_calendars(db: Db) -> dict[str, str]:
+    """Every calendar the mass-deletion guard holds, and why."""
+    query = select(CalendarStateRow.calendar_id, CalendarStateRow.held_reason).where(
+        CalendarStateRow.held_reason.is_not(None)
+    )
+    return {str(row[0]): str(row[1]) for row in db.execute(query)}
+
+
+def count_ours(db: Db, calendar_id: str) -> int:
+    """How many of calbridge's own events the calendar held after the last pass."""
+    query = select(func.count()).where(
+        CalendarItemRow.calendar_id == calendar_id, CalendarItemRow.foreign.is_(False)
+    )
+    return int(db.scalar(query) or 0)
 
 
 def keep_recovery(db: Db, calendar_id: str, token: str | None) -> None:

@@ -1,0 +1,111 @@
+"""The calendar's side of a pass: what the coach changed, taken into the book or undone.
+
+A mixin of ``engine.CalendarSync``: a vanished event is a cancellation (closures and holds
+are the book's, so they are created again); an edited one goes through the importer's
+rules, and the calendar is then settled to say what the book now says, keeping whatever
+the coach or their app added that calbridge does not own (``ical.merge``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from calbridge.book import Book, planning
+from calbridge.calendars.base import CalendarStore
+from calbridge.config.schema import Coach
+from calbridge.core.model import Actor, Status
+from calbridge.ical.build import fingerprint
+from calbridge.ical.merge import keep_foreign
+from calbridge.sync import desired, importer, status
+from calbridge.sync.outcome_tags import OWN
+from calbridge.sync.planner import Action, Kind, Remote, Wanted
+from calbridge.sync.report import Gathered, Report
+
+
+class CalendarEdits:
+    book: Book
+    coach: Coach
+    store: CalendarStore
+    calendar_id: str
+
+    if TYPE_CHECKING:  # from CalendarSync
+
+        def _do(self, action: Action, got: Gathered | None, report: Report) -> None: ...
+        def _forget(self, uid: str) -> None: ...
+        def _intend_one(self, action: Action) -> None: ...
+
+    def labels(self) -> tuple[str, ...]:
+        """Categories that are never the coach's own: calbridge's and the outcome tags."""
+        return (*OWN, "Hold", *self.book.settings.outcomes.tags)
+
+    def with_foreign(self, want: Wanted, copy: bytes | None) -> Wanted:
+        """``want`` keeping what the calendar's ``copy`` adds that calbridge does not own."""
+        if want.data is None:
+            return want
+        merged = keep_foreign(want.data, copy, self.labels())
+        return want if merged is None else Wanted(want.uid, merged, fingerprint(merged))
+
+    def _cancel(self, uid: str) -> None:
+        """Deleted in the calendar: a cancellation (closures are the book's: re-created)."""
+        with self.book.transaction() as db:
+            rows = desired.sessions_by_uid(db, self.coach.id, [uid]).get(uid, [])
+            closure = self._owned_wanted(db, uid) if not rows else None
+        for row in rows:
+            if row.id is not None and row.status in (Status.REQUESTED, Status.SCHEDULED):
+                planning.cancel(self.book, row.id, Actor.COACH, importer.CANCELLED_REASON)
+        self._forget(uid)
+        if closure is not None and closure.data is not None:
+            self._do(
+                Action(Kind.CREATE, uid, data=closure.data, fingerprint=closure.fingerprint),
+                None,
+                Report(""),
+            )
+
+    def _owned_wanted(self, db: Any, uid: str) -> Wanted | None:
+        """A closure or a hold: the book's, so it is re-created if the coach deletes it."""
+        return desired.wanted_book_owned(db, self.book.settings, self.coach, uid, self.book.clock())
+
+    def _import(
+        self, action: Action, report: Report, refs: tuple[bytes | None, bytes | None]
+    ) -> None:
+        assert action.data is not None and action.href and action.etag
+        with self.book.transaction() as db:
+            rows = desired.sessions_by_uid(db, self.coach.id, [action.uid]).get(action.uid, [])
+        if rows:
+            outcome = importer.import_event(
+                self.book, self.coach, rows, action.data, refs, action.href
+            )
+            report.refused += outcome.refused
+        with self.book.transaction() as db:
+            now = self.book.clock()
+            if rows:
+                book_now = desired.wanted_sessions(
+                    db, self.book.settings, self.coach, [action.uid], now
+                )[action.uid]
+            else:  # a closure or hold edited in the calendar: the book's version stands
+                owned = desired.wanted_book_owned(
+                    db, self.book.settings, self.coach, action.uid, now
+                )
+                book_now = owned or Wanted(action.uid, None, None)
+        self._settle(action, self.with_foreign(book_now, action.data))
+
+    def _settle(self, action: Action, book_now: Wanted) -> None:
+        """After an import, make the calendar say exactly what the book now says."""
+        assert action.data is not None and action.href and action.etag
+        if book_now.data is None:
+            self.store.delete(action.href, action.etag)
+            self._forget(action.uid)
+            return
+        etag, fp, base = action.etag, action.fingerprint or "", action.data
+        if book_now.fingerprint != action.fingerprint:
+            fp, base = book_now.fingerprint or "", book_now.data
+            # The calendar's version is now accounted for (applied or reverted): it is the
+            # agreed one this write departs from.
+            seen = Remote(
+                action.uid, action.href, action.etag, action.fingerprint or "", action.data
+            )
+            self._intend_one(replace(action, data=base, fingerprint=fp, agreed=seen))
+            etag = self.store.update(action.href, base, action.etag)
+        with self.book.transaction() as db:
+            status.remember(db, self.calendar_id, action.uid, action.href, etag, fp, base=base)
