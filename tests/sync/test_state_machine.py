@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -55,7 +55,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from icalendar import Component
+from icalendar import Alarm, Component, vRecur
 
 from calbridge.book import Book, planning
 from calbridge.book.requests import EditRequest, PlanRequest
@@ -63,6 +63,7 @@ from calbridge.calendars.base import TransientError, resource_name
 from calbridge.core.model import ACTIVE, COUNTED, Actor, Status
 from calbridge.errors import Refused
 from calbridge.sync.engine import CalendarSync, Report
+from calbridge.sync.planner import Decision
 from sync.machine_helpers import (
     CLIENTS,
     HOUR,
@@ -137,6 +138,12 @@ class Expected:
     deleted_unconfirmed: bool = False  # deleted while calbridge's create was unconfirmed
     accept_pending: bool = False  # ACCEPTED in the calendar
     decline_pending: bool = False  # DECLINED in the calendar
+    #: What the coach's app added to the event (property name -> value): it must survive.
+    added: dict[str, str] = field(default_factory=dict)
+    told: set[Span] = field(default_factory=set)  # refused moves the coach was told of
+    #: A repeat rule the coach added, not yet reverted: the event is refused whole (so
+    #: the machine makes no other edit of it meanwhile).
+    repeated: bool = False
 
     @property
     def email(self) -> str:
@@ -307,8 +314,12 @@ class SyncMachine(RuleBasedStateMachine):
     def _calendar_move(
         self, e: Expected, to: Span, zone: ZoneInfo | None, must_refuse: bool = False
     ) -> None:
+        if e.repeated:
+            return
         app_edit(self.store, e.href, move_to(*to, zone))
-        e.move, e.must_refuse, e.reverts_before = to, must_refuse, reverts(self.book, e.sid)
+        if e.move != to:  # the same move again, unsettled: a notice for either one counts
+            e.reverts_before = reverts(self.book, e.sid)
+        e.move, e.must_refuse = to, must_refuse
 
     @rule(pick=picks)
     def delete_in_calendar(self, pick: int) -> None:
@@ -320,7 +331,7 @@ class SyncMachine(RuleBasedStateMachine):
             app.delete(e.href, item.etag)
         e.deleted = e.cancel_ok = True
         e.deleted_unconfirmed = unconfirmed(self.book, e.uid)
-        e.move, e.accept_pending, e.decline_pending = None, False, False
+        e.move, e.accept_pending, e.decline_pending, e.repeated = None, False, False, False
 
     def allow_deleted_unconfirmed_back(self) -> None:
         """The one edit the standard leaves no way to see: the coach deleted an event whose
@@ -331,6 +342,85 @@ class SyncMachine(RuleBasedStateMachine):
         for e in self.model.values():
             if e.deleted and e.deleted_unconfirmed:
                 e.deleted = e.deleted_unconfirmed = False
+
+    @rule(replaced=st.booleans(), restore=st.booleans())
+    def wipe_calendar(self, replaced: bool, restore: bool) -> None:
+        """The coach's "delete all" (one DELETE per session event), or, with ``replaced``,
+        the collection replaced by an empty one (the server forgets its tokens, so only a
+        full listing is left). No session may be cancelled until the admin decides: then
+        either every event comes back (--restore) or the sessions are cancelled
+        (--accept-deletions)."""
+        if sum(e.href in self.store.items for e in self.model.values()) < 2:
+            return
+        self.sync()  # the coach wipes a calendar in step with the book
+        wiped = [e for e in self.model.values() if e.href in self.store.items]
+        if len(wiped) < 2:
+            return
+        with self.store.app() as app:
+            for e in wiped:
+                app.delete(e.href, self.store.items[e.href].etag)
+        if replaced:
+            self.expire_tokens()
+        for e in wiped:
+            e.move, e.accept_pending, e.decline_pending = None, False, False
+        before = {sid: b.status for sid, b in self.book_now().items()}
+        report = self.sync_pass()
+        assert report.error is None, report.error
+        assert report.held_back is not None, "a wiped calendar was not held"
+        assert {sid: b.status for sid, b in self.book_now().items()} == before
+        gone = wiped
+        if restore:
+            for e in gone:
+                e.deleted = e.deleted_unconfirmed = False
+        else:
+            for e in gone:
+                e.deleted = e.cancel_ok = True
+        decision = Decision.RESTORE if restore else Decision.ACCEPT
+        report = self.sync_pass(decision)
+        assert report.held_back is None, report.held_back
+        self.settle(report)
+        for e in gone:
+            was = before[e.sid] in ACTIVE
+            now = self.book_now()[e.sid].status in ACTIVE
+            assert now == (was and restore), f"session {e.sid}: {before[e.sid]} -> {now}"
+
+    @rule(pick=picks, what=st.sampled_from(["LOCATION", "VALARM", "X-APPLE-TRAVEL-ADVISORY"]))
+    def annotate_in_calendar(self, pick: int, what: str) -> None:
+        """The coach or their app adds what calbridge does not own: it must survive."""
+        e = self.pick_event(pick)
+        if e is None or what in e.added:
+            return
+        value = f"{what.title()} {e.sid}"
+
+        def change(event: Component) -> None:
+            if what == "VALARM":
+                alarm = Alarm()
+                alarm.add("ACTION", "DISPLAY")
+                alarm.add("DESCRIPTION", value)
+                alarm.add("TRIGGER", timedelta(minutes=-15))
+                event.add_component(alarm)
+            else:
+                event.add(what, value)
+
+        app_edit(self.store, e.href, change)
+        e.added[what] = value
+
+    @rule(pick=picks, rule_text=st.sampled_from(["FREQ=WEEKLY;COUNT=3", "FREQ=DAILY"]))
+    def repeat_in_calendar(self, pick: int, rule_text: str) -> None:
+        """A repeat rule added to one session: reverted (the coach told), never a
+        cancellation, whatever the expansion finds at the session's time. (The whole
+        edit is refused: answers or moves made in the same save go back with it, so the
+        machine adds one only to an event with none pending.)"""
+        e = self.pick_event(pick)
+        if e is None or e.move is not None or e.accept_pending or e.decline_pending:
+            return
+
+        def change(event: Component) -> None:
+            if "RRULE" not in event:
+                event.add("RRULE", vRecur.from_ical(rule_text))
+
+        app_edit(self.store, e.href, change)
+        e.repeated = True
 
     def deletions_pending(self) -> int:
         """Kept below the planner's guard, which holds back a full listing that lost three
@@ -343,6 +433,8 @@ class SyncMachine(RuleBasedStateMachine):
         if e is None:
             return
         partstat = "ACCEPTED" if accept else "DECLINED"
+        if e.repeated:
+            return
         if self.read(self.store.items[e.href])[1].partstats.get(e.email) == partstat:
             return
         app_edit(self.store, e.href, answer_as(e.email, partstat))
@@ -432,11 +524,11 @@ class SyncMachine(RuleBasedStateMachine):
     def sync(self) -> None:
         self.settle(self.sync_pass())
 
-    def sync_pass(self) -> Report:
+    def sync_pass(self, decision: Decision | None = None) -> Report:
         before = self.book_now()
         if self.forgotten:
             self.allow_deleted_unconfirmed_back()
-        report = CalendarSync(self.book, self.coach, self.store).run()
+        report = CalendarSync(self.book, self.coach, self.store, decision=decision).run()
         if report.error is None:
             self.forgotten = False
         self._book_now = None
@@ -520,6 +612,7 @@ class SyncMachine(RuleBasedStateMachine):
             if item is None:
                 continue  # not created yet, or deleted by the coach and not yet cancelled
             assert not e.deleted, f"session {sid}'s event, deleted by the coach, came back"
+            e.repeated = e.repeated and b"RRULE" in item.data
             there = self.read(item)[1]
             if (there.start, there.end) != session.span:
                 continue  # one side's change has not reached the other yet
@@ -545,10 +638,13 @@ class SyncMachine(RuleBasedStateMachine):
                 f"session {e.sid}: the coach moved it to {e.move[0]}, the book has"
                 f" {session.start}, the test expected {e.start}"
             )
-            assert reverts(self.book, e.sid) > e.reverts_before, (
+            # One notice per refused edit: the very same edit made again after a crash
+            # left it as the last version seen is put back without a second one.
+            assert reverts(self.book, e.sid) > e.reverts_before or e.move in e.told, (
                 f"the coach's move of session {e.sid} to {e.move[0]} was undone without a"
                 " rule refusing it (no revert notice)"
             )
+            e.told.add(e.move)
             assert e.must_refuse or self.over_limit(e, e.move[0]), (
                 f"the coach's move of session {e.sid} to {e.move[0]} was refused, but"
                 f" {e.client}'s month had room"
@@ -594,6 +690,10 @@ class SyncMachine(RuleBasedStateMachine):
             assert e.href in items, f"active session {sid} has no event"
             there = self.read(items[e.href])[1]
             assert (there.start, there.end) == session.span == (e.start, e.end), sid
+            stored = items[e.href].data.decode().replace("\r\n ", "")
+            for what, value in e.added.items():
+                assert value in stored, f"session {sid}: the coach's {what} was dropped"
+            assert "RRULE" not in stored, f"session {sid}: a repeat rule was kept"
             assert there.partstats == {e.email: session.partstats[e.client]}, sid
             tentative = session.status is Status.REQUESTED and session.sequence > 0
             assert there.status == ("TENTATIVE" if tentative else "CONFIRMED"), sid

@@ -86,14 +86,14 @@ class CalendarReading:
                         row.uid, row.href, listing.changed[row.href], row.fingerprint, b""
                     )
         deleted -= {uid for uid, there in remote.items() if uid in known and there.data}
-        for uid, want in list(wanted.items()):  # keep what the coach added (ical.merge)
-            wanted[uid] = self.with_foreign(want, refs.get(uid, (None, None))[0])
         total = len(known)
         if len(deleted) > 1 and not listing.full:  # the guard weighs them against it all
             with self.book.transaction() as db:
                 total = status.count_ours(db, self.calendar_id)
         if self.decision is Decision.RESTORE and deleted:
             wanted.update(self._restorable(deleted - set(wanted)))
+        for uid, want in list(wanted.items()):  # keep what the coach added (ical.merge)
+            wanted[uid] = self.with_foreign(want, refs.get(uid, (None, None))[0])
         got = Gathered(listing, known, remote, deleted, wanted, upto, state, refs, total)
         got.foreign_gone = gone
         return got
