@@ -455,10 +455,12 @@ class SyncMachine(RuleBasedStateMachine):
     def add_foreign_event(self, slot: int, malformed: bool) -> None:
         n = len(self.foreign)
         href = f"{'broken' if malformed else 'foreign'}-{n}.ics"
+        # The coach's own events are busy time (rule 2): one at an hour no session uses,
+        # which no plan or move of the machine will take afterwards.
         data = (
             malformed_event(SLOTS[slot])
             if malformed
-            else foreign_event(f"other-app-{n}", SLOTS[slot], f"Dentist {n}")
+            else foreign_event(f"other-app-{n}", self.take(slot), f"Dentist {n}")
         )
         with self.store.app() as app:
             app.create(href, data)
