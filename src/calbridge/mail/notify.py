@@ -190,7 +190,8 @@ def answered(
         if by is Actor.CLIENT:
             skip = [party] if party else after.clients
             who = group.people[party].name if party in group.people else "the client"
-        _cancel_to(book, db, group, after, _attendees(after, skip), f"declined by {who}", False)
+        parties, why = _attendees(after, skip), f"declined by {who}"
+        _cancel_to(book, db, group, after, parties, why, False, _gone(book, group))
         if by is Actor.CLIENT:
             reader = group.coach_reader()
             send(book, db, group, after, reader, bodies.declined(about, reader, who), "declined")
@@ -231,9 +232,21 @@ def cancelled(
             return
         _cancel_to(book, db, group, first, _attendees(first), reason, True, whole=True)
         return
+    gone: set[str] = set()  # UIDs whose whole CANCEL is queued
     for session in live:
+        if session.uid in gone:
+            continue
         group = load(book, db, session)
-        _cancel_to(book, db, group, session, _attendees(session), reason, False)
+        whole = _gone(book, group)
+        if whole:
+            gone.add(session.uid)
+        _cancel_to(book, db, group, session, _attendees(session), reason, False, whole)
+
+
+def _gone(book: Book, group: Group) -> bool:
+    """Nothing of the UID is left open: the CANCEL is for the whole series (no
+    RECURRENCE-ID), as the coach's copy is deleted, not given a CANCELLED master."""
+    return group.spec(book) is None
 
 
 def _cancel_to(
