@@ -14,31 +14,20 @@ from icalendar import Calendar
 
 from book_helpers import plan
 from calbridge.book import Book, parties, planning, views
-from calbridge.calendars.vdir import VdirStore
 from calbridge.core.model import Actor, SeriesSpec, Session
-from servers.caldav_servers import CalDAVServer
-from sync.e2e_helpers import Target, caldav_target, event_of, items, sync
+from sync.e2e_helpers import Target, book_on, event_of, items, open_target, sync
 from validate_helpers import assert_valid
 
 
 @pytest.fixture(params=["vdir", "radicale", "xandikos"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
-    if request.param == "vdir":
-        folder = tmp_path / "calendar"
-        yield Target({"url": str(folder)}, VdirStore(folder))
-        return
-    server: CalDAVServer = request.getfixturevalue(request.param)
-    with caldav_target(server) as target:
+    with open_target(request, tmp_path) as target:
         yield target
 
 
 @pytest.fixture
 def book(make_book: Callable[..., Book], target: Target) -> Book:
-    from conftest import base_config
-
-    coaches = base_config("")["coaches"]
-    coaches[0]["calendar"] = target.calendar
-    b = make_book(coaches=coaches)
+    b = book_on(make_book, target)
     parties.add_client(b, "Dee Roy", "dee@example.org", "intensive", "dee")
     return b
 
