@@ -147,3 +147,17 @@ def _attendees(data: bytes) -> dict[str, tuple[str, str | None]]:
         for a in found
         if a.params.get("ROLE") == "REQ-PARTICIPANT"
     }
+
+
+def test_a_series_accepted_occurrence_by_occurrence_sends_one_confirmation(
+    mail_book: Book, recorder: Recorder
+) -> None:
+    rows = _series(mail_book)
+    _sent(mail_book, recorder)
+    for row in rows:  # as the sync applies an ACCEPTED on the series' master
+        planning.answer(mail_book, row.id or 0, Actor.CLIENT, True, "ana")
+    ((rcpt, method, data),) = _sent(mail_book, recorder)
+    assert (rcpt, method) == ("ana@example.org", "REQUEST")
+    events = vevents(data)
+    assert [str(e["STATUS"]) for e in events] == ["CONFIRMED"]  # no override left
+    assert int(events[0]["SEQUENCE"]) == 3

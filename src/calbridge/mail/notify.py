@@ -138,9 +138,28 @@ def _request(
     data = imip.request(spec, book.clock())
     about = group.about(book, session)
     for party in _attendees(session):
+        if kind == "confirmed":
+            _supersede(db, group, group.people[party].email, kind)
         body = make(about, group.reader(party))
         send(book, db, group, session, group.reader(party), body, kind, (data, "REQUEST"))
     return len(session.participants)
+
+
+def _supersede(db: Db, group: Group, recipient: str, kind: str) -> None:
+    """A still-queued ``kind`` message about the same UID to the same person gives way
+    to the newer one, which carries the whole object: a series accepted occurrence by
+    occurrence (as the sync reads it) sends one confirmation, not one per occurrence."""
+    ids = [r.id for r in group.rows if r.id is not None]
+    db.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.session_id.in_(ids),
+            OutboxRow.recipient == recipient,
+            OutboxRow.kind == kind,
+            OutboxRow.state == "queued",
+        )
+        .values(state="dropped", last_error="superseded by a newer update of the session")
+    )
 
 
 def _series_rule(group: Group) -> str | None:
@@ -178,7 +197,7 @@ def moved(
 def answered(
     book: Book, db: Db, before: Session, after: Session, by: Actor, party: str | None
 ) -> None:
-    """A decline tells the other side; an answer that confirms a change re-sends it."""
+    """A decline tells the other side; an answer that confirms the session re-sends it."""
     if _over(book, [after]):
         return
     if after.status is Status.DECLINED:
@@ -197,16 +216,9 @@ def answered(
             send(book, db, group, after, reader, bodies.declined(about, reader, who), "declined")
         return
     if after.sequence != before.sequence and after.status in ACTIVE:
-        _request(book, db, after, "update", bodies.confirmed)
-    elif by is not Actor.CLIENT and (before.status, after.status) == (
-        Status.REQUESTED,
-        Status.SCHEDULED,
-    ):  # the practice accepted what the client asked for: the client is told
-        group = load(book, db, after)
-        about = group.about(book, after)
-        for client in after.clients:
-            reader = group.reader(client)
-            send(book, db, group, after, reader, bodies.confirmed(about, reader), "confirmed")
+        # STATUS changed (TENTATIVE -> CONFIRMED): every participant's copy is updated,
+        # which also tells the client that the practice accepted what they asked for.
+        _request(book, db, after, "confirmed", bodies.confirmed)
 
 
 def cancelled(
