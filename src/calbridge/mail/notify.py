@@ -129,8 +129,10 @@ def _request(
     kind: str,
     make: Callable[[About, Reader], Body],
     group: Group | None = None,
+    supersede: bool = False,
 ) -> int:
-    """Send the whole object again (METHOD:REQUEST) to every attendee of ``session``."""
+    """Send the whole object again (METHOD:REQUEST) to every attendee of ``session``
+    (``supersede``: in place of a still-queued message of the same ``kind``)."""
     group = group or load(book, db, session)
     spec = group.spec(book)
     if spec is None:
@@ -138,7 +140,7 @@ def _request(
     data = imip.request(spec, book.clock())
     about = group.about(book, session)
     for party in _attendees(session):
-        if kind == "confirmed":
+        if supersede:
             _supersede(db, group, group.people[party].email, kind)
         body = make(about, group.reader(party))
         send(book, db, group, session, group.reader(party), body, kind, (data, "REQUEST"))
@@ -218,7 +220,7 @@ def answered(
     if after.sequence != before.sequence and after.status in ACTIVE:
         # STATUS changed (TENTATIVE -> CONFIRMED): every participant's copy is updated,
         # which also tells the client that the practice accepted what they asked for.
-        _request(book, db, after, "confirmed", bodies.confirmed)
+        _request(book, db, after, "confirmed", bodies.confirmed, supersede=True)
 
 
 def cancelled(
