@@ -188,9 +188,9 @@ def test_closure_preview_then_cancel(book: Book) -> None:
 def test_edit_by_other_side_must_be_accepted_again(book: Book) -> None:
     s = plan_one(book, "2026-12-01T10:00")
     s = planning.answer(book, s.id or 0, Actor.CLIENT, accept=True)
-    assert s.status is Status.SCHEDULED
+    assert (s.status, s.sequence) == (Status.SCHEDULED, 1)  # TENTATIVE -> CONFIRMED
     moved = move(book, s.id or 0, "2026-12-02T10:00", by=Actor.CLIENT)
-    assert (moved.status, moved.awaiting, moved.sequence) == (Status.REQUESTED, Side.PRACTICE, 1)
+    assert (moved.status, moved.awaiting, moved.sequence) == (Status.REQUESTED, Side.PRACTICE, 2)
     refused("not_awaiting", planning.answer, book, s.id or 0, Actor.CLIENT, True)
     assert planning.answer(book, s.id or 0, Actor.COACH, True).status is Status.SCHEDULED
 

@@ -100,7 +100,8 @@ def test_plan_move_cancel_sequence_and_shape(mail_book: Book, recorder: Recorder
     assert method == "REQUEST"
     (event,) = vevents(data)
     assert str(event["UID"]) == session.uid and int(event["SEQUENCE"]) == 0
-    assert str(event["STATUS"]) == "CONFIRMED" and str(event["TRANSP"]) == "OPAQUE"
+    assert str(event["STATUS"]) == "TENTATIVE"  # awaits the client's acceptance
+    assert str(event["TRANSP"]) == "OPAQUE"
     assert str(event["ORGANIZER"]) == "mailto:maia@practice.example"
     people = _attendees(event)
     assert people["ana@example.org"] == {
@@ -232,14 +233,20 @@ def test_accepting_a_change_confirms_it_with_a_new_sequence(
 ) -> None:
     session = plan_one(mail_book, "2026-11-23T10:00")
     planning.answer(mail_book, session.id or 0, Actor.CLIENT, True, "ana")
-    assert len(_sent(mail_book, recorder)) == 1  # the invitation only: STATUS unchanged
+    invitation, update = _sent(mail_book, recorder)  # TENTATIVE -> CONFIRMED is a change
+    (event,) = vevents(_check_shape(invitation)[0])
+    assert str(event["STATUS"]) == "TENTATIVE" and int(event["SEQUENCE"]) == 0
+    (event,) = vevents(_check_shape(update)[0])
+    assert str(event["STATUS"]) == "CONFIRMED" and int(event["SEQUENCE"]) == 1
+    assert _attendees(event)["ana@example.org"]["PARTSTAT"] == "ACCEPTED"
+    assert "RSVP" not in _attendees(event)["ana@example.org"]
     move(mail_book, session.id or 0, "2026-11-24T10:00")
     _sent(mail_book, recorder)
     accepted = planning.answer(mail_book, session.id or 0, Actor.CLIENT, True, "ana")
     (item,) = _sent(mail_book, recorder)
     (event,) = vevents(_check_shape(item)[0])
-    assert str(event["STATUS"]) == "CONFIRMED" and int(event["SEQUENCE"]) == 2
-    assert accepted.sequence == 2
+    assert str(event["STATUS"]) == "CONFIRMED" and int(event["SEQUENCE"]) == 3
+    assert accepted.sequence == 3
 
 
 def test_a_move_by_the_client_waits_for_the_coach(mail_book: Book, recorder: Recorder) -> None:

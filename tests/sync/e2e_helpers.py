@@ -40,6 +40,29 @@ def caldav_target(server: Any) -> Iterator[Target]:
         yield Target(table, app)
 
 
+@contextmanager
+def open_target(request: Any, tmp_path: Any) -> Iterator[Target]:
+    """The calendar ``request.param`` names: "vdir" (a folder under ``tmp_path``) or a
+    server fixture ("radicale", "xandikos"), on which a fresh calendar is made."""
+    if request.param == "vdir":
+        from calbridge.calendars.vdir import VdirStore
+
+        folder = tmp_path / "calendar"
+        yield Target({"url": str(folder)}, VdirStore(folder))
+        return
+    with caldav_target(request.getfixturevalue(request.param)) as target:
+        yield target
+
+
+def book_on(make_book: Callable[..., Book], target: Target, **changes: Any) -> Book:
+    """A book whose coach "maia" writes to ``target`` (``changes``: more config)."""
+    from conftest import base_config
+
+    coaches = base_config("")["coaches"]
+    coaches[0]["calendar"] = target.calendar
+    return make_book(coaches=coaches, **changes)
+
+
 def sync(book: Book) -> Report:
     report = sync_coach(book, book.coach("maia"))
     assert report.error is None, report.error

@@ -224,12 +224,7 @@ def edit(book: Book, session_id: int, req: EditRequest) -> Session:
         new.sequence = repo.next_sequence(db, old.uid)
         if req.remind is not None:
             new.remind = req.remind
-        new.participants = [
-            replace(p, partstat="NEEDS-ACTION")
-            if p.role is Role.CLIENT and new.status is Status.REQUESTED
-            else p
-            for p in old.participants
-        ]
+        new.participants = _partstats_after_move(old, new, req.client_requested)
         repo.write_session(db, new, book.clock(), row)
         changes = {
             "from": [old.start.isoformat(), old.end.isoformat()],
@@ -240,6 +235,21 @@ def edit(book: Book, session_id: int, req: EditRequest) -> Session:
         _log(book, db, new, "moved", req.by, changes)
         mail.moved(book, db, old, new, req.client_requested, req.by)
         return new
+
+
+def _partstats_after_move(old: Session, new: Session, client_requested: bool) -> list[Participant]:
+    """A move to be accepted asks the clients again (NEEDS-ACTION); one agreed with the
+    clients (``client_requested``) is their acceptance: ACCEPTED, so no RSVP is asked."""
+    if new.status is Status.REQUESTED:
+        partstat: str | None = "NEEDS-ACTION"
+    elif client_requested:
+        partstat = "ACCEPTED"
+    else:
+        partstat = None
+    return [
+        replace(p, partstat=partstat) if p.role is Role.CLIENT and partstat else p
+        for p in old.participants
+    ]
 
 
 def _set_remind(book: Book, db: Db, row: SessionRow, old: Session, req: EditRequest) -> Session:
@@ -262,6 +272,7 @@ def answer(
         row = repo.session_row(db, session_id)
         lock(db, [f"coach:{row.coach_id}"])
         session = repo.to_session(row)
+        _check_answerer(session, by, party_id)
         before = replace(session)
         session.status, session.awaiting = invitations.answered(
             session.status, session.awaiting, by, accept
@@ -287,6 +298,20 @@ def answer(
         )
         mail.answered(book, db, before, session, by, party_id)
         return session
+
+
+def _check_answerer(session: Session, by: Actor, party_id: str | None) -> None:
+    """A client answers for themself only: in a group session they must be named."""
+    if by is not Actor.CLIENT:
+        return
+    if party_id is None and len(session.clients) > 1:
+        names = ", ".join(session.clients)
+        raise UserError(
+            f"session {session.id} is a group session ({names}): "
+            "say which client answers with --client ID"
+        )
+    if party_id is not None and party_id not in session.clients:
+        raise UserError(f"{party_id} is not a client of session {session.id}; check --client")
 
 
 def cancel(

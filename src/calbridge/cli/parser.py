@@ -208,7 +208,9 @@ def _sessions(cmds: Sub) -> Sub:
     verdict.add_argument("--accept", action="store_true")
     verdict.add_argument("--decline", action="store_true")
     _actor(p, "who answers")
-    p.add_argument("--client", metavar="ID", help="which client answers (group sessions)")
+    p.add_argument(
+        "--client", metavar="ID", help="which client answers (needed with --by client on a group)"
+    )
 
     p = _sub(sub, "cancel", "cancel a session, or it and all later ones of its series")
     p.add_argument("id", type=int)

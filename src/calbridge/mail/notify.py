@@ -129,8 +129,10 @@ def _request(
     kind: str,
     make: Callable[[About, Reader], Body],
     group: Group | None = None,
+    supersede: bool = False,
 ) -> int:
-    """Send the whole object again (METHOD:REQUEST) to every attendee of ``session``."""
+    """Send the whole object again (METHOD:REQUEST) to every attendee of ``session``
+    (``supersede``: in place of a still-queued message of the same ``kind``)."""
     group = group or load(book, db, session)
     spec = group.spec(book)
     if spec is None:
@@ -138,9 +140,28 @@ def _request(
     data = imip.request(spec, book.clock())
     about = group.about(book, session)
     for party in _attendees(session):
+        if supersede:
+            _supersede(db, group, group.people[party].email, kind)
         body = make(about, group.reader(party))
         send(book, db, group, session, group.reader(party), body, kind, (data, "REQUEST"))
     return len(session.participants)
+
+
+def _supersede(db: Db, group: Group, recipient: str, kind: str) -> None:
+    """A still-queued ``kind`` message about the same UID to the same person gives way
+    to the newer one, which carries the whole object: a series accepted occurrence by
+    occurrence (as the sync reads it) sends one confirmation, not one per occurrence."""
+    ids = [r.id for r in group.rows if r.id is not None]
+    db.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.session_id.in_(ids),
+            OutboxRow.recipient == recipient,
+            OutboxRow.kind == kind,
+            OutboxRow.state == "queued",
+        )
+        .values(state="dropped", last_error="superseded by a newer update of the session")
+    )
 
 
 def _series_rule(group: Group) -> str | None:
@@ -178,7 +199,7 @@ def moved(
 def answered(
     book: Book, db: Db, before: Session, after: Session, by: Actor, party: str | None
 ) -> None:
-    """A decline tells the other side; an answer that confirms a change re-sends it."""
+    """A decline tells the other side; an answer that confirms the session re-sends it."""
     if _over(book, [after]):
         return
     if after.status is Status.DECLINED:
@@ -190,22 +211,16 @@ def answered(
         if by is Actor.CLIENT:
             skip = [party] if party else after.clients
             who = group.people[party].name if party in group.people else "the client"
-        _cancel_to(book, db, group, after, _attendees(after, skip), f"declined by {who}", False)
+        parties, why = _attendees(after, skip), f"declined by {who}"
+        _cancel_to(book, db, group, after, parties, why, False, _gone(book, group))
         if by is Actor.CLIENT:
             reader = group.coach_reader()
             send(book, db, group, after, reader, bodies.declined(about, reader, who), "declined")
         return
     if after.sequence != before.sequence and after.status in ACTIVE:
-        _request(book, db, after, "update", bodies.confirmed)
-    elif by is not Actor.CLIENT and (before.status, after.status) == (
-        Status.REQUESTED,
-        Status.SCHEDULED,
-    ):  # the practice accepted what the client asked for: the client is told
-        group = load(book, db, after)
-        about = group.about(book, after)
-        for client in after.clients:
-            reader = group.reader(client)
-            send(book, db, group, after, reader, bodies.confirmed(about, reader), "confirmed")
+        # STATUS changed (TENTATIVE -> CONFIRMED): every participant's copy is updated,
+        # which also tells the client that the practice accepted what they asked for.
+        _request(book, db, after, "confirmed", bodies.confirmed, supersede=True)
 
 
 def cancelled(
@@ -231,9 +246,21 @@ def cancelled(
             return
         _cancel_to(book, db, group, first, _attendees(first), reason, True, whole=True)
         return
+    gone: set[str] = set()  # UIDs whose whole CANCEL is queued
     for session in live:
+        if session.uid in gone:
+            continue
         group = load(book, db, session)
-        _cancel_to(book, db, group, session, _attendees(session), reason, False)
+        whole = _gone(book, group)
+        if whole:
+            gone.add(session.uid)
+        _cancel_to(book, db, group, session, _attendees(session), reason, False, whole)
+
+
+def _gone(book: Book, group: Group) -> bool:
+    """Nothing of the UID is left open: the CANCEL is for the whole series (no
+    RECURRENCE-ID), as the coach's copy is deleted, not given a CANCELLED master."""
+    return group.spec(book) is None
 
 
 def _cancel_to(

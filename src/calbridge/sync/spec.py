@@ -1,4 +1,14 @@
-"""What a coach's calendar should hold for the book's sessions and closures (pure)."""
+"""What a coach's calendar should hold for the book's sessions and closures (pure).
+
+STATUS of a session event, the same in the CalDAV copy, the feeds and every mail:
+TENTATIVE while the session awaits an acceptance (book status *requested*: new, moved
+or offered, whichever side must answer), CONFIRMED once *scheduled* or *completed*.
+CANCELLED is never stored: a cancelled or declined single session leaves the calendar
+(the resource is deleted), a cancelled occurrence of a series is an EXDATE of its
+master, and the master of a series is only ever gone, never CANCELLED, once every
+occurrence is. Mail says CANCELLED in METHOD:CANCEL only (``mail.imip.cancel``).
+A change of STATUS raises SEQUENCE (IMIP.md; ``book.planning.answer``).
+"""
 
 from __future__ import annotations
 
@@ -24,8 +34,8 @@ def closure_uid(closure_id: int) -> str:
 
 
 def _status(session: Session) -> str:
-    """CONFIRMED, but TENTATIVE while a change waits for an answer (IMIP.md)."""
-    if session.status is Status.REQUESTED and session.sequence > 0:
+    """TENTATIVE while requested, CONFIRMED once accepted (the rule at the top)."""
+    if session.status is Status.REQUESTED:
         return "TENTATIVE"
     return "CANCELLED" if session.status not in ACTIVE else "CONFIRMED"
 
@@ -91,16 +101,19 @@ def _session_spec(
     colors: Mapping[str, str],
     rrule: str | None,
 ) -> EventSpec | None:
-    live = [r for r in rows if r.status in ACTIVE]
+    ordered = sorted(rows, key=lambda r: r.recurrence_id or r.start)
+    live = [r for r in ordered if r.status in ACTIVE]
     if not live:
         return None
-    ordered = sorted(rows, key=lambda r: r.recurrence_id or r.start)
     first = ordered[0]
     if rrule is None or first.recurrence_id is None:
         done = live[0].status is Status.COMPLETED
         return _spec(first, organizer, people, colors, _occurrence(live[0], people), done)
     pattern = _pattern(ordered)
-    master = _occurrence(first, people)
+    # The master keeps the series' DTSTART (the first occurrence, even a cancelled one:
+    # its EXDATE removes it) but takes the rest from the first occurrence still open, so
+    # cancelling the first occurrence never marks the whole series CANCELLED.
+    master = _occurrence(live[0], people)
     master = Occurrence(
         first.recurrence_id,
         first.recurrence_id + pattern,
