@@ -184,5 +184,12 @@ def _record_revert(book: Book, row: Session, reason: str, href: str = "") -> Non
         repo.audit(db, now, "session", row.id, "reverted", Actor.COACH, book.origin, payload)
         repo.record_change(db, now, "session.reverted", row.id, payload)
         mail.reverted(book, db, row, reason)
-    where = f" ({href})" if href else ""
-    log.warning("reverted a calendar edit of session %s%s: %s", row.id, where, reason)
+    where = f", {href}" if href else ""
+    log.warning(
+        "calendar %s: reverted a calendar edit of session %s (UID %s%s): %s",
+        row.coach_id,
+        row.id,
+        row.uid,
+        where,
+        reason,
+    )
