@@ -15,17 +15,20 @@ import pytest
 
 from book_helpers import at, plan, plan_one
 from calbridge.book import Book, parties, views
-from calbridge.calendars.caldav import CalDAVStore
-from calbridge.calendars.vdir import VdirStore
 from calbridge.core.series import SeriesSpec
-from calbridge.errors import Refused
 from calbridge.sync.run import refresh_busy
-from conftest import base_config
-from hostile_events import CAPS, KINDS, feed_of, hostile_event, make_hostile, measured
-from servers.caldav_servers import CalDAVServer
+from hostile_events import (
+    CAPS,
+    KINDS,
+    feed_of,
+    hostile_event,
+    make_hostile,
+    measured,
+    plain_event,
+)
 from servers.feed_server import serve_feed
-from sync.conftest import fresh_calendar
-from sync.e2e_helpers import Target, caldav_target, event_of, sync
+from sync.e2e_helpers import Target, book_on, busy_target, event_of, open_target, sync
+from sync.test_busy import busy_book, refused
 from sync.test_trust_e2e import mails, statuses
 
 #: Generous for a shared 2-core machine; today's reading takes minutes and gigabytes.
@@ -34,19 +37,13 @@ SECONDS, PEAK_MB = 20.0, 150.0
 
 @pytest.fixture(params=["vdir", "radicale", "xandikos"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
-    if request.param == "vdir":
-        folder = tmp_path / "calendar"
-        yield Target({"url": str(folder)}, VdirStore(folder))
-        return
-    with caldav_target(request.getfixturevalue(request.param)) as found:
+    with open_target(request, tmp_path) as found:
         yield found
 
 
 @pytest.fixture
 def book(make_book: Callable[..., Book], target: Target) -> Book:
-    coaches = base_config("")["coaches"]
-    coaches[0]["calendar"] = target.calendar
-    b = make_book(coaches=coaches, mail={"admin": "office@practice.example"})
+    b = book_on(make_book, target, mail={"admin": "office@practice.example"})
     for i in range(6):
         parties.add_client(b, f"Client {i}", f"c{i}@example.org", "intensive", f"c{i}")
     return b
@@ -131,23 +128,6 @@ def test_hostile_events_of_the_coachs_own_are_skipped_not_busy(
     assert again.seconds < SECONDS and not warnings_naming(caplog, "own-")  # not read again
 
 
-def busy_book(make_book: Callable[..., Book], busy: dict[str, Any]) -> Book:
-    coaches = base_config("")["coaches"]
-    coaches[0]["busy"] = [busy]
-    book = make_book(coaches=coaches)
-    parties.add_client(book, "Dee Roy", "dee@example.org", "intensive", "dee")
-    return book
-
-
-def blocked(book: Book, start: str) -> bool:
-    try:
-        plan_one(book, start, clients=("dee",))
-    except Refused as exc:
-        assert exc.code == "unavailable", exc.message
-        return True
-    return False
-
-
 FIRST = at("2026-12-07T09:00")  # a Monday; hostile-<kind> on day i, plain-i at 12:00
 
 
@@ -160,15 +140,15 @@ def check_busy_pass(book: Book, caplog: pytest.LogCaptureFixture) -> None:
     for kind in KINDS:
         (warning,) = warnings_naming(caplog, f"hostile-{kind}")
         assert "maia:busy:0" in warning and CAPS[kind] in warning, warning
-    assert blocked(book, "2026-12-07T12:00") and blocked(book, "2026-12-09T12:30")
-    assert not blocked(book, "2026-12-10T14:00") and not blocked(book, "2026-12-11T09:00")
+    assert refused(book, "2026-12-07T12:00") and refused(book, "2026-12-09T12:30")
+    assert not refused(book, "2026-12-10T14:00") and not refused(book, "2026-12-11T09:00")
 
 
 def test_a_hostile_ics_feed_keeps_its_ordinary_busy_time(
     make_book: Callable[..., Book], caplog: pytest.LogCaptureFixture
 ) -> None:
     for url in serve_feed(feed_of(KINDS, FIRST)):
-        check_busy_pass(busy_book(make_book, {"url": url}), caplog)
+        check_busy_pass(busy_book(make_book, [{"url": url}]), caplog)
 
 
 @pytest.mark.parametrize("kind", ["folder", "radicale", "xandikos"])
@@ -179,30 +159,14 @@ def test_hostile_busy_calendars_keep_their_ordinary_busy_time(
     request: pytest.FixtureRequest,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from hostile_events import plain_event
-
-    if kind == "folder":
-        busy: dict[str, Any] = {"url": str(tmp_path / "busy")}
-        store: Any = VdirStore(tmp_path / "busy")
-    else:
-        server: CalDAVServer = request.getfixturevalue(kind)
-        url = fresh_calendar(server)
-        busy = {"url": url, "kind": "caldav"}
-        if server.auth:
-            busy.update(username=server.auth[0], password=server.auth[1])
-        store = CalDAVStore(url, server.auth)
-    try:
+    with busy_target(kind, tmp_path, request) as (busy, store):
         for i, name in enumerate(KINDS):
-            store.create(
-                f"{name}.ics", hostile_event(name, f"hostile-{name}", FIRST + timedelta(days=i))
-            )
+            data = hostile_event(name, f"hostile-{name}", FIRST + timedelta(days=i))
+            store.create(f"{name}.ics", data)
         for i in range(3):
             start = FIRST + timedelta(days=i, hours=3)
             store.create(f"plain-{i}.ics", plain_event(f"plain-{i}", start))
-        check_busy_pass(busy_book(make_book, busy), caplog)
-    finally:
-        if isinstance(store, CalDAVStore):
-            store.close()
+        check_busy_pass(busy_book(make_book, [busy]), caplog)
 
 
 def test_an_ambiguous_busy_event_blocks_every_time_it_claims(
@@ -216,9 +180,9 @@ def test_an_ambiguous_busy_event_blocks_every_time_it_claims(
     ]
     caplog.set_level(logging.WARNING)
     for url in serve_feed(calendar_of(twice)):
-        book = busy_book(make_book, {"url": url})
+        book = busy_book(make_book, [{"url": url}])
         (report,) = refresh_busy(book, book.coach("maia"))
         assert report.blocks == 2
-        assert blocked(book, "2026-12-07T09:00") and blocked(book, "2026-12-08T09:00")
+        assert refused(book, "2026-12-07T09:00") and refused(book, "2026-12-08T09:00")
         (warning,) = warnings_naming(caplog, "twice", "ambiguous")
         assert "two masters" in warning
