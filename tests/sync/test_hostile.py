@@ -17,6 +17,7 @@ from book_helpers import at, plan, plan_one
 from calbridge.book import Book, parties, views
 from calbridge.core.series import SeriesSpec
 from calbridge.sync.run import refresh_busy
+from conftest import base_config
 from hostile_events import (
     CAPS,
     KINDS,
@@ -186,3 +187,27 @@ def test_an_ambiguous_busy_event_blocks_every_time_it_claims(
         assert refused(book, "2026-12-07T09:00") and refused(book, "2026-12-08T09:00")
         (warning,) = warnings_naming(caplog, "twice", "ambiguous")
         assert "two masters" in warning
+
+
+def test_a_feed_past_its_cap_is_an_outage_and_the_caps_are_the_configured_ones(
+    make_book: Callable[..., Book], caplog: pytest.LogCaptureFixture
+) -> None:
+    from servers.feed_server import FeedServer
+
+    coaches = base_config("")["coaches"]
+    caplog.set_level(logging.WARNING)
+    for url in serve_feed(feed_of((), FIRST, plain=3)):
+        coaches[0]["busy"] = [{"url": url}]
+        bounds = {"feed_kb": 64, "window_days": 30}
+        book = make_book(coaches=coaches, sync={"bounds": bounds, "busy_days": 400})
+        parties.add_client(book, "Dee Roy", "dee@example.org", "intensive", "dee")
+        (report,) = refresh_busy(book, book.coach("maia"))
+        assert report.blocks == 3 and refused(book, "2026-12-07T12:00")
+        FeedServer.body = feed_of(("description",), FIRST, plain=3)
+        (report,) = refresh_busy(book, book.coach("maia"))
+        assert report.error is not None and "feed_kb" in report.error
+        assert warnings_naming(caplog, "maia:busy:0", "feed_kb")
+        assert refused(book, "2026-12-07T12:00")  # what was read before stays busy
+        FeedServer.body = feed_of((), FIRST + timedelta(days=30), plain=3)
+        (report,) = refresh_busy(book, book.coach("maia"))
+        assert report.error is None and report.blocks == 0  # past window_days: not read
