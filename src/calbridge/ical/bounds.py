@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, tzinfo
 from typing import Any, TypeVar
 
 from calbridge.ical.model import MalformedEvent
@@ -132,11 +132,6 @@ def counted(items: Iterable[T], cap: int, uid: str) -> Iterator[T]:
                 " ([sync.bounds] occurrences)"
             )
         yield item
-
-
-def window_of(start: datetime, days: int, bounds: Bounds) -> tuple[datetime, datetime]:
-    """``start`` and ``days`` after it, cut to ``window_days``."""
-    return start, start + timedelta(days=min(days, bounds.window_days))
 
 
 def _first(rule: Any, name: str, default: Any) -> Any:
