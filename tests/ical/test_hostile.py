@@ -59,6 +59,23 @@ def test_configured_caps_are_the_ones_applied() -> None:
         parse_instances(data + b" " * 20_000, WINDOW, LONDON, Bounds(resource_kb=16))
     with pytest.raises(PastCap, match="rule_steps"):
         parse_instances(data, WINDOW, LONDON, Bounds(rule_steps=10))
+    with pytest.raises(PastCap, match="resource_lines"):
+        parse_instances(data, WINDOW, LONDON, Bounds(resource_lines=5))
+
+
+def test_the_longest_series_calbridge_writes_is_under_the_default_caps() -> None:
+    """260 occurrences (the most a series may have), each an override with attendees."""
+    people = [f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:c{i}@example.org" for i in range(6)]
+    padding = [f"X-CALBRIDGE-NOTE-{i}:{'x' * 60}" for i in range(12)]
+    events = [event_lines("long", START, 60, ["RRULE:FREQ=WEEKLY;COUNT=260", *people])]
+    for week in range(1, 260):
+        when = START + timedelta(weeks=week)
+        rid = f"RECURRENCE-ID:{when:%Y%m%dT%H%M%SZ}"
+        events.append(event_lines("long", when, 60, [rid, *people, *padding]))
+    data = calendar_of(events)
+    assert len(data) < DEFAULT.resource_kb * 1024 and content_lines(data) > 6000
+    found = parse_instances(data, (START, START + timedelta(weeks=261)), LONDON, DEFAULT)
+    assert len(found) == 260
 
 
 def test_ordinary_long_running_series_stay_under_every_cap() -> None:

@@ -122,6 +122,12 @@ def test_hostile_events_of_the_coachs_own_are_skipped_not_busy(
         assert len(warnings_naming(caplog, f"own-{kind}", CAPS[kind])) == 1, kind
     assert views.show(book, s.id or 0)["status"] == "requested" and not report.refused
     assert not mails(book, "cancel")
+    from calbridge.core.timeutil import parse_month
+
+    with measured() as offered:  # slots read the stored blocks: none from these events
+        slots = views.slots(book, "maia", "c2", parse_month("2027-03"), timedelta(hours=1))
+    assert offered.seconds < SECONDS and offered.peak_mb < PEAK_MB, offered
+    assert "2027-03-08T09:00:00+00:00" in {slot["start"] for slot in slots["slots"]}
     assert plan_one(book, "2027-03-08T09:00", clients=("c2",)).id  # skipped: not busy
     caplog.clear()
     with measured() as again:

@@ -27,7 +27,16 @@ class BoundsSettings(BaseModel):
     )
     resource_kb: int = Field(1024, ge=16, description="Size of one event's resource, at most.")
     lines: int = Field(
-        4000, ge=100, description="Content lines (properties) of one event's resource, at most."
+        2000,
+        ge=100,
+        description="Content lines (properties) of one VEVENT, at most: 5,000 ATTENDEEs or"
+        " 10,000 EXDATEs are past it.",
+    )
+    resource_lines: int = Field(
+        20000,
+        ge=100,
+        description="Content lines of one event's whole resource (a series and its"
+        " overrides), at most.",
     )
     feed_kb: int = Field(20480, ge=64, description="Size of a whole ICS feed, at most.")
 

@@ -1,7 +1,8 @@
 """Caps on the work one calendar resource may cost, checked before and while reading it.
 
-A resource bigger than ``resource_kb`` or longer than ``lines`` content lines is refused
-by counting bytes, before any parsing; a repeat rule that would make the expansion step
+A resource bigger than ``resource_kb`` or longer than ``resource_lines`` content lines,
+or with one VEVENT longer than ``lines`` (5,000 ATTENDEEs, 10,000 EXDATEs), is refused by
+counting bytes, before any parsing; a repeat rule that would make the expansion step
 through more than ``rule_steps`` candidate times (FREQ=SECONDLY without an end, say) is
 refused before it is expanded; an expansion stops at ``occurrences`` + 1 occurrences.
 Each refusal is a ``PastCap`` (a ``MalformedEvent``) naming the UID and the cap. Pure.
@@ -41,7 +42,8 @@ class Bounds:
     window_days: int = 400
     rule_steps: int = 100_000
     resource_kb: int = 1024
-    lines: int = 4000
+    lines: int = 2000
+    resource_lines: int = 20000
     feed_kb: int = 20480
 
 
@@ -58,10 +60,23 @@ def uid_in(data: bytes) -> str:
     return match.group(1).decode("utf-8", "replace").strip() if match else "?"
 
 
-def content_lines(data: bytes) -> int:
-    """Content lines once unfolded: line ends not followed by a folding space or tab."""
-    ends = data.count(b"\n") + (not data.endswith(b"\n"))
-    return ends - data.count(b"\n ") - data.count(b"\n\t")
+def content_lines(data: bytes, start: int = 0, end: int | None = None) -> int:
+    """Content lines of ``data[start:end]`` once unfolded: line ends not followed by a
+    folding space or tab (counted in place, without copying)."""
+    end = len(data) if end is None else end
+    ends = data.count(b"\n", start, end) + (data[end - 1 : end] != b"\n")
+    return ends - data.count(b"\n ", start, end) - data.count(b"\n\t", start, end)
+
+
+def longest_event(data: bytes) -> int:
+    """The content lines of the longest VEVENT in ``data`` (its VALARMs included)."""
+    longest, at = 0, 0
+    while (begin := data.find(b"BEGIN:VEVENT", at)) >= 0:
+        end = data.find(b"END:VEVENT", begin)
+        end = len(data) if end < 0 else end
+        longest = max(longest, content_lines(data, begin, end) + 1)
+        at = end + 1
+    return longest
 
 
 def check_resource(data: bytes, bounds: Bounds) -> None:
@@ -73,10 +88,16 @@ def check_resource(data: bytes, bounds: Bounds) -> None:
             f" {bounds.resource_kb} KB ([sync.bounds] resource_kb)"
         )
     lines = content_lines(data)
+    if lines > bounds.resource_lines:
+        raise PastCap(
+            f"event {uid_in(data)} has {lines} lines, past the cap of"
+            f" {bounds.resource_lines} ([sync.bounds] resource_lines)"
+        )
+    lines = longest_event(data)
     if lines > bounds.lines:
         raise PastCap(
-            f"event {uid_in(data)} has {lines} lines, past the cap of {bounds.lines}"
-            " ([sync.bounds] lines)"
+            f"event {uid_in(data)} has a VEVENT of {lines} lines, past the cap of"
+            f" {bounds.lines} ([sync.bounds] lines)"
         )
 
 
