@@ -42,7 +42,7 @@ def test_the_occurrence_cap_stops_an_expansion_at_the_cap() -> None:
     hourly = calendar_of([event_lines("hourly", START, 30, ["RRULE:FREQ=HOURLY"])])
     with measured() as cost, pytest.raises(PastCap, match=r"hourly.*more than 5000"):
         parse_instances(hourly, WINDOW, LONDON, DEFAULT)
-    assert cost.seconds < 3.0, cost
+    assert cost.seconds < 15.0, cost  # 0.3 s untraced on an idle machine
     small = Bounds(occurrences=20)
     with pytest.raises(PastCap, match="more than 20 occurrences"):
         parse_instances(hourly, WINDOW, LONDON, small)
@@ -94,7 +94,7 @@ def test_a_feed_of_hostile_events_reads_its_ordinary_ones() -> None:
         found, problems = parse_feed(feed, WINDOW, LONDON, DEFAULT)
     assert {i.uid for i in found} == {"plain-0", "plain-1", "plain-2"}
     assert sorted(p.split("'")[1] for p in problems) == sorted(f"hostile-{k}" for k in KINDS)
-    assert cost.seconds < 5.0, cost
+    assert cost.seconds < 10.0, cost
 
 
 def test_for_busy_time_doubt_means_busy() -> None:

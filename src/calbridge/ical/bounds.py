@@ -31,7 +31,17 @@ _PERIOD = {
     "YEARLY": 31556952,
 }
 # BY parts that can make one period give more than one candidate time.
-_EXPANDING = ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO")
+# (BYMONTH expands a YEARLY rule and filters finer ones: counting it can only overestimate.)
+_EXPANDING = (
+    "BYSECOND",
+    "BYMINUTE",
+    "BYHOUR",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYYEARDAY",
+    "BYWEEKNO",
+    "BYMONTH",
+)
 
 
 @dataclass(frozen=True)
