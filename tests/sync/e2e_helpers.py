@@ -54,6 +54,27 @@ def open_target(request: Any, tmp_path: Any) -> Iterator[Target]:
         yield target
 
 
+@contextmanager
+def busy_target(kind: str, tmp_path: Any, request: Any) -> Iterator[tuple[dict[str, Any], Any]]:
+    """A busy calendar ``kind`` names: "folder" (under ``tmp_path``) or a server fixture
+    ("radicale", "xandikos") with a fresh calendar: its [[coaches.busy]] table and a store
+    to fill it with."""
+    if kind == "folder":
+        from calbridge.calendars.vdir import VdirStore
+
+        yield {"url": str(tmp_path / "busy")}, VdirStore(tmp_path / "busy")
+        return
+    from sync.conftest import fresh_calendar
+
+    server = request.getfixturevalue(kind)
+    url = fresh_calendar(server)
+    busy: dict[str, Any] = {"url": url, "kind": "caldav"}
+    if server.auth:
+        busy.update(username=server.auth[0], password=server.auth[1])
+    with CalDAVStore(url, server.auth) as store:
+        yield busy, store
+
+
 def book_on(make_book: Callable[..., Book], target: Target, **changes: Any) -> Book:
     """A book whose coach "maia" writes to ``target`` (``changes``: more config)."""
     from conftest import base_config

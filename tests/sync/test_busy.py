@@ -10,14 +10,11 @@ import pytest
 
 from book_helpers import plan_one
 from calbridge.book import Book, parties, views
-from calbridge.calendars.caldav import CalDAVStore
-from calbridge.calendars.vdir import VdirStore
 from calbridge.errors import Refused
 from calbridge.sync.run import refresh_busy
 from conftest import base_config
-from servers.caldav_servers import CalDAVServer
 from servers.feed_server import FeedServer, serve_feed
-from sync.conftest import fresh_calendar
+from sync.e2e_helpers import busy_target
 
 FEED = b"""BEGIN:VCALENDAR\r
 VERSION:2.0\r
@@ -145,17 +142,7 @@ def _event(uid: str, start: str, end: str) -> bytes:
 def test_caldav_and_folder_busy_calendars_follow_changes(
     make_book: Callable[..., Book], kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if kind == "folder":
-        busy: dict[str, Any] = {"url": str(tmp_path / "busy")}
-        store: Any = VdirStore(tmp_path / "busy")
-    else:
-        server: CalDAVServer = request.getfixturevalue(kind)
-        url = fresh_calendar(server)
-        busy = {"url": url, "kind": "caldav"}
-        if server.auth:
-            busy.update(username=server.auth[0], password=server.auth[1])
-        store = CalDAVStore(url, server.auth)
-    try:
+    with busy_target(kind, tmp_path, request) as (busy, store):
         item = store.create(
             "dentist.ics", _event("dentist", "20261208T100000Z", "20261208T113000Z")
         )
@@ -168,6 +155,3 @@ def test_caldav_and_folder_busy_calendars_follow_changes(
         assert report.error is None
         assert not refused(book, "2026-12-08T11:00")
         assert refused(book, "2026-12-09T10:00")
-    finally:
-        if isinstance(store, CalDAVStore):
-            store.close()

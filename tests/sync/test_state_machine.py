@@ -8,14 +8,17 @@ limit and must be reverted. Rules:
   client's acceptance or decline;
 - the coach's calendar app moves events (to a free working hour, to a Saturday, or to a
   length no session may have), deletes them, changes the client's PARTSTAT, and adds or
-  edits events calbridge did not create (some without a UID);
+  edits events calbridge did not create (some without a UID), some repeating every second
+  or minute without end, there or in a busy calendar;
 - a pass fails at one operation (first listing, fetch, a write, the listing after the
   writes), or dies right after a write reached the server, before its status commit; the
   server forgets its sync tokens.
 
 Every pass, failed or not, must leave foreign events byte for byte as the app wrote them,
 no UID in two resources, every planned session in the book, cancelled or declined only if
-someone did so, scheduled only for a time its client accepted, and the book's rules kept.
+someone did so, scheduled only for a time its client accepted, and the book's rules kept;
+and end within its bounds (no event's expansion past the occurrence cap, no pass slower
+than ``PASS_SECONDS``).
 A clean ``sync`` is repeated until a pass does nothing (three more at most); then both
 sides must agree on every session, with no edit of either side lost.
 
@@ -37,6 +40,9 @@ flaky (the assertion is then in the chained traceback). Run longer with
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,14 +62,19 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from icalendar import Alarm, Component, vRecur
+from sqlalchemy import func, select
 
 from calbridge.book import Book, planning
 from calbridge.book.requests import EditRequest, PlanRequest
 from calbridge.calendars.base import TransientError, resource_name
+from calbridge.config.schema import BusySettings
 from calbridge.core.model import ACTIVE, COUNTED, Actor, Status
 from calbridge.errors import Refused
+from calbridge.store.tables import BusyBlockRow
+from calbridge.sync import busy
 from calbridge.sync.engine import CalendarSync, Report
 from calbridge.sync.planner import Decision
+from hostile_events import RULES, hostile_event, plain_event
 from sync.machine_helpers import (
     CLIENTS,
     HOUR,
@@ -107,6 +118,9 @@ CI_SHRINK_SECONDS = 100
 
 #: Passes after the first clean one before a sync must have gone quiet.
 SETTLE_PASSES = 3
+#: No pass (of the sessions calendar or a busy calendar) may take longer, whatever the
+#: calendars hold: generous for a loaded machine, far below an unbounded expansion.
+PASS_SECONDS = 10.0
 #: Planned actions that may write the session's event.
 WRITING = frozenset({"create", "update", "delete", "import"})
 Span = tuple[datetime, datetime]
@@ -172,9 +186,13 @@ class SyncMachine(RuleBasedStateMachine):
         #: The server forgot its tokens since the last pass that completed: it can no
         #: longer say whether an unconfirmed create arrived and was deleted since.
         self.forgotten = False
+        self.busy_folder = Path(tempfile.mkdtemp(prefix="busy-"))  # a busy calendar
+        self.busy_plain: set[str] = set()  # its ordinary events' hrefs: always busy
+        self.last_pass_seconds = 0.0
 
     def teardown(self) -> None:
         self.book.engine.dispose()
+        shutil.rmtree(self.busy_folder, ignore_errors=True)
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -476,6 +494,28 @@ class SyncMachine(RuleBasedStateMachine):
 
         self.foreign[href] = app_edit(self.store, href, rename)
 
+    @rule(slot=slot_indexes, kind=st.sampled_from(RULES), in_busy_calendar=st.booleans())
+    def add_unbounded_event(self, slot: int, kind: str, in_busy_calendar: bool) -> None:
+        """An event repeating every second or minute without end, beside an ordinary one
+        in a busy calendar, or as the coach's own in the sessions calendar: skipped (not
+        busy time), left as it is, and every pass stays within its bounds."""
+        n = len(self.foreign) + len(self.busy_plain)
+        data = hostile_event(kind, f"unbounded-{n}", self.take(slot))
+        if not in_busy_calendar:
+            with self.store.app() as app:
+                app.create(f"unbounded-{n}.ics", data)
+            self.foreign[f"unbounded-{n}.ics"] = data
+            return
+        (self.busy_folder / f"unbounded-{n}.ics").write_bytes(data)
+        plain = plain_event(f"plain-{n}", self.take(slot))
+        (self.busy_folder / f"plain-{n}.ics").write_bytes(plain)
+        began = time.perf_counter()
+        report = busy.refresh(self.book, self.coach, 0, BusySettings(url=str(self.busy_folder)))
+        self.last_pass_seconds = time.perf_counter() - began
+        assert report.error is None, report.error
+        assert any(f"unbounded-{n}" in href for href in report.skipped), report
+        self.busy_plain.add(f"plain-{n}")
+
     # --- the calendar server's failures ---------------------------------------------------
 
     @rule(kind=st.sampled_from(["listing", "last listing", "fetch", "write"]), pick=picks)
@@ -530,7 +570,9 @@ class SyncMachine(RuleBasedStateMachine):
         before = self.book_now()
         if self.forgotten:
             self.allow_deleted_unconfirmed_back()
+        began = time.perf_counter()
         report = CalendarSync(self.book, self.coach, self.store, decision=decision).run()
+        self.last_pass_seconds = time.perf_counter() - began
         if report.error is None:
             self.forgotten = False
         self._book_now = None
@@ -557,6 +599,22 @@ class SyncMachine(RuleBasedStateMachine):
         self.nothing_duplicated()
         self.nothing_lost()
         self.book_rules_hold()
+        self.within_bounds()
+
+    def within_bounds(self) -> None:
+        """The last pass was quick, no event gave more busy blocks than the occurrence
+        cap, and the ordinary busy events beside unbounded ones are still busy."""
+        assert self.last_pass_seconds <= PASS_SECONDS, f"a pass took {self.last_pass_seconds}s"
+        cap = self.book.settings.sync.bounds.occurrences
+        with self.book.transaction() as db:
+            query = select(BusyBlockRow.source, func.count()).group_by(
+                BusyBlockRow.calendar_id, BusyBlockRow.source
+            )
+            counts = {str(source): int(n) for source, n in db.execute(query)}
+        assert all(n <= cap for n in counts.values()), counts
+        assert not [s for s in counts if "unbounded-" in s], counts
+        blocked = {s.rsplit("/", 1)[-1].removesuffix(".ics") for s in counts}
+        assert self.busy_plain <= blocked, (self.busy_plain, counts)
 
     def foreign_events_untouched(self) -> None:
         items = self.store.items

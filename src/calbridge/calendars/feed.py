@@ -2,7 +2,8 @@
 
 The feed is fetched whole with If-None-Match, so an unchanged feed costs one 304. A changed
 one is cut into one resource per UID (href = the UID), each with the feed's VTIMEZONEs, and
-listed in full: a UID missing from the new feed is gone.
+listed in full: a UID missing from the new feed is gone. A feed bigger than
+``[sync.bounds] feed_kb`` is not cut up at all: it is an error, like an outage.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from types import TracebackType
 from calbridge.calendars.base import Item, Listing, ReadOnlyStore, StorageError
 from calbridge.calendars.davauth import Auth, as_auth
 from calbridge.calendars.davhttp import DavSession, RetryPolicy
+from calbridge.ical.bounds import DEFAULT, Bounds, check_feed
 from calbridge.ical.feed import split_feed
 from calbridge.ical.model import MalformedEvent
 
@@ -37,8 +39,10 @@ class IcsFeedStore:
         *,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        bounds: Bounds = DEFAULT,
     ) -> None:
         self.url = http_url(url)
+        self.bounds = bounds
         self._http = DavSession(as_auth(auth), timeout=timeout, retry=retry)
         self._items: dict[str, Item] = {}
 
@@ -65,6 +69,7 @@ class IcsFeedStore:
         if reply.status != 200:
             raise StorageError(f"GET {self.url}: {reply.status} {reply.reason}".rstrip())
         try:
+            check_feed(reply.body, self.bounds)  # by its length, before cutting it up
             feed = split_feed(reply.body)
         except MalformedEvent as exc:
             raise StorageError(f"{self.url} is not an iCalendar feed: {exc}") from exc

@@ -17,6 +17,7 @@ from calbridge.calendars.feed import IcsFeedStore
 from calbridge.calendars.vdir import VdirStore
 from calbridge.config.schema import DavSettings, read_secret
 from calbridge.errors import UserError
+from calbridge.ical.bounds import DEFAULT, Bounds
 
 log = logging.getLogger(__name__)
 _discovered: dict[str, str] = {}
@@ -94,13 +95,15 @@ def kind_of(cfg: DavSettings) -> str:
     return "ics" if cfg.url.startswith("webcal") or path.endswith(".ics") else "caldav"
 
 
-def open_store(cfg: DavSettings, *, read_only: bool = False, batch: int = 100) -> CalendarStore:
+def open_store(
+    cfg: DavSettings, *, read_only: bool = False, batch: int = 100, bounds: Bounds = DEFAULT
+) -> CalendarStore:
     """A folder opens a vdir, a feed URL an ICS feed, any other URL a CalDAV collection."""
     kind = kind_of(cfg)
     if kind == "folder":
         return VdirStore(cfg.url, read_only=read_only)
     if kind == "ics":
-        return IcsFeedStore(cfg.url, auth_for(cfg))
+        return IcsFeedStore(cfg.url, auth_for(cfg), bounds=bounds)
     if not cfg.url.startswith(("http://", "https://")):
         raise UserError(f"calendar url {cfg.url!r}: use http(s):// or a folder path")
     auth = auth_for(cfg)
@@ -112,9 +115,9 @@ def open_store(cfg: DavSettings, *, read_only: bool = False, batch: int = 100) -
 
 @contextmanager
 def opened(
-    cfg: DavSettings, *, read_only: bool = False, batch: int = 100
+    cfg: DavSettings, *, read_only: bool = False, batch: int = 100, bounds: Bounds = DEFAULT
 ) -> Iterator[CalendarStore]:
-    store = open_store(cfg, read_only=read_only, batch=batch)
+    store = open_store(cfg, read_only=read_only, batch=batch, bounds=bounds)
     try:
         yield store
     finally:

@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from calbridge.config.bounds import BoundsSettings
 from calbridge.config.offers import FeedsSettings, OffersSettings
 from calbridge.config.outcomes import OutcomesSettings, ServiceSettings
 from calbridge.core.timeutil import parse_duration
@@ -226,6 +227,10 @@ class SyncSettings(Section):
         ge=0,
         description="A pass that would cancel more sessions than this because their events"
         " vanished from the calendar cancels none: the calendar is held for the admin.",
+    )
+    bounds: BoundsSettings = Field(
+        default_factory=BoundsSettings,
+        description="Caps on the work one event or feed may cost ([sync.bounds]).",
     )
     guard_share: float = Field(
         0.5,

@@ -29,6 +29,7 @@ from icalendar import (
     vText,
 )
 
+from calbridge.ical.bounds import Bounds, PastCap, check_resource
 from calbridge.ical.model import AllDay, Attendee, EventSpec, MalformedEvent, Occurrence, Person
 from calbridge.ical.parse import read_components
 
@@ -109,15 +110,21 @@ def render_all_day(event: AllDay, stamp: datetime | None = None) -> bytes:
     return _serialize(_calendar([vevent], event.start.year, event.end.year))
 
 
-def fingerprint(data: bytes) -> str:
+def fingerprint(data: bytes, bounds: Bounds | None = None) -> str:
     """A SHA-256 of what ``data`` means, blind to how a server re-serialized it.
 
     Ignored: property and parameter order, line folding, CRLF or LF, the order of
     components, VTIMEZONE blocks (servers rewrite them; TZIDs still count), the
     properties in ``VOLATILE_PROPERTIES``, SCHEDULE-STATUS and VALUE parameters, and
     every X- property or parameter except X-CALBRIDGE-*. Bytes that are not iCalendar
-    are hashed as text, lines unfolded.
+    are hashed as text, lines unfolded; bytes past the size caps of ``bounds`` are
+    hashed as they are, never parsed.
     """
+    if bounds is not None:
+        try:
+            check_resource(data, bounds)
+        except PastCap:
+            return _digest(["past-cap", hashlib.sha256(data).hexdigest()])
     try:
         components = read_components(data)
     except MalformedEvent:

@@ -17,6 +17,7 @@ from typing import Any
 
 from icalendar import Calendar, Component
 
+from calbridge.ical.bounds import DEFAULT, Bounds, check_resource
 from calbridge.ical.model import MalformedEvent
 from calbridge.ical.parse import read_calendar
 
@@ -65,13 +66,17 @@ class Added:
         return bool(self.properties or self.categories or self.components)
 
 
-def keep_foreign(rendered: bytes, copy: bytes | None, labels: Iterable[str] = ()) -> bytes | None:
+def keep_foreign(
+    rendered: bytes, copy: bytes | None, labels: Iterable[str] = (), bounds: Bounds = DEFAULT
+) -> bytes | None:
     """``rendered`` with what ``copy`` (the calendar's version) adds to it, or None when it
     adds nothing (``rendered`` stands as it is). ``labels`` are categories that are never
-    the coach's own (calbridge's labels, outcome tags): they are not carried over."""
+    the coach's own (calbridge's labels, outcome tags): they are not carried over. A copy
+    past the size caps of ``bounds`` is not read: it has nothing to keep."""
     if not copy:
         return None
     try:
+        check_resource(copy, bounds)
         added = foreign_parts(read_calendar(copy), labels)
     except MalformedEvent:
         return None  # an unreadable copy has nothing to keep; the book's version goes out

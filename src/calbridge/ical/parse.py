@@ -25,6 +25,7 @@ from icalendar import Calendar, Component, Timezone, vText
 from icalendar.error import GloballyUniqueTZIDGuessed
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from calbridge.ical.bounds import DEFAULT, Bounds, PastCap, check_resource, check_rules, counted
 from calbridge.ical.feed import split_feed, unescape
 from calbridge.ical.model import Instance, MalformedEvent
 
@@ -37,16 +38,31 @@ _CRITICAL = frozenset({None, "UID", "DURATION", "RRULE", *_DATE_PROPERTIES})
 _ONCE = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP")
 
 
-def parse_instances(data: bytes, window: Window, zone: ZoneInfo) -> list[Instance]:
-    """Every occurrence of the one UID in ``data`` that overlaps ``window``, by start."""
+def parse_instances(
+    data: bytes, window: Window, zone: ZoneInfo, bounds: Bounds = DEFAULT
+) -> list[Instance]:
+    """Every occurrence of the one UID in ``data`` that overlaps ``window``, by start.
+
+    Past a cap of ``bounds`` (checked before parsing, before expanding, and while
+    expanding) it raises ``PastCap``.
+    """
+    calendar, events = settled(data, zone, bounds)
+    doubt = ambiguity(events)
+    if doubt is not None:
+        raise MalformedEvent(doubt)
+    return expand(calendar, events, window, zone, bounds)
+
+
+def settled(data: bytes, zone: ZoneInfo, bounds: Bounds) -> tuple[Calendar, list[Component]]:
+    """The calendar of one resource (size-checked first) and its VEVENTs, zones given."""
+    check_resource(data, bounds)
     calendar = read_calendar(data)
-    events = _settled_events(calendar, zone)
-    _check_one_uid(events)
-    return _expand(calendar, events, window, zone)
+    return calendar, _settled_events(calendar, zone)
 
 
-def uid_of(data: bytes) -> str:
+def uid_of(data: bytes, bounds: Bounds = DEFAULT) -> str:
     """The UID of a CalDAV resource, which RFC 4791 §4.1 allows only one of."""
+    check_resource(data, bounds)
     components = [c for c in read_calendar(data).subcomponents if c.name != "VTIMEZONE"]
     uids = sorted({str(uid) for c in components for uid in _props(c, "UID")})
     if len(uids) != 1:
@@ -54,7 +70,9 @@ def uid_of(data: bytes) -> str:
     return uids[0]
 
 
-def parse_feed(data: bytes, window: Window, zone: ZoneInfo) -> tuple[list[Instance], list[str]]:
+def parse_feed(
+    data: bytes, window: Window, zone: ZoneInfo, bounds: Bounds = DEFAULT
+) -> tuple[list[Instance], list[str]]:
     """All well-formed events of a whole ICS feed, and one problem line per bad one.
 
     Each UID is read on its own (with the feed's VTIMEZONEs and X-WR-TIMEZONE), so a bad
@@ -65,7 +83,7 @@ def parse_feed(data: bytes, window: Window, zone: ZoneInfo) -> tuple[list[Instan
     problems = list(feed.problems)
     for key, lines in feed.events.items():
         try:
-            instances += parse_instances(feed.resource(lines), window, zone)
+            instances += parse_instances(feed.resource(lines), window, zone, bounds)
         except MalformedEvent as error:
             problems.append(f"{feed.labels[key]}: {error}")
     return sorted(instances, key=_order), problems
@@ -212,17 +230,24 @@ def _check_span(event: Component) -> None:
         raise MalformedEvent(f"VEVENT {uid}: negative DURATION {duration}")
 
 
-def _check_one_uid(events: list[Component]) -> None:
+def ambiguity(events: list[Component]) -> str | None:
+    """Why these VEVENTs of one UID can be read more than one way (two masters, a
+    RECURRENCE-ID twice), or None. Raises ``MalformedEvent`` for more than one UID."""
     uids = sorted({str(event["UID"]) for event in events})
     if len(uids) != 1:
         raise MalformedEvent(_uid_problem(uids))
     seen: set[object] = set()
     for event in events:
-        key = _moment(event, "RECURRENCE-ID")
+        key = recurrence_key(event)
         if key in seen:
             which = f"RECURRENCE-ID {key}" if key else "no RECURRENCE-ID (two masters)"
-            raise MalformedEvent(f"two VEVENTs with UID {uids[0]} and {which}")
+            return f"two VEVENTs with UID {uids[0]} and {which}"
         seen.add(key)
+    return None
+
+
+def recurrence_key(event: Component) -> date | None:
+    return _moment(event, "RECURRENCE-ID")
 
 
 def _uid_problem(uids: list[str]) -> str:
@@ -234,15 +259,24 @@ def _uid_problem(uids: list[str]) -> str:
 # --- expansion ---------------------------------------------------------------------
 
 
-def _expand(
-    calendar: Calendar, events: list[Component], window: Window, zone: ZoneInfo
+def expand(
+    calendar: Calendar, events: list[Component], window: Window, zone: ZoneInfo, bounds: Bounds
 ) -> list[Instance]:
+    """The occurrences in ``window``, lazily and counted: the cap stops the work."""
     start, end = (_aware(moment, zone).astimezone(zone) for moment in window)
     recurring = any(
         name in event for event in events for name in ("RRULE", "RDATE", "RECURRENCE-ID")
     )
+    uid = str(events[0]["UID"])
+    rules = [(rule, _moment(e, "DTSTART") or start) for e in events for rule in _props(e, "RRULE")]
+    check_rules(uid, rules, end, bounds)
     try:
-        occurrences = recurring_ical_events.of(calendar).between(start, end)
+        query = recurring_ical_events.of(calendar)
+        lazy = (o for series in query.series for o in series.between(start, end))
+        keep = query.keep_recurrence_attributes
+        occurrences = [o.as_component(keep) for o in counted(lazy, bounds.occurrences, uid)]
+    except PastCap:
+        raise
     except (recurring_ical_events.InvalidCalendar, ValueError, TypeError) as error:
         raise MalformedEvent(f"the recurrence cannot be expanded: {error}") from error
     return sorted((_instance(o, zone, recurring=recurring) for o in occurrences), key=_order)

@@ -4,7 +4,9 @@ All three are read through the same store interface; only what changed is re-rea
 
 Recurring events are expanded; TRANSPARENT and CANCELLED events are free; all-day events
 block their whole local days. A feed or server that cannot be reached keeps the busy time
-read last time: an outage never frees a coach's calendar.
+read last time: an outage never frees a coach's calendar. Doubt means busy: an event
+that can be read two ways (two masters, a RECURRENCE-ID twice) blocks what each way
+claims. An event past a cap of ``[sync.bounds]`` is skipped with one warning.
 """
 
 from __future__ import annotations
@@ -12,17 +14,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session as Db
 
 from calbridge.book import Book
-from calbridge.calendars.base import StorageError
+from calbridge.calendars.base import Item, StorageError
 from calbridge.calendars.open import opened
 from calbridge.config.schema import BusySettings, Coach
+from calbridge.ical.bounds import uid_in
+from calbridge.ical.busyread import busy_instances
 from calbridge.ical.model import Instance, MalformedEvent
-from calbridge.ical.parse import parse_instances
+from calbridge.ical.parse import Window
 from calbridge.store.tables import BusyBlockRow
 from calbridge.sync import status
 
@@ -45,16 +49,47 @@ def is_busy(instance: Instance) -> bool:
     return instance.status != "CANCELLED" and instance.transp != "TRANSPARENT"
 
 
+def window_of(book: Book) -> Window:
+    """From yesterday to ``busy_days`` ahead, cut to ``[sync.bounds] window_days``."""
+    now = book.clock()
+    days = min(book.settings.sync.busy_days, book.settings.sync.bounds.window_days)
+    return now - timedelta(days=1), now + timedelta(days=days)
+
+
+def busy_of(book: Book, coach: Coach, calendar: str, item: Item) -> list[Instance] | None:
+    """The busy occurrences of one resource, or None (with one warning naming the
+    calendar, href and UID) when it cannot be read or is past a cap."""
+    bounds = book.settings.sync.bounds.limits()
+    try:
+        found, doubt = busy_instances(item.data, window_of(book), coach.zone(), bounds)
+    except MalformedEvent as exc:
+        log.warning(
+            "calendar %s: %s (UID %s) is not read as busy time: %s",
+            calendar,
+            item.href,
+            uid_in(item.data),
+            exc,
+        )
+        return None
+    if doubt is not None:
+        log.warning(
+            "calendar %s: %s is ambiguous (%s); every reading of it is busy time",
+            calendar,
+            item.href,
+            doubt,
+        )
+    return [i for i in found if is_busy(i)]
+
+
 def refresh(book: Book, coach: Coach, index: int, cfg: BusySettings) -> BusyReport:
     report = BusyReport(calendar_id(coach, index))
     now = book.clock()
-    window = (now - timedelta(days=1), now + timedelta(days=book.settings.sync.busy_days))
     try:
-        _refresh_store(book, coach, cfg, window, report)
+        _refresh_store(book, coach, cfg, report)
     except StorageError as exc:
         report.error = f"{type(exc).__name__}: {exc}"
         log.warning(
-            "busy calendar %s unreachable, keeping what was read before: %s",
+            "busy calendar %s cannot be read, keeping what was read before: %s",
             report.calendar,
             report.error,
         )
@@ -67,27 +102,23 @@ def _refresh_store(
     book: Book,
     coach: Coach,
     cfg: BusySettings,
-    window: tuple[datetime, datetime],
     report: BusyReport,
 ) -> None:
     with book.transaction() as db:
         state = status.load_state(db, report.calendar)
-    with opened(cfg, read_only=True, batch=book.settings.sync.multiget_batch) as store:
+    sync = book.settings.sync
+    bounds = sync.bounds.limits()
+    with opened(cfg, read_only=True, batch=sync.multiget_batch, bounds=bounds) as store:
         listing = store.changes(state.token)
         if not listing.full and not listing.changed and not listing.deleted:
             return
         items = store.get_many(list(listing.changed))
     found: list[tuple[str, Instance]] = []
     for item in items:
-        try:
-            found += [
-                (item.href, i)
-                for i in parse_instances(item.data, window, coach.zone())
-                if is_busy(i)
-            ]
-        except MalformedEvent as exc:
-            report.skipped.append(f"{item.href}: {exc}")
-            log.warning("busy calendar %s: skipping %s: %s", report.calendar, item.href, exc)
+        busy = busy_of(book, coach, report.calendar, item)
+        if busy is None:
+            report.skipped.append(item.href)
+        found += [(item.href, i) for i in busy or []]
     with book.transaction() as db:
         gone = BusyBlockRow.calendar_id == report.calendar
         if not listing.full:

@@ -43,7 +43,8 @@ class CalendarEdits:
         """``want`` keeping what the calendar's ``copy`` adds that calbridge does not own."""
         if want.data is None:
             return want
-        merged = keep_foreign(want.data, copy, self.labels())
+        bounds = self.book.settings.sync.bounds.limits()
+        merged = keep_foreign(want.data, copy, self.labels(), bounds)
         return want if merged is None else Wanted(want.uid, merged, fingerprint(merged))
 
     def _cancel(self, uid: str) -> None:

@@ -145,7 +145,7 @@ class CalendarSync(CalendarReading, CalendarEdits):
         remote = {}
         if item is not None:
             remote[action.uid] = Remote(
-                action.uid, item.href, item.etag, fingerprint(item.data), item.data
+                action.uid, item.href, item.etag, fingerprint(item.data, self.bounds), item.data
             )
         known = {action.uid: got.known[action.uid]} if action.uid in got.known else {}
         wanted = {action.uid: got.wanted[action.uid]} if action.uid in got.wanted else {}

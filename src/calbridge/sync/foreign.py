@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 
 from calbridge.book import Book
 from calbridge.calendars.base import Item
 from calbridge.config.schema import Coach
-from calbridge.ical.model import MalformedEvent
-from calbridge.ical.parse import parse_instances
 from calbridge.store import repo_busy
-from calbridge.sync.busy import is_busy
+from calbridge.sync.busy import busy_of
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +26,8 @@ def busy_calendar(coach: Coach) -> str:
 
 def blocks_of(book: Book, coach: Coach, item: Item) -> list[repo_busy.Block]:
     """The busy spans of one foreign event (none if it cannot be read)."""
-    now = book.clock()
-    window = (now - timedelta(days=1), now + timedelta(days=book.settings.sync.busy_days))
-    try:
-        found = parse_instances(item.data, window, coach.zone())
-    except MalformedEvent as exc:
-        log.warning("calendar %s: %s is not read as busy time: %s", coach.id, item.href, exc)
-        return []
-    return [(item.href, i.start, i.end, i.summary) for i in found if is_busy(i)]
+    found = busy_of(book, coach, busy_calendar(coach), item) or []
+    return [(item.href, i.start, i.end, i.summary) for i in found]
 
 
 def replace(book: Book, db: Any, coach: Coach, items: Iterable[Item], gone: Iterable[str]) -> None:

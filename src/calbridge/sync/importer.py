@@ -17,6 +17,7 @@ from calbridge.book.requests import EditRequest
 from calbridge.config.schema import Coach
 from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
 from calbridge.errors import Refused, UserError
+from calbridge.ical.bounds import Bounds, check_resource
 from calbridge.ical.model import Instance, MalformedEvent
 from calbridge.ical.parse import parse_instances
 from calbridge.mail import notify as mail
@@ -24,8 +25,6 @@ from calbridge.store import repo
 from calbridge.sync import outcome_tags, shapes
 
 log = logging.getLogger(__name__)
-#: How far around the book's occurrences a remote series is expanded to find moved ones.
-REACH = timedelta(days=400)
 CANCELLED_REASON = "removed in the coach's calendar"
 
 
@@ -51,9 +50,11 @@ def import_event(
     the book's newer state stands. Without references the book's state is the reference.
     """
     outcome = Outcome()
+    bounds = book.settings.sync.bounds.limits()
     try:
+        check_resource(data, bounds)  # by counting bytes, before any parsing
         problem = shapes.unacceptable(rows, data)
-        instances = _instances(coach, rows, data) if problem is None else {}
+        instances = _instances(coach, rows, data, bounds) if problem is None else {}
     except MalformedEvent as exc:
         problem = f"the calendar's copy could not be read ({exc})"
     live = [r for r in rows if r.status in ACTIVE and r.id is not None]
@@ -62,7 +63,7 @@ def import_event(
         if live:
             _record_revert(book, live[0], problem, href)
         return outcome
-    references = [found for found in (_reference(coach, rows, ref) for ref in refs) if found]
+    references = [r for r in (_reference(coach, rows, ref, bounds) for ref in refs) if r]
     series = any(r.recurrence_id is not None for r in rows)
     for row in sorted(live, key=lambda r: r.recurrence_id or r.start):
         key = row.recurrence_id if series else None
@@ -72,21 +73,26 @@ def import_event(
 
 
 def _reference(
-    coach: Coach, rows: list[Session], data: bytes | None
+    coach: Coach, rows: list[Session], data: bytes | None, bounds: Bounds
 ) -> dict[datetime | None, Instance] | None:
     """A version both sides agreed on (or calbridge sent), read like the calendar's."""
     if not data:
         return None
     try:
-        return _instances(coach, rows, data)
+        return _instances(coach, rows, data, bounds)
     except MalformedEvent:
         return None
 
 
-def _instances(coach: Coach, rows: list[Session], data: bytes) -> dict[datetime | None, Instance]:
-    first = min(min(r.start, r.recurrence_id or r.start) for r in rows) - REACH
-    last = max(max(r.end, r.recurrence_id or r.end) for r in rows) + REACH
-    found = parse_instances(data, (first, last), coach.zone())
+def _instances(
+    coach: Coach, rows: list[Session], data: bytes, bounds: Bounds
+) -> dict[datetime | None, Instance]:
+    """The remote series from ``window_days`` before the book's first occurrence to as
+    long after its last (to find moved ones), within the caps of ``bounds``."""
+    reach = timedelta(days=bounds.window_days)
+    first = min(min(r.start, r.recurrence_id or r.start) for r in rows) - reach
+    last = max(max(r.end, r.recurrence_id or r.end) for r in rows) + reach
+    found = parse_instances(data, (first, last), coach.zone(), bounds)
     return {i.recurrence_id: i for i in found}
 
 
@@ -178,5 +184,12 @@ def _record_revert(book: Book, row: Session, reason: str, href: str = "") -> Non
         repo.audit(db, now, "session", row.id, "reverted", Actor.COACH, book.origin, payload)
         repo.record_change(db, now, "session.reverted", row.id, payload)
         mail.reverted(book, db, row, reason)
-    where = f" ({href})" if href else ""
-    log.warning("reverted a calendar edit of session %s%s: %s", row.id, where, reason)
+    where = f", {href}" if href else ""
+    log.warning(
+        "calendar %s: reverted a calendar edit of session %s (UID %s%s): %s",
+        row.coach_id,
+        row.id,
+        row.uid,
+        where,
+        reason,
+    )

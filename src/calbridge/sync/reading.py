@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from calbridge.book import Book
 from calbridge.calendars.base import CalendarStore, Item, Listing
 from calbridge.config.schema import Coach
+from calbridge.ical.bounds import Bounds
 from calbridge.ical.build import fingerprint
 from calbridge.ical.model import MalformedEvent
 from calbridge.ical.parse import uid_of
@@ -35,6 +36,11 @@ class CalendarReading:
     known: tuple[status.State, int] | None
     decision: Decision | None
     dry_run: bool
+
+    @property
+    def bounds(self) -> Bounds:
+        """The configured caps on what one resource may cost to read."""
+        return self.book.settings.sync.bounds.limits()
 
     if TYPE_CHECKING:  # from CalendarEdits
 
@@ -117,7 +123,7 @@ class CalendarReading:
             row = by_href.get(item.href)
             mine = row.uid if row is not None and not row.foreign else None
             try:
-                uid = uid_of(item.data)
+                uid = uid_of(item.data, self.bounds)
             except MalformedEvent as exc:
                 if mine is None:
                     self._skip(item, f"malformed:{item.href}", str(exc), report)
@@ -128,7 +134,8 @@ class CalendarReading:
             if uid in remote:
                 self._skip(item, f"duplicate:{item.href}", _twice(uid, remote[uid]), report)
                 continue
-            remote[uid] = Remote(uid, item.href, item.etag, fingerprint(item.data), item.data)
+            fp = fingerprint(item.data, self.bounds)
+            remote[uid] = Remote(uid, item.href, item.etag, fp, item.data)
         return remote
 
     def _elsewhere(
@@ -166,7 +173,7 @@ class CalendarReading:
             return
         with self.book.transaction() as db:
             for uid, item in items:
-                fp = fingerprint(item.data)
+                fp = fingerprint(item.data, self.bounds)
                 status.remember(db, self.calendar_id, uid, item.href, item.etag, fp, foreign=True)
             for uid, _ in gone:
                 status.forget(db, self.calendar_id, uid)
