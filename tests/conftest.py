@@ -15,6 +15,9 @@ from calbridge.config.load import build
 from calbridge.config.schema import Settings
 from pg_schema import scratch_schema
 
+#: Every object calbridge stores, publishes or mails is validated at the end of the run.
+pytest_plugins = ("icsguard.plugin",)
+
 PG_ENV = "CALBRIDGE_TEST_POSTGRES_URL"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # a Saturday
 
