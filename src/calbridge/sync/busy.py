@@ -56,9 +56,11 @@ def window_of(book: Book) -> Window:
     return now - timedelta(days=1), now + timedelta(days=days)
 
 
-def busy_of(book: Book, coach: Coach, calendar: str, item: Item) -> list[Instance] | None:
-    """The busy occurrences of one resource, or None (with one warning naming the
-    calendar, href and UID) when it cannot be read or is past a cap."""
+def busy_of(
+    book: Book, coach: Coach, calendar: str, item: Item
+) -> tuple[list[Instance], str | None]:
+    """The busy occurrences of one resource, and why it was skipped (then with one
+    warning naming the calendar, href and UID): it cannot be read or is past a cap."""
     bounds = book.settings.sync.bounds.limits()
     try:
         found, doubt = busy_instances(item.data, window_of(book), coach.zone(), bounds)
@@ -70,7 +72,7 @@ def busy_of(book: Book, coach: Coach, calendar: str, item: Item) -> list[Instanc
             uid_in(item.data),
             exc,
         )
-        return None
+        return [], str(exc)
     if doubt is not None:
         log.warning(
             "calendar %s: %s is ambiguous (%s); every reading of it is busy time",
@@ -78,7 +80,7 @@ def busy_of(book: Book, coach: Coach, calendar: str, item: Item) -> list[Instanc
             item.href,
             doubt,
         )
-    return [i for i in found if is_busy(i)]
+    return [i for i in found if is_busy(i)], None
 
 
 def refresh(book: Book, coach: Coach, index: int, cfg: BusySettings) -> BusyReport:
@@ -115,10 +117,10 @@ def _refresh_store(
         items = store.get_many(list(listing.changed))
     found: list[tuple[str, Instance]] = []
     for item in items:
-        busy = busy_of(book, coach, report.calendar, item)
-        if busy is None:
-            report.skipped.append(item.href)
-        found += [(item.href, i) for i in busy or []]
+        busy, problem = busy_of(book, coach, report.calendar, item)
+        if problem is not None:
+            report.skipped.append(f"{item.href}: {problem}")
+        found += [(item.href, i) for i in busy]
     with book.transaction() as db:
         gone = BusyBlockRow.calendar_id == report.calendar
         if not listing.full:

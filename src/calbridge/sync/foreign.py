@@ -26,7 +26,7 @@ def busy_calendar(coach: Coach) -> str:
 
 def blocks_of(book: Book, coach: Coach, item: Item) -> list[repo_busy.Block]:
     """The busy spans of one foreign event (none if it cannot be read)."""
-    found = busy_of(book, coach, busy_calendar(coach), item) or []
+    found, _ = busy_of(book, coach, busy_calendar(coach), item)
     return [(item.href, i.start, i.end, i.summary) for i in found]
 
 
