@@ -105,7 +105,7 @@ def render_all_day(event: AllDay, stamp: datetime | None = None) -> bytes:
     if event.description:
         _add_text(vevent, "DESCRIPTION", event.description)
     vevent.add("TRANSP", _one_of(event.transp, TRANSPS, "TRANSP"))
-    _add_labels(vevent, None, event.categories, event.x_props)
+    _add_labels(vevent, event.color, event.categories, event.x_props)
     return _serialize(_calendar([vevent], event.start.year, event.end.year))
 
 
