@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,7 @@ MAIL = """
 import asyncio, sys
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 from calbridge.mail.transport import FolderTransport
 m = EmailMessage(); m["To"] = "child@example.org"; m["Subject"] = "from a child"
 m.set_content("hi"); m.add_attachment(sys.argv[2].encode(), "text", "calendar")
@@ -131,3 +133,30 @@ def test_in_ci_a_missing_validator_fails_the_run(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "4 passed" in done.stdout
     assert "NOT validated (FAILED)" in done.stdout and "nowhere.sh is missing" in done.stdout
+
+
+@pytest.mark.skipif(not TOOL.exists(), reason=f"needs the validator {TOOL}")
+def test_a_step_check_refuses_what_a_sync_stored_since_the_last_check(tmp_path: Path) -> None:
+    from dataclasses import dataclass
+    from types import SimpleNamespace
+
+    from calbridge.calendars.vdir import VdirStore
+    from calbridge.sync.engine import CalendarSync
+    from icsguard.inline import StepCheck
+
+    @dataclass
+    class Book:
+        origin: str = ""
+
+    coach: Any = SimpleNamespace(id="maia")
+    with StepCheck() as stored:
+        engine = CalendarSync(Book(), coach, VdirStore(tmp_path))  # type: ignore[arg-type]
+        engine.store.create("good.ics", GOOD.encode())
+        stored.check()
+        engine.store.update(
+            "good.ics", WITH_METHOD.encode(), engine.store.changes(None).changed["good.ics"]
+        )
+        with pytest.raises(AssertionError, match=r"vdir update good.ics:\n  ERROR: .*METHOD"):
+            stored.check()
+        stored.check()  # reported once
+    assert stored.validated == 2
