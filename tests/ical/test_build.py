@@ -17,6 +17,8 @@ from icalendar import Calendar
 from calbridge.ical.build import fingerprint, render_all_day, render_event, render_with_fingerprint
 from calbridge.ical.model import AllDay, Attendee, EventSpec, Instance, Occurrence, Person
 from calbridge.ical.parse import parse_instances, uid_of
+from calbridge.ical.publish import render_feed
+from validate_helpers import assert_valid
 
 LONDON = ZoneInfo("Europe/London")
 STAMP = datetime(2027, 1, 4, 9, 30, tzinfo=UTC)
@@ -278,6 +280,20 @@ def test_a_vtimezone_for_every_tzid(event: EventSpec) -> None:
     defined = set(re.findall(r"\r\nTZID:([^\r]+)", data.decode()))
     assert used == {event.tzid}
     assert used <= defined
+
+
+@pytest.mark.parametrize("event", ALL_KINDS)
+def test_the_vtimezone_passes_libical_as_a_stored_object_and_in_a_feed(event: EventSpec) -> None:
+    """No ``COMMENT:This timezone only works from ...`` (icalendar adds it; RFC 5545 has no
+    COMMENT in a VTIMEZONE and libical refuses it), in the copy, the mail and the feed."""
+    copy = render_event(event)
+    stamp = datetime(2026, 11, 21, 12, tzinfo=UTC)
+    feed = render_feed([event], [], "Maia", timedelta(hours=1), "https://x.example/f.ics", stamp)
+    for data in (copy, render_event(event, method="REQUEST"), feed):
+        zones = re.findall(r"BEGIN:VTIMEZONE.*?END:VTIMEZONE", data.decode(), flags=re.S)
+        assert zones and not any("COMMENT" in zone for zone in zones)
+    assert_valid(copy, caldav=True)
+    assert_valid(feed)
 
 
 def test_crlf_and_folding_at_75_octets_without_splitting_characters() -> None:

@@ -39,28 +39,31 @@ DIR_ENV = "ICSGUARD_DIR"
 STORED = frozenset({"vdir", "caldav", "memory"})
 
 Sink = Callable[[str, bytes, str], None]  # kind, data, where it came from
-#: Where records go: the last one only (a test capturing its own objects claims them).
-_sinks: list[Sink] = []
+#: Where records go: to the last sink that takes the kind (None: every kind), only.
+_sinks: list[tuple[Sink, frozenset[str] | None]] = []
 
 
 def record(kind: str, data: bytes, where: str) -> None:
-    if _sinks:
-        _sinks[-1](kind, bytes(data), where)
+    for sink, kinds in reversed(_sinks):
+        if kinds is None or kind in kinds:
+            sink(kind, bytes(data), where)
+            return
 
 
 @contextmanager
-def claimed(sink: Sink) -> Iterator[None]:
-    """Send every record to ``sink`` while the block runs (and to no one else)."""
-    _sinks.append(sink)
+def claimed(sink: Sink, kinds: frozenset[str]) -> Iterator[None]:
+    """Send the records of ``kinds`` to ``sink`` while the block runs (to no one else)."""
+    entry = (sink, kinds)
+    _sinks.append(entry)
     try:
         yield
     finally:
-        _sinks.remove(sink)
+        _sinks.remove(entry)
 
 
 def set_sink(sink: Sink) -> None:
     """The sink of last resort (the session's collector, or a process's dump file)."""
-    _sinks.insert(0, sink)
+    _sinks.insert(0, (sink, None))
 
 
 # --- the wrapped points --------------------------------------------------------------------

@@ -149,9 +149,9 @@ class Guard:
             return
         write(f"{counts}, validated in {self.seconds:.2f} s: {len(self.invalid)} invalid")
         for seen in self.invalid[:SHOWN]:
-            others = f" (+{seen.times - len(seen.tests)} more times)" if seen.times > 1 else ""
             write(f"INVALID {seen.kind}: {seen.where}", red=True)
-            write(f"    made by {', '.join(seen.tests)}{others}; saved as {seen.saved}")
+            tests = ", ".join(seen.tests) + (", ..." if seen.times > len(seen.tests) else "")
+            write(f"    made {seen.times} time(s), by {tests}; saved as {seen.saved}")
             for problem in seen.problems:
                 write(f"    {problem}")
         if len(self.invalid) > SHOWN:

@@ -75,6 +75,7 @@ from calbridge.sync import busy
 from calbridge.sync.engine import CalendarSync, Report
 from calbridge.sync.planner import Decision
 from hostile_events import RULES, hostile_event, plain_event
+from icsguard.inline import StepCheck
 from sync.machine_helpers import (
     CLIENTS,
     HOUR,
@@ -170,6 +171,7 @@ class Expected:
 
 class SyncMachine(RuleBasedStateMachine):
     books: Books  # set by the test: where each example's book comes from
+    stored: StepCheck  # set by the test: what calbridge stores, validated by libical
 
     def __init__(self) -> None:
         super().__init__()
@@ -616,6 +618,11 @@ class SyncMachine(RuleBasedStateMachine):
         blocked = {s.rsplit("/", 1)[-1].removesuffix(".ics") for s in counts}
         assert self.busy_plain <= blocked, (self.busy_plain, counts)
 
+    @invariant()
+    def every_stored_object_validates(self) -> None:
+        """What calbridge wrote to the calendar in this step passes libical (--caldav)."""
+        self.stored.check()
+
     def foreign_events_untouched(self) -> None:
         items = self.store.items
         for href, data in self.foreign.items():
@@ -760,12 +767,16 @@ class SyncMachine(RuleBasedStateMachine):
 
 
 def test_sync_state_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    class Machine(SyncMachine):
-        books = Books(tmp_path)
-
     if PROFILE == "ci":  # Hypothesis documents this cap (300 s) as one to monkeypatch
         monkeypatch.setattr(conjecture, "MAX_SHRINKING_SECONDS", CI_SHRINK_SECONDS)
-    run_state_machine_as_test(Machine, settings=settings.get_profile(PROFILE))
+    with StepCheck() as stored:
+
+        class Machine(SyncMachine):
+            books = Books(tmp_path)
+
+        Machine.stored = stored
+        run_state_machine_as_test(Machine, settings=settings.get_profile(PROFILE))
+    print(f"libical: {stored.validated} distinct stored objects in {stored.seconds:.2f} s")
 
 
 # --- what the machine found, as plain tests ---------------------------------------------

@@ -33,7 +33,8 @@ def coach_feed(book: Book, coach_id: str, source: str) -> bytes:
         holds = repo_offers.unreleased_hold_uids(db, coach.id)
         specs.update(desired.hold_specs(db, book.settings, coach, holds, now))
         days: list[AllDay] = [
-            closure_spec(c) for c in repo.closures(db, coach.id, since.date(), (now + _FAR).date())
+            closure_spec(c, book.settings.sync.colors)
+            for c in repo.closures(db, coach.id, since.date(), (now + _FAR).date())
         ]
     events = [s for _, s in sorted(specs.items()) if s is not None]
     name = f"{coach.name}: sessions"

@@ -106,7 +106,7 @@ def render_all_day(event: AllDay, stamp: datetime | None = None) -> bytes:
     if event.description:
         _add_text(vevent, "DESCRIPTION", event.description)
     vevent.add("TRANSP", _one_of(event.transp, TRANSPS, "TRANSP"))
-    _add_labels(vevent, None, event.categories, event.x_props)
+    _add_labels(vevent, event.color, event.categories, event.x_props)
     return _serialize(_calendar([vevent], event.start.year, event.end.year))
 
 
@@ -278,26 +278,37 @@ def _calendar(components: Iterable[Component], first_year: int, last_year: int) 
     calendar.add("CALSCALE", "GREGORIAN")
     for component in components:
         calendar.add_component(component)
+    add_timezones(calendar, first_year, last_year)
+    return calendar
+
+
+def add_timezones(calendar: Calendar, first_year: int, last_year: int) -> None:
+    """A VTIMEZONE, first in the calendar, for every TZID it names (ValueError if one is
+    unknown), covering ``first_year`` to ``last_year`` and ``TZ_YEARS_AHEAD`` more."""
     for index, tzid in enumerate(sorted(calendar.get_missing_tzids())):
         timezone = _vtimezone(tzid, first_year, last_year)
         if timezone is not None:
             calendar.subcomponents.insert(index, timezone)
     if calendar.get_missing_tzids():
         raise ValueError(f"no VTIMEZONE for {sorted(calendar.get_missing_tzids())}")
-    return calendar
 
 
 @lru_cache(maxsize=512)
 def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone | None:
-    """A VTIMEZONE covering the years an event names (built once per zone and years)."""
+    """A VTIMEZONE covering the years an event names (built once per zone and years).
+
+    Without the ``COMMENT:This timezone only works from ...`` line icalendar adds: RFC
+    5545 allows no COMMENT in a VTIMEZONE, and libical (Cyrus, Fastmail) rejects it."""
     try:
-        return Timezone.from_tzid(
+        timezone = Timezone.from_tzid(
             tzid,
             first_date=date(first_year, 1, 1),
             last_date=date(last_year + TZ_YEARS_AHEAD, 1, 1),
         )
     except ValueError:
         return None
+    timezone.pop("COMMENT", None)
+    return timezone
 
 
 def _serialize(calendar: Calendar) -> bytes:

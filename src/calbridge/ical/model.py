@@ -67,6 +67,7 @@ class AllDay:
     transp: str = "OPAQUE"
     categories: tuple[str, ...] = ()
     x_props: dict[str, str] = field(default_factory=dict)
+    color: str | None = None  # a CSS3 colour name (RFC 7986 COLOR)
 
 
 @dataclass(frozen=True)

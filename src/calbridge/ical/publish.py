@@ -9,11 +9,11 @@ no METHOD, and one VTIMEZONE for every TZID. Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from icalendar import Calendar, Component, vDuration, vText, vUri
 
-from calbridge.ical.build import PRODID, TZ_YEARS_AHEAD, render_all_day, render_event
+from calbridge.ical.build import PRODID, add_timezones, render_all_day, render_event
 from calbridge.ical.model import AllDay, EventSpec
 
 
@@ -42,12 +42,7 @@ def render_feed(
     for day in all_days:
         _take(calendar, render_all_day(day, stamp))
         years += [day.start.year, day.end.year]
-    calendar.add_missing_timezones(
-        first_date=date(min(years) - 1, 1, 1), last_date=date(max(years) + TZ_YEARS_AHEAD, 1, 1)
-    )
-    missing = calendar.get_missing_tzids()
-    if missing:
-        raise ValueError(f"no VTIMEZONE for {sorted(missing)}")
+    add_timezones(calendar, min(years) - 1, max(years))
     data: bytes = calendar.to_ical()
     return data
 

@@ -128,16 +128,18 @@ def wanted_book_owned(
         return wanted_holds(db, settings, coach, [uid], now).get(uid)
     if uid.startswith(closure_uid(0)[:-1]) and uid.rsplit("-", 1)[-1].isdigit():
         ids = [int(uid.rsplit("-", 1)[-1])]
-        return wanted_closures(db, coach, ids, now).get(uid, Wanted(uid, None, None))
+        return wanted_closures(db, settings, coach, ids, now).get(uid, Wanted(uid, None, None))
     return None
 
 
-def wanted_closures(db: Db, coach: Coach, ids: Iterable[int], now: datetime) -> dict[str, Wanted]:
+def wanted_closures(
+    db: Db, settings: Settings, coach: Coach, ids: Iterable[int], now: datetime
+) -> dict[str, Wanted]:
     out: dict[str, Wanted] = {}
     rows = db.scalars(select(ClosureRow).where(ClosureRow.id.in_(list(ids))))
     for closure in (repo.closure_from_row(r) for r in rows):
         if closure.covers(coach.id):
-            data = render_all_day(closure_spec(closure), now)
+            data = render_all_day(closure_spec(closure, settings.sync.colors), now)
             out[closure_uid(closure.id or 0)] = Wanted(
                 closure_uid(closure.id or 0), data, fingerprint(data)
             )

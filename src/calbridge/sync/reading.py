@@ -68,10 +68,10 @@ class CalendarReading:
                     set(listing.changed) | set(listing.deleted),
                     listing.full,
                 )
-                now = self.book.clock()
-                wanted = desired.wanted_sessions(db, self.book.settings, self.coach, uids, now)
-                wanted.update(desired.wanted_closures(db, self.coach, closures, now))
-                wanted.update(desired.wanted_holds(db, self.book.settings, self.coach, uids, now))
+                now, settings = self.book.clock(), self.book.settings
+                wanted = desired.wanted_sessions(db, settings, self.coach, uids, now)
+                wanted.update(desired.wanted_closures(db, settings, self.coach, closures, now))
+                wanted.update(desired.wanted_holds(db, settings, self.coach, uids, now))
         by_href = {r.href: r for r in rows}
         stale = [h for h, e in listing.changed.items() if h not in by_href or by_href[h].etag != e]
         remote = self._fetch(stale, by_href, report)

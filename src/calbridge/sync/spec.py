@@ -222,8 +222,9 @@ def hold_spec(hold: Hold, organizer: Person, color: str | None) -> EventSpec:
     )
 
 
-def closure_spec(closure: Closure) -> AllDay:
-    """A closure as an all-day event (DTEND exclusive, so the last day is included)."""
+def closure_spec(closure: Closure, colors: Mapping[str, str]) -> AllDay:
+    """A closure as an all-day event (DTEND exclusive, so the last day is included), in
+    the ``closure`` colour of ``[sync] colors``."""
     assert closure.id is not None
     return AllDay(
         uid=closure_uid(closure.id),
@@ -233,4 +234,5 @@ def closure_spec(closure: Closure) -> AllDay:
         description=closure.reason,
         categories=("Closure",),
         x_props={KIND_MARK: "closure"},
+        color=colors.get("closure"),
     )
