@@ -1,0 +1,311 @@
+"""``GraphStore``: one Outlook / Microsoft 365 calendar through Microsoft Graph v1.0.
+
+The calendar is configured by its Graph URL (``…/v1.0/me/calendars/{id}`` or
+``…/v1.0/me/calendar``) with ``kind = "graph"``. Members are Graph events; an href is the
+event's immutable id plus ``.ics`` (``Prefer: IdType="ImmutableId"``), an etag its
+``@odata.etag``. The bytes are iCalendar, mapped by graphmap.py.
+
+Listing: a calendarView delta round over a window (from ``WINDOW_START`` to two years ahead,
+a new round once less than a year is left); the token is the round's ``@odata.deltaLink``.
+Pages (``@odata.nextLink``) are followed. A delta token Graph refused (410 Gone, or 400 with
+SyncStateNotFound / resyncRequired) gives a full listing, guarded by the sync like any other.
+Occurrences and exceptions of a series are listed under their master (``seriesMasterId``),
+whose etag changes with any exception (Exchange keeps exceptions on the master).
+
+Writing: POST with a ``transactionId`` derived from the calendar and the member name (a
+retried create cannot make a second event), PATCH and DELETE with ``If-Match``. A create that
+finds its transactionId already used by an event that differs is ``AlreadyExists``. Series
+exceptions and cancelled occurrences are written to the series' instances after the master.
+
+Throttling (429 with Retry-After, 503, 504) and network failures are retried by the one
+retry policy of davhttp.py; a Retry-After too long to wait is ``TransientError``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from calbridge.calendars import graphmap as gm
+from calbridge.calendars.base import (
+    AlreadyExists,
+    EtagMismatch,
+    Item,
+    Listing,
+    ReadOnlyStore,
+    StorageError,
+)
+from calbridge.calendars.davauth import Auth
+from calbridge.calendars.davhttp import DavSession, Reply, RetryPolicy, unexpected
+from calbridge.calendars.graphseries import SeriesWriter
+from calbridge.calendars.naming import check_name
+
+DELTA = "delta:"
+WINDOW_START = datetime(2000, 1, 1, tzinfo=UTC)
+AHEAD, RENEW = timedelta(days=730), timedelta(days=365)
+MAX_PAGES = 10_000
+_RESYNC = ("syncstatenotfound", "resyncrequired", "fullsyncrequired", "syncstateinvalid")
+
+
+class GraphStore:
+    """A Graph calendar; close it (or use ``with``) when done."""
+
+    parallel_writes = True
+
+    def __init__(
+        self,
+        url: str,
+        auth: Auth | None = None,
+        *,
+        read_only: bool = False,
+        page_size: int = 200,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        verify: bool | str = True,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.url = url.rstrip("/")
+        cut = self.url.rfind("/calendar")
+        if cut < 0:
+            raise StorageError(f"{url}: a Graph calendar URL ends in /calendar or /calendars/ID")
+        self.events_url = self.url[:cut] + "/events"
+        self.read_only = read_only
+        self.page_size = page_size
+        self._now = now
+        self._http = DavSession(auth, retry=retry, sleep=sleep, verify=verify)
+        self._series = SeriesWriter(self)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def requests(self) -> int:
+        return self._http.requests
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        idempotent: bool = False,
+    ) -> Reply:
+        prefer = [
+            f"odata.maxpagesize={self.page_size}",
+            'outlook.timezone="UTC"',
+            'IdType="ImmutableId"',
+        ]
+        sent = {"Accept": "application/json", "Prefer": ", ".join(prefer), **(headers or {})}
+        data = b""
+        if body is not None:
+            data = json.dumps(body).encode()
+            sent["Content-Type"] = "application/json"
+        return self._http.send(method, url, data, sent, idempotent=idempotent)
+
+    def json_of(self, reply: Reply, what: str) -> dict[str, Any]:
+        try:
+            found = json.loads(reply.body)
+        except ValueError as exc:
+            raise StorageError(f"{what}: not JSON ({exc})") from exc
+        if not isinstance(found, dict):
+            raise StorageError(f"{what}: not a JSON object")
+        return found
+
+    def event_url(self, eid: str) -> str:
+        return f"{self.events_url}/{quote(eid, safe='')}"
+
+    # -- listing ----------------------------------------------------------------------------
+
+    def changes(self, token: str | None) -> Listing:
+        link = token[len(DELTA) :] if token and token.startswith(DELTA) else None
+        if link is not None and not self._window_left(link):
+            link = None
+        if link is not None:
+            listing = self._round(link, full=False)
+            if listing is not None:
+                return listing
+        now = self._now()
+        end = (now + AHEAD).strftime("%Y-%m-%dT00:00:00Z")
+        start = WINDOW_START.strftime("%Y-%m-%dT00:00:00Z")
+        first = f"{self.url}/calendarView/delta?startDateTime={start}&endDateTime={end}"
+        listing = self._round(first, full=True)
+        if listing is None:
+            raise StorageError(f"delta {self.url}: a fresh round was refused")
+        return listing
+
+    def _window_left(self, link: str) -> bool:
+        """Whether the round's window still reaches a year ahead (else start a new one)."""
+        hi = getattr(self, "_round_end", {}).get(link)
+        return hi is None or hi > self._now() + RENEW
+
+    def _round(self, url: str, *, full: bool) -> Listing | None:
+        changed: dict[str, str] = {}
+        deleted: set[str] = set()
+        masters: set[str] = set()
+        for _ in range(MAX_PAGES):
+            reply = self.call("GET", url)
+            if reply.status != 200:
+                if not full and _resync(reply):
+                    return None
+                raise unexpected(reply, f"delta {self.url}")
+            page = self.json_of(reply, f"delta {self.url}")
+            for row in page.get("value", []):
+                self._fold(row, changed, deleted, masters)
+            if "@odata.nextLink" in page:
+                url = str(page["@odata.nextLink"])
+                continue
+            for mid in masters - deleted:
+                etag = self._etag(mid)
+                if etag is None:
+                    deleted.add(mid + ".ics")
+                else:
+                    changed[mid + ".ics"] = etag
+            gone = frozenset() if full else frozenset(deleted - changed.keys())
+            return Listing(DELTA + str(page["@odata.deltaLink"]), changed, gone, full=full)
+        raise StorageError(f"delta {self.url}: more than {MAX_PAGES} pages")
+
+    def _fold(
+        self, row: dict[str, Any], changed: dict[str, str], deleted: set[str], masters: set[str]
+    ) -> None:
+        eid = str(row.get("id", ""))
+        master = row.get("seriesMasterId")
+        if row.get("@removed"):
+            if "_" in eid or master:  # a cancelled occurrence: its master changed
+                masters.add(str(master or eid.split("_", 1)[0]))
+            else:
+                deleted.add(eid + ".ics")
+                changed.pop(eid + ".ics", None)
+            return
+        if master:
+            masters.add(str(master))
+        else:
+            changed[eid + ".ics"] = str(row.get("@odata.etag", ""))
+            deleted.discard(eid + ".ics")
+
+    def _etag(self, eid: str) -> str | None:
+        reply = self.call("GET", self.event_url(eid) + "?$select=id")
+        if reply.status == 404:
+            return None
+        if reply.status != 200:
+            raise unexpected(reply, f"GET {eid}")
+        return str(self.json_of(reply, f"GET {eid}").get("@odata.etag", ""))
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def get_many(self, hrefs: Sequence[str]) -> list[Item]:
+        found: list[Item] = []
+        for href in dict.fromkeys(hrefs):
+            item = self._get(href)
+            if item is not None and item.href not in {f.href for f in found}:
+                found.append(item)
+        return found
+
+    def _get(self, href: str) -> Item | None:
+        event = self._event(href[:-4] if href.endswith(".ics") else href)
+        if event is None:
+            event = self.by_name(href)
+        if event is None:
+            return None
+        instances = self._series.instances(event) if event.get("type") == "seriesMaster" else None
+        _, data = gm.from_graph(event, instances)
+        return Item(str(event["id"]) + ".ics", str(event.get("@odata.etag", "")), data)
+
+    def _event(self, eid: str) -> dict[str, Any] | None:
+        reply = self.call("GET", f"{self.event_url(eid)}?$expand={quote(gm.EXPAND)}")
+        if reply.status in (400, 404):
+            return None
+        if reply.status != 200:
+            raise unexpected(reply, f"GET {eid}")
+        return self.json_of(reply, f"GET {eid}")
+
+    def by_name(self, name: str) -> dict[str, Any] | None:
+        """calbridge's event stored under ``name`` (its extended property), if any."""
+        value = name.replace("'", "''")
+        where = (
+            "singleValueExtendedProperties/any("
+            f"ep: ep/id eq '{gm.NAME_PROP}' and ep/value eq '{value}')"
+        )
+        url = f"{self.url}/events?$filter={quote(where)}&$expand={quote(gm.EXPAND)}"
+        reply = self.call("GET", url)
+        if reply.status != 200:
+            raise unexpected(reply, f"find {name}")
+        found = self.json_of(reply, f"find {name}").get("value", [])
+        return found[0] if found else None
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def create(self, name: str, data: bytes) -> Item:
+        self._check_writable()
+        check_name(name)
+        body = self._body(data, name)
+        body["transactionId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.url}/{name}"))
+        reply = self.call("POST", f"{self.url}/events", body, idempotent=True)
+        if reply.status not in (200, 201):
+            raise unexpected(reply, f"create {name}")
+        event = self.json_of(reply, f"create {name}")
+        if any(event.get(k) != v for k, v in _compared(body).items()):
+            raise AlreadyExists(f"{name} exists in {self.url}")
+        etag = self._series.write_instances(event, data)
+        return Item(str(event["id"]) + ".ics", etag, bytes(data))
+
+    def update(self, href: str, data: bytes, etag: str) -> str:
+        self._check_writable()
+        eid = href[:-4] if href.endswith(".ics") else href
+        current = self._event(eid)
+        name = gm.extended(current).get(gm.NAME_PROP, href) if current else href
+        reply = self.call("PATCH", self.event_url(eid), self._body(data, name), {"If-Match": etag})
+        if reply.status in (400, 404, 412):
+            raise EtagMismatch(f"{href}: etag {etag} is not current ({reply.status})")
+        if reply.status != 200:
+            raise unexpected(reply, f"update {href}")
+        event = self.json_of(reply, f"update {href}")
+        return self._series.write_instances(event, data)
+
+    def delete(self, href: str, etag: str) -> None:
+        self._check_writable()
+        eid = href[:-4] if href.endswith(".ics") else href
+        reply = self.call("DELETE", self.event_url(eid), headers={"If-Match": etag})
+        if reply.status in (400, 404):
+            return
+        if reply.status == 412:
+            raise EtagMismatch(f"{href}: etag {etag} is not current")
+        if reply.status not in (200, 204):
+            raise unexpected(reply, f"delete {href}")
+
+    def _body(self, data: bytes, name: str) -> dict[str, Any]:
+        try:
+            return gm.to_graph(data, name)
+        except ValueError as exc:
+            raise StorageError(f"{name}: cannot be written to Outlook: {exc}") from exc
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyStore(f"{self.url} is read-only")
+
+
+def _compared(body: dict[str, Any]) -> dict[str, Any]:
+    """What a transactionId hit must match to be this create's own retry."""
+    return {k: body[k] for k in ("subject", "showAs", "categories")}
+
+
+def _resync(reply: Reply) -> bool:
+    if reply.status == 410:
+        return True
+    if reply.status != 400:
+        return False
+    text = reply.body.decode("utf-8", "replace").lower()
+    return any(code in text for code in _RESYNC)
