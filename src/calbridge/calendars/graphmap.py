@@ -94,6 +94,8 @@ def fields_of(event: Component) -> dict[str, Any]:
 def to_graph(data: bytes, name: str) -> dict[str, Any]:
     """The Graph event (POST/PATCH body) for calbridge's iCalendar object ``data``."""
     _, master, exceptions = _vevents(data)
+    if not str(master.get("UID", "")).strip():
+        raise GraphMapError("the VEVENT has no UID")
     body = fields_of(master)
     description = str(master.get("DESCRIPTION", ""))
     location = str(master.get("LOCATION", ""))

@@ -14,6 +14,7 @@ from calbridge.calendars.caldav import CalDAVStore
 from calbridge.calendars.davauth import Auth, BasicAuth, BearerToken, OAuth2RefreshToken
 from calbridge.calendars.davdiscovery import discover
 from calbridge.calendars.feed import IcsFeedStore
+from calbridge.calendars.graph import GraphStore
 from calbridge.calendars.vdir import VdirStore
 from calbridge.config.schema import DavSettings, read_secret
 from calbridge.errors import UserError
@@ -83,8 +84,14 @@ def store_refresh_token(path: Path, token: str) -> None:
         )
 
 
+def graph_auth(cfg: DavSettings) -> Auth | None:
+    """A Graph calendar's credentials: as any calendar's (bearer, OAuth2 refresh token)."""
+    return auth_for(cfg)
+
+
 def kind_of(cfg: DavSettings) -> str:
-    """folder, ics or caldav: BusySettings may say; otherwise .ics and webcal:// are feeds."""
+    """folder, ics, caldav or graph: the configuration may say; otherwise .ics and
+    webcal:// are feeds."""
     kind = getattr(cfg, "kind", "auto")
     if kind != "auto":
         return str(kind)
@@ -101,6 +108,8 @@ def open_store(cfg: DavSettings, *, read_only: bool = False, batch: int = 100) -
         return VdirStore(cfg.url, read_only=read_only)
     if kind == "ics":
         return IcsFeedStore(cfg.url, auth_for(cfg))
+    if kind == "graph":
+        return GraphStore(cfg.url, graph_auth(cfg), read_only=read_only)
     if not cfg.url.startswith(("http://", "https://")):
         raise UserError(f"calendar url {cfg.url!r}: use http(s):// or a folder path")
     auth = auth_for(cfg)

@@ -280,12 +280,15 @@ class DavSettings(Secret):
 
 
 class CalendarSettings(DavSettings):
-    pass
+    kind: Literal["auto", "caldav", "folder", "graph"] = Field(
+        "auto",
+        description="graph: url is a Microsoft Graph calendar (.../v1.0/me/calendars/ID).",
+    )
 
 
 class BusySettings(DavSettings):
     url: str = Field(..., description="CalDAV collection, ICS feed URL, or folder: busy time.")
-    kind: Literal["auto", "caldav", "ics", "folder"] = Field(
+    kind: Literal["auto", "caldav", "ics", "folder", "graph"] = Field(
         "auto", description="auto: .ics and webcal:// URLs are feeds, folders are vdir."
     )
 

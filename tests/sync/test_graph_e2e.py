@@ -1,0 +1,121 @@
+"""End to end on the fake Graph server, with the coach working in Outlook itself: moves and
+deletions go through Graph's own API (PATCH start/end, DELETE), not through iCalendar, and
+the fake records every mail Exchange would send, so "one invitation per client" is proven."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from book_helpers import at, plan_one
+from calbridge.book import Book, parties, views
+from calbridge.calendars.graph import GraphStore
+from calbridge.store.tables import OutboxRow
+from servers.graph_server import FakeGraph
+from sync.e2e_helpers import Target, book_on, event_of, graph_target, starts, sync
+
+
+@pytest.fixture
+def target() -> Iterator[Target]:
+    with graph_target() as target:
+        yield target
+
+
+@pytest.fixture
+def book(make_book: Callable[..., Book], target: Target) -> Book:
+    b = book_on(make_book, target)
+    parties.add_client(b, "Ana Lopez", "ana@example.org", "standard", "ana")
+    parties.add_client(b, "Dee Roy", "dee@example.org", "intensive", "dee")
+    return b
+
+
+def outlook(fake: FakeGraph, method: str, path: str, body: Any = None) -> Any:
+    """What Outlook does: a plain Graph request, with nothing of calbridge's in it."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"{fake.url}/v1.0/me{path}", data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req) as reply:
+        raw = reply.read()
+    return json.loads(raw) if raw else None
+
+
+def graph_id(target: Target, uid: str) -> str:
+    return event_of(target.app, uid).href.removesuffix(".ics")
+
+
+def mails(book: Book) -> list[tuple[str, str]]:
+    with book.transaction() as db:
+        rows = db.execute(select(OutboxRow.kind, OutboxRow.recipient).order_by(OutboxRow.id))
+        return [(kind, to) for kind, to in rows]
+
+
+def test_book_to_outlook_move_in_outlook_back_to_the_book(book: Book, target: Target) -> None:
+    s = plan_one(book, "2027-03-02T10:00")
+    assert sync(book).count("create") == 1
+    event = outlook(target.graph, "GET", f"/events/{graph_id(target, s.uid)}")
+    assert event["start"]["dateTime"].startswith("2027-03-02T10:00:00")
+    assert event["attendees"] == [] and event["showAs"] == "tentative"  # requested: a hold
+    moved = {"start": {"dateTime": "2027-03-04T14:00:00", "timeZone": "UTC"},
+             "end": {"dateTime": "2027-03-04T15:00:00", "timeZone": "UTC"}}  # fmt: skip
+    outlook(target.graph, "PATCH", f"/events/{event['id']}", moved)
+    report = sync(book)
+    assert report.count("import") == 1 and not report.refused
+    shown = views.show(book, s.id or 0)
+    assert shown["start"] == "2027-03-04T14:00:00+00:00"
+    assert shown["audit"][-1]["actor"] == "coach"
+    assert sync(book).actions == []
+    assert starts(target.app, s.uid) == [at("2027-03-04T14:00")]
+
+
+def test_delete_in_outlook_cancels_and_each_client_gets_one_mail_of_each(
+    book: Book, target: Target
+) -> None:
+    s = plan_one(book, "2027-03-02T10:00", clients=("ana",))
+    sync(book)
+    item = event_of(target.app, s.uid)
+    outlook(target.graph, "DELETE", f"/events/{item.href.removesuffix('.ics')}")
+    assert sync(book).count("cancel") == 1
+    assert views.show(book, s.id or 0)["status"] == "cancelled"
+    to_ana = [kind for kind, to in mails(book) if to == "ana@example.org"]
+    assert sorted(to_ana) == ["cancel", "request"], mails(book)
+    assert target.graph.mailbox.mail == []  # Exchange sent nothing: calbridge is the mailer
+
+
+def test_a_hold_shows_as_tentative_and_kinds_as_categories(book: Book, target: Target) -> None:
+    s = plan_one(book, "2027-03-02T10:00")
+    sync(book)
+    event = outlook(target.graph, "GET", f"/events/{graph_id(target, s.uid)}")
+    data = event_of(target.app, s.uid).data.decode()
+    tentative = "STATUS:TENTATIVE" in data
+    assert (event["showAs"] == "tentative") is tentative
+    assert event["categories"], "the session's kind travels as an Outlook category"
+
+
+def test_a_quiet_pass_is_one_request(book: Book, target: Target) -> None:
+    from calbridge.sync.engine import CalendarSync
+
+    for day in (1, 2, 3):
+        plan_one(book, f"2027-03-0{day}T10:00", clients=("dee",))
+    with GraphStore(target.calendar["url"]) as store:
+        engine = CalendarSync(book, book.coach("maia"), store)
+        assert engine.run().count("create") == 3
+        for _ in range(2):
+            before = store.requests
+            assert engine.run().actions == []
+            assert store.requests - before == 1
+
+
+def test_an_expired_delta_token_is_a_guarded_full_listing(book: Book, target: Target) -> None:
+    sessions = [plan_one(book, f"2027-03-0{d}T10:00", clients=("dee",)) for d in (1, 2, 3, 4)]
+    sync(book)
+    target.graph.mailbox.expire()
+    for s in sessions:
+        outlook(target.graph, "DELETE", f"/events/{graph_id(target, s.uid)}")
+    report = sync(book)  # 410 Gone: a full listing that looks empty is held, not obeyed
+    assert report.held_back and report.actions == []
+    assert all(views.show(book, s.id or 0)["status"] == "requested" for s in sessions)
