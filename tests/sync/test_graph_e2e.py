@@ -119,3 +119,60 @@ def test_an_expired_delta_token_is_a_guarded_full_listing(book: Book, target: Ta
     report = sync(book)  # 410 Gone: a full listing that looks empty is held, not obeyed
     assert report.held_back and report.actions == []
     assert all(views.show(book, s.id or 0)["status"] == "requested" for s in sessions)
+
+
+def _weekly(book: Book) -> list[Any]:
+    from book_helpers import plan
+    from calbridge.core.model import SeriesSpec
+
+    rows = plan(book, "2027-03-01T10:00", clients=("dee",), series=SeriesSpec("weekly", (0,), 3))
+    sync(book)
+    return rows
+
+
+def _instances(target: Target, eid: str) -> list[dict[str, Any]]:
+    window = "startDateTime=2027-01-01T00:00:00Z&endDateTime=2027-12-31T00:00:00Z"
+    return list(outlook(target.graph, "GET", f"/events/{eid}/instances?{window}")["value"])
+
+
+def test_a_series_is_a_recurrence_pattern_with_its_exceptions(book: Book, target: Target) -> None:
+    from calbridge.book import planning
+    from calbridge.core.model import Actor
+
+    rows = _weekly(book)
+    eid = graph_id(target, rows[0].uid)
+    master = outlook(target.graph, "GET", f"/events/{eid}")
+    assert master["type"] == "seriesMaster"
+    assert master["recurrence"]["pattern"]["type"] == "weekly"
+    assert master["recurrence"]["pattern"]["daysOfWeek"] == ["monday"]
+    assert master["recurrence"]["range"]["numberOfOccurrences"] == 3
+    planning.cancel(book, rows[2].id or 0, Actor.ADMIN, "ill", False)
+    from book_helpers import move
+
+    move(book, rows[1].id or 0, "2027-03-09T11:00", client_requested=True)
+    sync(book)
+    shown = {i["originalStart"][:10]: (i["type"], i["start"]["dateTime"][:16]) for i in
+             _instances(target, eid)}  # fmt: skip
+    assert shown == {
+        "2027-03-01": ("occurrence", "2027-03-01T10:00"),
+        "2027-03-08": ("exception", "2027-03-09T11:00"),
+    }
+    assert sync(book).actions == []
+
+
+def test_an_occurrence_moved_or_cancelled_in_outlook_reaches_the_book(
+    book: Book, target: Target
+) -> None:
+    rows = _weekly(book)
+    eid = graph_id(target, rows[0].uid)
+    second, third = _instances(target, eid)[1:3]
+    moved = {"start": {"dateTime": "2027-03-09T11:00:00", "timeZone": "UTC"},
+             "end": {"dateTime": "2027-03-09T12:00:00", "timeZone": "UTC"}}  # fmt: skip
+    outlook(target.graph, "PATCH", f"/events/{second['id']}", moved)
+    outlook(target.graph, "DELETE", f"/events/{third['id']}")
+    report = sync(book)
+    assert not report.refused, report.refused
+    assert views.show(book, rows[1].id or 0)["start"] == "2027-03-09T11:00:00+00:00"
+    assert views.show(book, rows[2].id or 0)["status"] == "cancelled"
+    assert views.show(book, rows[0].id or 0)["start"] == "2027-03-01T10:00:00+00:00"
+    assert sync(book).actions == []

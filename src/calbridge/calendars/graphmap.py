@@ -208,23 +208,34 @@ def _apply_instances(
                 master.add("EXDATE", parse_graph_time(inst["originalStart"]))
                 cancelled.add(key)
                 changed = True
+            if ex is not None:
+                cal.subcomponents.remove(ex)
+                del by_key[key]
+                changed = True
             continue
-        if inst.get("type") != "exception" and ex is None:
-            continue
-        if ex is None:
-            ex = Event()
-            ex.add("UID", str(master["UID"]))
-            ex.add("DTSTAMP", master.decoded("DTSTAMP") if "DTSTAMP" in master else start)
-            ex.add("RECURRENCE-ID", parse_graph_time(inst["originalStart"]))
-            original = parse_graph_time(inst["originalStart"])
-            ex.add("DTSTART", original)
-            ex.add("DTEND", original + (_as_dt(end) - _as_dt(start)))
-            ex.add("SUMMARY", str(master.get("SUMMARY", "")))
-            cal.add_component(ex)
-            by_key[key] = ex
-            changed = True
-        changed = _apply(ex, fields_of(ex), inst) or changed
+        if ex is not None:
+            changed = _apply(ex, fields_of(ex), inst) or changed
+        elif inst.get("type") == "exception":
+            ex = _exception_of(master, parse_graph_time(inst["originalStart"]), end, start)
+            if _apply(ex, fields_of(ex), inst):
+                cal.add_component(ex)
+                by_key[key] = ex
+                changed = True
     return changed
+
+
+def _exception_of(
+    master: Component, original: datetime, end: date | datetime, start: date | datetime
+) -> Component:
+    """A new exception: the master's properties, at its original time (moved after)."""
+    ex = Event()
+    for name, value in master.property_items(recursive=False)[1:-1]:
+        if name not in ("RRULE", "RDATE", "EXDATE", "DTSTART", "DTEND", "DURATION"):
+            ex.add(name, value, encode=False)
+    ex.add("RECURRENCE-ID", original)
+    ex.add("DTSTART", original)
+    ex.add("DTEND", original + (_as_dt(end) - _as_dt(start)))
+    return ex
 
 
 def _as_dt(value: date | datetime) -> datetime:
