@@ -63,6 +63,7 @@ class FakeGraph:
     tokens: set[str] = field(default_factory=set)  # empty: no auth checked
     throttle: list[tuple[int, str | None]] = field(default_factory=list)  # (status, Retry-After)
     page_size: int = 10
+    lose_replies: int = 0  # the next writes are done, then answered 504 (reply lost)
     requests: list[str] = field(default_factory=list)
     rounds: dict[str, tuple[list[dict[str, Any]], str]] = field(default_factory=dict)
     url: str = ""
@@ -85,7 +86,11 @@ class FakeGraph:
             if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
                 return error(401, "InvalidAuthenticationToken", "Access token is empty.")
         with self.mailbox.lock:
-            return await handler(request)
+            reply = await handler(request)
+        if self.lose_replies and request.method in ("POST", "PATCH", "DELETE"):
+            self.lose_replies -= 1
+            return error(504, "GatewayTimeout", "the reply was lost")
+        return reply
 
     # -- delta ------------------------------------------------------------------------------
 
