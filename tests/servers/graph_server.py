@@ -34,11 +34,13 @@ import asyncio
 import base64
 import json
 import re
+import ssl
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -67,6 +69,7 @@ class FakeGraph:
     requests: list[str] = field(default_factory=list)
     rounds: dict[str, tuple[list[dict[str, Any]], str]] = field(default_factory=dict)
     url: str = ""
+    secure_url: str = ""  # https://127.0.0.1:PORT when served with a certificate
 
     def calendar_url(self, calendar: str = "cal1") -> str:
         return f"{self.url}/v1.0/me/calendars/{calendar}"
@@ -267,8 +270,11 @@ def _decode(token: str) -> dict[str, Any] | None:
 
 
 @contextmanager
-def serve_graph(fake: FakeGraph | None = None, *, extra: Any = None) -> Iterator[FakeGraph]:
-    """Run a fake Graph on 127.0.0.1 (a free port) until the block ends."""
+def serve_graph(
+    fake: FakeGraph | None = None, *, extra: Any = None, tls: tuple[Path, Path] | None = None
+) -> Iterator[FakeGraph]:
+    """Run a fake Graph on 127.0.0.1 (a free port) until the block ends; ``extra(app)`` adds
+    routes; ``tls`` (certificate, key) serves it over https on a second port too."""
     fake = fake or FakeGraph()
     loop = asyncio.new_event_loop()
     app = fake.app()
@@ -280,6 +286,13 @@ def serve_graph(fake: FakeGraph | None = None, *, extra: Any = None) -> Iterator
     loop.run_until_complete(site.start())
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     fake.url = f"http://127.0.0.1:{port}"
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(str(tls[0]), str(tls[1]))
+        secure = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+        loop.run_until_complete(secure.start())
+        port = secure._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        fake.secure_url = f"https://127.0.0.1:{port}"
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:

@@ -24,6 +24,7 @@ _discovered: dict[str, str] = {}
 #: OAuth clients live as long as the process: their access and rotated refresh tokens
 #: carry over from one pass to the next.
 _oauth: dict[tuple[str, str, str], OAuth2RefreshToken] = {}
+_graph_tokens: dict[tuple[str, str, str], Auth] = {}
 
 
 def is_url(location: str) -> bool:
@@ -85,8 +86,20 @@ def store_refresh_token(path: Path, token: str) -> None:
 
 
 def graph_auth(cfg: DavSettings) -> Auth | None:
-    """A Graph calendar's credentials: as any calendar's (bearer, OAuth2 refresh token)."""
-    return auth_for(cfg)
+    """A Graph calendar's credentials: the MSAL token cache ``calbridge auth graph`` wrote
+    (kept for the process, like the OAuth clients), or a bearer token / refresh token."""
+    client_id = getattr(cfg, "graph_client_id", None)
+    token_file = getattr(cfg, "graph_token_file", None)
+    if not (client_id and token_file):
+        return auth_for(cfg)
+    from calbridge.calendars.graphauth import GraphToken
+
+    authority = str(getattr(cfg, "graph_authority", ""))
+    key = (authority, client_id, str(token_file))
+    found = _graph_tokens.get(key)
+    if found is None:
+        found = _graph_tokens[key] = GraphToken(client_id, authority, Path(token_file))
+    return found
 
 
 def kind_of(cfg: DavSettings) -> str:
