@@ -19,6 +19,8 @@ Each behaviour follows a page of Microsoft's documentation:
   ``$filter=singleValueExtendedProperties/any(ep: ep/id eq '…' and ep/value eq '…')``.
 - instances (/graph/api/event-list-instances): a series' occurrences and exceptions in a
   window, each with ``originalStart``, ``type`` and ``seriesMasterId``.
+- the master category list (/graph/api/outlookuser-list-mastercategories,
+  outlookuser-post-mastercategories): names unique (a second one is 409), colour preset0..24.
 - throttling (/graph/throttling): ``429`` with ``Retry-After`` (and 503/504) on demand.
 - auth: a bearer token from the fake token endpoint (graph_auth_server.py) when ``tokens``
   is set; ``401`` InvalidAuthenticationToken otherwise.
@@ -68,6 +70,7 @@ class FakeGraph:
     lose_replies: int = 0  # the next writes are done, then answered 504 (reply lost)
     requests: list[str] = field(default_factory=list)
     rounds: dict[str, tuple[list[dict[str, Any]], str]] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=dict)  # displayName -> preset
     url: str = ""
     secure_url: str = ""  # https://127.0.0.1:PORT when served with a certificate
 
@@ -226,6 +229,19 @@ class FakeGraph:
         rows = self.mailbox.rows(self.mailbox.get(eid), lo, hi)
         return web.json_response({"value": [_public(r) for r in rows]})
 
+    async def list_categories(self, request: web.Request) -> web.Response:
+        found = [{"id": f"c{i}", "displayName": name, "color": color}
+                 for i, (name, color) in enumerate(self.categories.items())]  # fmt: skip
+        return web.json_response({"value": found})
+
+    async def add_category(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        name = str(body.get("displayName", ""))
+        if name in self.categories:
+            return error(409, "ErrorItemAlreadyExists", "The category already exists.")
+        self.categories[name] = str(body.get("color", "none"))
+        return web.json_response({"displayName": name, "color": self.categories[name]}, status=201)
+
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.gate])
         app.router.add_get("/v1.0/me/calendars/{cal}/calendarView/delta", self.delta)
@@ -235,6 +251,8 @@ class FakeGraph:
         app.router.add_get("/v1.0/me/events/{id}", self.get)
         app.router.add_patch("/v1.0/me/events/{id}", self.patch)
         app.router.add_delete("/v1.0/me/events/{id}", self.delete)
+        app.router.add_get("/v1.0/me/outlook/masterCategories", self.list_categories)
+        app.router.add_post("/v1.0/me/outlook/masterCategories", self.add_category)
         return app
 
 

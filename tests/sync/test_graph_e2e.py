@@ -18,6 +18,7 @@ from calbridge.calendars.graph import GraphStore
 from calbridge.store.tables import OutboxRow
 from servers.graph_server import FakeGraph
 from sync.e2e_helpers import Target, book_on, event_of, graph_target, starts, sync
+from validate_helpers import assert_valid
 
 
 @pytest.fixture
@@ -70,6 +71,7 @@ def test_book_to_outlook_move_in_outlook_back_to_the_book(book: Book, target: Ta
     assert shown["audit"][-1]["actor"] == "coach"
     assert sync(book).actions == []
     assert starts(target.app, s.uid) == [at("2027-03-04T14:00")]
+    assert_valid(event_of(target.app, s.uid).data, caldav=True)
 
 
 def test_delete_in_outlook_cancels_and_each_client_gets_one_mail_of_each(
@@ -94,6 +96,8 @@ def test_a_hold_shows_as_tentative_and_kinds_as_categories(book: Book, target: T
     tentative = "STATUS:TENTATIVE" in data
     assert (event["showAs"] == "tentative") is tentative
     assert event["categories"], "the session's kind travels as an Outlook category"
+    kind = event["categories"][0]
+    assert target.graph.categories[kind] == "preset7"  # client: steelblue, Outlook's blue
 
 
 def test_a_quiet_pass_is_one_request(book: Book, target: Target) -> None:
@@ -176,3 +180,4 @@ def test_an_occurrence_moved_or_cancelled_in_outlook_reaches_the_book(
     assert views.show(book, rows[2].id or 0)["status"] == "cancelled"
     assert views.show(book, rows[0].id or 0)["start"] == "2027-03-01T10:00:00+00:00"
     assert sync(book).actions == []
+    assert_valid(event_of(target.app, rows[0].uid).data, caldav=True)

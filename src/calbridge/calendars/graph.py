@@ -42,7 +42,7 @@ from calbridge.calendars.base import (
 )
 from calbridge.calendars.davauth import Auth
 from calbridge.calendars.davhttp import DavSession, Reply, RetryPolicy, unexpected
-from calbridge.calendars.graphseries import SeriesWriter
+from calbridge.calendars.graphseries import Categories, SeriesWriter
 from calbridge.calendars.naming import check_name
 
 DELTA = "delta:"
@@ -79,6 +79,7 @@ class GraphStore:
         self._now = now
         self._http = DavSession(auth, retry=retry, sleep=sleep, verify=verify)
         self._series = SeriesWriter(self)
+        self._categories = Categories(self, self.url[:cut] + "/outlook/masterCategories")
 
     def close(self) -> None:
         self._http.close()
@@ -288,9 +289,13 @@ class GraphStore:
 
     def _body(self, data: bytes, name: str) -> dict[str, Any]:
         try:
-            return gm.to_graph(data, name)
+            body = gm.to_graph(data, name)
+            label = gm.label_of(data)
         except ValueError as exc:
             raise StorageError(f"{name}: cannot be written to Outlook: {exc}") from exc
+        if label is not None:
+            self._categories.ensure(*label)
+        return body
 
     def _check_writable(self) -> None:
         if self.read_only:

@@ -114,6 +114,14 @@ def to_graph(data: bytes, name: str) -> dict[str, Any]:
     return body
 
 
+def label_of(data: bytes) -> tuple[str, str] | None:
+    """(the event's first category, its COLOR): the kind and the colour calbridge gave it."""
+    _, master, _ = _vevents(data)
+    color = master.get("COLOR")
+    categories = fields_of(master)["categories"]
+    return (categories[0], str(color)) if color is not None and categories else None
+
+
 def exceptions_of(data: bytes) -> dict[str, tuple[Component | None, Component]]:
     """Occurrence key -> (the exception VEVENT or None if cancelled by EXDATE, master)."""
     _, master, exceptions = _vevents(data)

@@ -1,4 +1,6 @@
-"""A series in Graph: the master's recurrence, then its exceptions and cancelled occurrences.
+"""Graph's side requests: a series' instances, and the mailbox's category list.
+
+A series in Graph: the master's recurrence, then its exceptions and cancelled occurrences.
 
 Graph has no way to send a series with its exceptions in one request: the master is
 created (or patched) with its ``recurrence``, then each moved occurrence is a PATCH of that
@@ -10,6 +12,7 @@ longer there was cancelled in Outlook.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +21,7 @@ from icalendar import Calendar
 
 from calbridge.calendars import graphmap as gm
 from calbridge.calendars.davhttp import unexpected
+from calbridge.calendars.graphcolors import preset_for
 from calbridge.calendars.graphrec import occurrence_key
 
 if TYPE_CHECKING:
@@ -134,3 +138,30 @@ def _exdates(master: Any) -> list[Any]:
     for prop in raw if isinstance(raw, list) else [raw] if raw is not None else []:
         found.extend(d.dt for d in prop.dts)
     return found
+
+
+class Categories:
+    """The mailbox's master category list: each kind calbridge writes is in it, with the
+    Outlook preset nearest the kind's colour (read once per store, created when missing;
+    a category the coach already has keeps the colour they gave it)."""
+
+    def __init__(self, store: GraphStore, url: str) -> None:
+        self.store, self.url = store, url
+        self._known: set[str] | None = None
+        self._lock = threading.Lock()
+
+    def ensure(self, name: str, color: str) -> None:
+        with self._lock:
+            if self._known is None:
+                reply = self.store.call("GET", self.url)
+                if reply.status != 200:
+                    raise unexpected(reply, "masterCategories")
+                page = self.store.json_of(reply, "masterCategories")
+                self._known = {str(c.get("displayName")) for c in page.get("value", [])}
+            if name in self._known:
+                return
+            body = {"displayName": name, "color": preset_for(color)}
+            reply = self.store.call("POST", self.url, body, idempotent=True)
+            if reply.status not in (200, 201, 409):  # 409: made meanwhile
+                raise unexpected(reply, f"masterCategories {name}")
+            self._known.add(name)
