@@ -67,6 +67,7 @@ class FakeGraph:
     tokens: set[str] = field(default_factory=set)  # empty: no auth checked
     throttle: list[tuple[int, str | None]] = field(default_factory=list)  # (status, Retry-After)
     page_size: int = 10
+    latency: float = 0.0  # seconds each answer waits (a network round trip; benches)
     lose_replies: int = 0  # the next writes are done, then answered 504 (reply lost)
     requests: list[str] = field(default_factory=list)
     rounds: dict[str, tuple[list[dict[str, Any]], str]] = field(default_factory=dict)
@@ -82,6 +83,8 @@ class FakeGraph:
     @web.middleware
     async def gate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests.append(f"{request.method} {request.path}")
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if self.throttle:
             status, after = self.throttle.pop(0)
             headers = {"Retry-After": after} if after else {}

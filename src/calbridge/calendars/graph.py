@@ -289,8 +289,7 @@ class GraphStore:
 
     def _body(self, data: bytes, name: str) -> dict[str, Any]:
         try:
-            body = gm.to_graph(data, name)
-            label = gm.label_of(data)
+            body, label = gm.to_graph_labelled(data, name)
         except ValueError as exc:
             raise StorageError(f"{name}: cannot be written to Outlook: {exc}") from exc
         if label is not None:

@@ -93,6 +93,12 @@ def fields_of(event: Component) -> dict[str, Any]:
 
 def to_graph(data: bytes, name: str) -> dict[str, Any]:
     """The Graph event (POST/PATCH body) for calbridge's iCalendar object ``data``."""
+    return to_graph_labelled(data, name)[0]
+
+
+def to_graph_labelled(data: bytes, name: str) -> tuple[dict[str, Any], tuple[str, str] | None]:
+    """``to_graph``, and (the event's first category, its COLOR): the kind and the colour
+    calbridge gave it, for the mailbox's category list (one parse for both)."""
     _, master, exceptions = _vevents(data)
     if not str(master.get("UID", "")).strip():
         raise GraphMapError("the VEVENT has no UID")
@@ -111,15 +117,11 @@ def to_graph(data: bytes, name: str) -> dict[str, Any]:
         {"id": NAME_PROP, "value": name},
         {"id": ICS_PROP, "value": data.decode("utf-8")},
     ]
-    return body
-
-
-def label_of(data: bytes) -> tuple[str, str] | None:
-    """(the event's first category, its COLOR): the kind and the colour calbridge gave it."""
-    _, master, _ = _vevents(data)
     color = master.get("COLOR")
-    categories = fields_of(master)["categories"]
-    return (categories[0], str(color)) if color is not None and categories else None
+    label = (
+        (body["categories"][0], str(color)) if color is not None and body["categories"] else None
+    )
+    return body, label
 
 
 def exceptions_of(data: bytes) -> dict[str, tuple[Component | None, Component]]:
