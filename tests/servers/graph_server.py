@@ -47,7 +47,7 @@ from typing import Any
 
 from aiohttp import web
 
-from servers.graph_state import Mailbox, parse_time, split_id
+from servers.graph_state import Mailbox, graph_time, parse_time, split_id
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _EXPAND = re.compile(r"id eq '([^']*)'")
@@ -262,6 +262,9 @@ class FakeGraph:
 def _public(event: dict[str, Any], expand: str | None = None) -> dict[str, Any]:
     hidden = ("exceptions", "cancelled", "singleValueExtendedProperties", "calendarId")
     out = {k: v for k, v in event.items() if k not in hidden}
+    for key in ("start", "end"):  # answers in UTC (Prefer: outlook.timezone="UTC")
+        if isinstance(out.get(key), dict):
+            out[key] = graph_time(parse_time(out[key]))
     if expand and "singleValueExtendedProperties" in expand:
         ids = set(_EXPAND.findall(expand))
         props = event.get("singleValueExtendedProperties", [])

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from zoneinfo import ZoneInfo
+
 from dateutil import rrule
 
 TIME = "%Y-%m-%dT%H:%M:%S.0000000"
@@ -26,8 +28,14 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _counter = itertools.count(1)
 
 
+def zone(name: str | None) -> Any:
+    return UTC if not name or name == "UTC" else ZoneInfo(name)
+
+
 def parse_time(value: dict[str, str]) -> datetime:
-    return datetime.fromisoformat(value["dateTime"].split(".")[0]).replace(tzinfo=UTC)
+    """A dateTimeTimeZone (IANA or UTC zone names) as an aware UTC datetime."""
+    wall = datetime.fromisoformat(value["dateTime"].split(".")[0].rstrip("Z"))
+    return wall.replace(tzinfo=zone(value.get("timeZone"))).astimezone(UTC)
 
 
 def graph_time(value: datetime) -> dict[str, str]:
@@ -35,7 +43,7 @@ def graph_time(value: datetime) -> dict[str, str]:
 
 
 def _key(start: datetime) -> str:
-    return start.strftime("%Y%m%dT%H%M%SZ")
+    return start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @dataclass
@@ -164,8 +172,9 @@ class Mailbox:
         rec = master.get("recurrence")
         if not rec:
             return []
-        start = parse_time(master["start"])
         pattern, rng = rec["pattern"], rec["range"]
+        local = zone(rng.get("recurrenceTimeZone"))  # the series keeps its wall time there
+        start = parse_time(master["start"]).astimezone(local)
         freq = {"daily": rrule.DAILY, "weekly": rrule.WEEKLY}.get(pattern["type"], rrule.MONTHLY)
         kwargs: dict[str, Any] = {"interval": int(pattern.get("interval", 1)), "dtstart": start}
         if pattern["type"] == "weekly":
@@ -175,12 +184,13 @@ class Mailbox:
         if rng["type"] == "numbered":
             kwargs["count"] = int(rng["numberOfOccurrences"])
         elif rng["type"] == "endDate":
-            end = datetime.fromisoformat(rng["endDate"]).replace(tzinfo=UTC)
+            end = datetime.fromisoformat(rng["endDate"]).replace(tzinfo=local)
             kwargs["until"] = end + timedelta(days=1) - timedelta(seconds=1)
         else:
             kwargs["until"] = start + timedelta(days=3 * 366)
         cancelled = set(master["cancelled"])
-        return [s for s in rrule.rrule(freq, **kwargs) if _key(s) not in cancelled]
+        found = [s.astimezone(UTC) for s in rrule.rrule(freq, **kwargs)]
+        return [s for s in found if _key(s) not in cancelled]
 
     def instance(self, master: dict[str, Any], key: str) -> dict[str, Any]:
         original = datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)

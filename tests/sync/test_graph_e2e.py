@@ -61,6 +61,7 @@ def test_book_to_outlook_move_in_outlook_back_to_the_book(book: Book, target: Ta
     event = outlook(target.graph, "GET", f"/events/{graph_id(target, s.uid)}")
     assert event["start"]["dateTime"].startswith("2027-03-02T10:00:00")
     assert event["attendees"] == [] and event["showAs"] == "tentative"  # requested: a hold
+    assert "With: Ana Lopez <ana@example.org>" in event["body"]["content"]
     moved = {"start": {"dateTime": "2027-03-04T14:00:00", "timeZone": "UTC"},
              "end": {"dateTime": "2027-03-04T15:00:00", "timeZone": "UTC"}}  # fmt: skip
     outlook(target.graph, "PATCH", f"/events/{event['id']}", moved)
@@ -181,3 +182,17 @@ def test_an_occurrence_moved_or_cancelled_in_outlook_reaches_the_book(
     assert views.show(book, rows[0].id or 0)["start"] == "2027-03-01T10:00:00+00:00"
     assert sync(book).actions == []
     assert_valid(event_of(target.app, rows[0].uid).data, caldav=True)
+
+
+def test_a_series_across_a_clock_change_keeps_its_local_time(book: Book, target: Target) -> None:
+    from book_helpers import plan
+    from calbridge.core.model import SeriesSpec
+
+    rows = plan(book, "2027-03-22T10:00", clients=("dee",), series=SeriesSpec("weekly", (0,), 3))
+    sync(book)  # London: 10:00 GMT, then 10:00 BST from 28 March
+    eid = graph_id(target, rows[0].uid)
+    master = outlook(target.graph, "GET", f"/events/{eid}")
+    assert master["recurrence"]["range"]["recurrenceTimeZone"] == "Europe/London"
+    found = [i["start"]["dateTime"][:16] for i in _instances(target, eid)]
+    assert found == ["2027-03-22T10:00", "2027-03-29T09:00", "2027-04-05T09:00"]  # in UTC
+    assert sync(book).actions == []

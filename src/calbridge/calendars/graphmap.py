@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Component, Event
 
@@ -49,18 +50,33 @@ def _vevents(data: bytes) -> tuple[Calendar, Component, list[Component]]:
     return cal, masters[0], [e for e in events if e.get("RECURRENCE-ID") is not None]
 
 
+def zone_name(value: date | datetime) -> str:
+    """The IANA zone of a DTSTART (Graph takes IANA names in timeZone), else UTC."""
+    zone = getattr(value, "tzinfo", None)
+    key = getattr(zone, "key", None)
+    return str(key) if isinstance(key, str) and key else "UTC"
+
+
 def graph_time(value: date | datetime) -> dict[str, str]:
-    """A Graph dateTimeTimeZone in UTC (all-day values at midnight)."""
+    """A Graph dateTimeTimeZone: wall time in the value's IANA zone (a series keeps its
+    local time across clock changes), UTC for UTC or floating values, all-day at midnight."""
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
-    elif value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return {"dateTime": value.strftime(GRAPH_TIME), "timeZone": "UTC"}
+    zone = zone_name(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC if zone == "UTC" else ZoneInfo(zone)).replace(tzinfo=None)
+    return {"dateTime": value.strftime(GRAPH_TIME), "timeZone": zone}
 
 
 def parse_graph_time(value: dict[str, str]) -> datetime:
-    text = value["dateTime"].split(".")[0]
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    """An aware datetime from a dateTimeTimeZone (calbridge asks for answers in UTC)."""
+    text = datetime.fromisoformat(value["dateTime"].split(".")[0].rstrip("Z"))
+    name = value.get("timeZone") or "UTC"
+    try:
+        zone = UTC if name == "UTC" else ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        zone = UTC  # a Windows zone name: never in answers, which come in UTC
+    return text.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _span(event: Component) -> tuple[date | datetime, date | datetime]:
@@ -104,13 +120,17 @@ def to_graph_labelled(data: bytes, name: str) -> tuple[dict[str, Any], tuple[str
         raise GraphMapError("the VEVENT has no UID")
     body = fields_of(master)
     description = str(master.get("DESCRIPTION", ""))
+    named = _attendee_names(master)
+    if named:  # clients are named here, never in Graph's attendees (no mail from Graph)
+        description = (description + "\n\n" if description else "") + "With: " + named
     location = str(master.get("LOCATION", ""))
     body["body"] = {"contentType": "text", "content": description}
     body["location"] = {"displayName": location}
     body["isReminderOn"] = False
     rule = master.get("RRULE")
     if rule is not None:
-        body["recurrence"] = pattern_of(rule, master.decoded("DTSTART"))
+        first = master.decoded("DTSTART")
+        body["recurrence"] = pattern_of(rule, first, zone_name(first))
     del exceptions  # exceptions travel as instances: graph.py writes them after the master
     body["singleValueExtendedProperties"] = [
         {"id": UID_PROP, "value": str(master["UID"])},
@@ -122,6 +142,17 @@ def to_graph_labelled(data: bytes, name: str) -> tuple[dict[str, Any], tuple[str
         (body["categories"][0], str(color)) if color is not None and body["categories"] else None
     )
     return body, label
+
+
+def _attendee_names(vevent: Component) -> str:
+    raw = vevent.get("ATTENDEE")
+    people = raw if isinstance(raw, list) else [raw] if raw is not None else []
+    names = []
+    for person in people:
+        address = str(person).removeprefix("mailto:").removeprefix("MAILTO:")
+        cn = person.params.get("CN") if hasattr(person, "params") else None
+        names.append(f"{cn} <{address}>" if cn else address)
+    return ", ".join(names)
 
 
 def exceptions_of(data: bytes) -> dict[str, tuple[Component | None, Component]]:
@@ -178,9 +209,13 @@ def _apply(vevent: Component, sent: dict[str, Any], now: dict[str, Any]) -> bool
             prop = "DTSTART" if key == "start" else "DTEND"
             if prop == "DTEND" and vevent.get("DURATION") is not None:
                 del vevent["DURATION"]
+            moved: datetime = parse_graph_time(now[key])
             if prop in vevent:
+                old = vevent.decoded(prop)
+                if isinstance(old, datetime) and old.tzinfo is not None:
+                    moved = moved.astimezone(old.tzinfo)  # keep the event's own zone
                 del vevent[prop]
-            vevent.add(prop, parse_graph_time(now[key]))
+            vevent.add(prop, moved)
             changed = True
     if "subject" in now and now["subject"] != sent["subject"]:
         vevent.pop("SUMMARY", None)

@@ -3,13 +3,15 @@
 Graph's pattern types (recurrencePattern): daily, weekly (daysOfWeek), absoluteMonthly
 (dayOfMonth), relativeMonthly (daysOfWeek + index), absoluteYearly, relativeYearly; its
 range (recurrenceRange): endDate, numbered, noEnd, with startDate in the series' zone (UTC
-here: calbridge sends every time in UTC). An RRULE Graph cannot say is refused by name.
+the DTSTART's IANA zone, so a weekly 10:00 stays 10:00 across clock changes). An RRULE Graph cannot say is refused by name.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import vRecur
 
@@ -40,18 +42,20 @@ def occurrence_key(value: date | datetime) -> str:
     return value.strftime("%Y%m%dT%H%M%SZ")
 
 
-def _utc_date(start: date | datetime) -> date:
-    if isinstance(start, datetime):
-        return (start.astimezone(UTC) if start.tzinfo else start).date()
-    return start
+def _local_date(value: date | datetime, zone: Any) -> date:
+    if isinstance(value, datetime):
+        return (value.astimezone(zone) if value.tzinfo else value).date()
+    return value
 
 
-def pattern_of(rule: vRecur, start: date | datetime) -> dict[str, Any]:
+def pattern_of(rule: vRecur, start: date | datetime, zone: str = "UTC") -> dict[str, Any]:
+    """Graph's recurrence for ``rule``, expanded in ``zone`` (the DTSTART's IANA zone)."""
     freq = str(rule.get("FREQ", [""])[0]).upper()
     interval = int(rule.get("INTERVAL", [1])[0])
     days = [str(d) for d in rule.get("BYDAY", [])]
     pattern: dict[str, Any] = {"interval": interval, "firstDayOfWeek": "monday"}
-    first = _utc_date(start)
+    tz = UTC if zone == "UTC" else ZoneInfo(zone)
+    first = _local_date(start, tz)
     unknown = set(rule) - {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "COUNT", "UNTIL", "WKST"}
     if unknown:
         raise RecurrenceError(f"RRULE parts Graph has no pattern for: {', '.join(sorted(unknown))}")
@@ -74,11 +78,11 @@ def pattern_of(rule: vRecur, start: date | datetime) -> dict[str, Any]:
         pattern.update(type="absoluteYearly", dayOfMonth=first.day, month=first.month)
     else:
         raise RecurrenceError(f"FREQ={freq}: Graph has no such recurrence pattern")
-    rng: dict[str, Any] = {"startDate": first.isoformat(), "recurrenceTimeZone": "UTC"}
+    rng: dict[str, Any] = {"startDate": first.isoformat(), "recurrenceTimeZone": zone}
     if "COUNT" in rule:
         rng.update(type="numbered", numberOfOccurrences=int(rule["COUNT"][0]))
     elif "UNTIL" in rule:
-        rng.update(type="endDate", endDate=_utc_date(rule["UNTIL"][0]).isoformat())
+        rng.update(type="endDate", endDate=_local_date(rule["UNTIL"][0], tz).isoformat())
     else:
         rng["type"] = "noEnd"
     return {"pattern": pattern, "range": rng}
@@ -103,5 +107,11 @@ def rrule_of(recurrence: dict[str, Any]) -> vRecur:
         rule["COUNT"] = int(rng["numberOfOccurrences"])
     elif rng.get("type") == "endDate":
         end = date.fromisoformat(rng["endDate"])
-        rule["UNTIL"] = datetime(end.year, end.month, end.day, 23, 59, 59, tzinfo=UTC)
+        name = rng.get("recurrenceTimeZone") or "UTC"
+        try:
+            zone: Any = UTC if name == "UTC" else ZoneInfo(name)
+        except (ValueError, ZoneInfoNotFoundError):
+            zone = UTC
+        last = datetime(end.year, end.month, end.day, 23, 59, 59, tzinfo=zone)
+        rule["UNTIL"] = last.astimezone(UTC)
     return vRecur(rule)
