@@ -2,8 +2,9 @@
 
 Graph's pattern types (recurrencePattern): daily, weekly (daysOfWeek), absoluteMonthly
 (dayOfMonth), relativeMonthly (daysOfWeek + index), absoluteYearly, relativeYearly; its
-range (recurrenceRange): endDate, numbered, noEnd, with startDate in the series' zone (UTC
-the DTSTART's IANA zone, so a weekly 10:00 stays 10:00 across clock changes). An RRULE Graph cannot say is refused by name.
+range (recurrenceRange): endDate, numbered, noEnd, with startDate and recurrenceTimeZone in
+the DTSTART's IANA zone, so a weekly 10:00 stays 10:00 across clock changes. An RRULE Graph
+cannot say is refused by name.
 """
 
 from __future__ import annotations
