@@ -161,12 +161,12 @@ def exceptions_of(data: bytes) -> dict[str, tuple[Component | None, Component]]:
     out: dict[str, tuple[Component | None, Component]] = {}
     for ex in exceptions:
         out[occurrence_key(ex.decoded("RECURRENCE-ID"))] = (ex, master)
-    for exdate in _exdates(master):
+    for exdate in exdates(master):
         out[occurrence_key(exdate)] = (None, master)
     return out
 
 
-def _exdates(master: Component) -> list[date | datetime]:
+def exdates(master: Component) -> list[date | datetime]:
     raw = master.get("EXDATE")
     found: list[date | datetime] = []
     for prop in raw if isinstance(raw, list) else [raw] if raw is not None else []:
@@ -242,7 +242,7 @@ def _apply_instances(
 ) -> bool:
     """Exceptions and cancelled occurrences as Graph has them, onto the stored series."""
     by_key = {occurrence_key(ex.decoded("RECURRENCE-ID")): ex for ex in exceptions}
-    cancelled = {occurrence_key(d) for d in _exdates(master)}
+    cancelled = {occurrence_key(d) for d in exdates(master)}
     start, end = _span(master)
     changed = False
     for inst in instances:

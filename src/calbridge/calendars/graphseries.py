@@ -81,7 +81,7 @@ class SeriesWriter:
         text = master["RRULE"].to_ical()
         rule = rrulestr(text.decode() if isinstance(text, bytes) else str(text), dtstart=start)
         lo, hi = self._window()
-        exdates = {occurrence_key(d) for d in _exdates(master)}
+        exdates = {occurrence_key(d) for d in gm.exdates(master)}
         return [s for s in rule.between(lo, hi, inc=True) if occurrence_key(s) not in exdates]
 
     def write_instances(self, event: dict[str, Any], data: bytes) -> str:
@@ -130,14 +130,6 @@ def _same(now: Any, sent: Any) -> bool:
     if isinstance(sent, dict) and "dateTime" in sent and isinstance(now, dict):
         return gm.parse_graph_time(now) == gm.parse_graph_time(sent)
     return bool(now == sent)
-
-
-def _exdates(master: Any) -> list[Any]:
-    raw = master.get("EXDATE")
-    found: list[Any] = []
-    for prop in raw if isinstance(raw, list) else [raw] if raw is not None else []:
-        found.extend(d.dt for d in prop.dts)
-    return found
 
 
 class Categories:
