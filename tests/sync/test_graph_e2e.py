@@ -196,3 +196,64 @@ def test_a_series_across_a_clock_change_keeps_its_local_time(book: Book, target:
     found = [i["start"]["dateTime"][:16] for i in _instances(target, eid)]
     assert found == ["2027-03-22T10:00", "2027-03-29T09:00", "2027-04-05T09:00"]  # in UTC
     assert sync(book).actions == []
+
+
+class CrashingStore(GraphStore):
+    """A pass that dies right after a write reached Graph (the reply lost)."""
+
+    crash_on: str = ""
+
+    def _crash(self, operation: str) -> None:
+        if self.crash_on == operation:
+            self.crash_on = ""
+            from calbridge.calendars.base import TransientError
+
+            raise TransientError("killed after the write")
+
+    def create(self, name: str, data: bytes) -> Any:
+        item = super().create(name, data)
+        self._crash("create")
+        return item
+
+    def update(self, href: str, data: bytes, etag: str) -> str:
+        etag = super().update(href, data, etag)
+        self._crash("update")
+        return etag
+
+
+@pytest.mark.parametrize("expire", [False, True])
+def test_a_pass_that_dies_after_its_creates_leaves_one_event_each(
+    book: Book, target: Target, expire: bool
+) -> None:
+    from calbridge.sync.engine import CalendarSync
+
+    sessions = [plan_one(book, f"2027-03-0{d}T10:00", clients=("dee",)) for d in (1, 2)]
+    with CrashingStore(target.calendar["url"]) as store:
+        store.crash_on = "create"
+        assert CalendarSync(book, book.coach("maia"), store).run().error
+        if expire:
+            target.graph.mailbox.expire()
+        assert CalendarSync(book, book.coach("maia"), store).run().error is None
+        assert CalendarSync(book, book.coach("maia"), store).run().actions == []
+    assert len(target.graph.mailbox.events) == 2
+    for s in sessions:
+        assert starts(target.app, s.uid) == [at(views.show(book, s.id or 0)["start"][:16])]
+
+
+def test_a_pass_that_dies_after_an_update_is_not_read_as_the_coachs_move(
+    book: Book, target: Target
+) -> None:
+    from book_helpers import move
+    from calbridge.sync.engine import CalendarSync
+
+    s = plan_one(book, "2027-03-02T10:00")
+    sync(book)
+    move(book, s.id or 0, "2027-03-03T11:00", client_requested=True)
+    with CrashingStore(target.calendar["url"]) as store:
+        store.crash_on = "update"
+        assert CalendarSync(book, book.coach("maia"), store).run().error
+        again = CalendarSync(book, book.coach("maia"), store).run()
+        assert again.error is None and again.count("import") == 0
+    assert views.show(book, s.id or 0)["start"] == "2027-03-03T11:00:00+00:00"
+    assert starts(target.app, s.uid) == [at("2027-03-03T11:00")]
+    assert sync(book).actions == []
