@@ -136,7 +136,7 @@ def idle(book: Any, fake: FakeGraph, calendar: str, passes: int) -> dict[str, An
                 raise RuntimeError(f"idle pass did something: {report.actions}")
     with book.transaction() as db:
         token = status.load_state(db, "push").token or ""
-    link = urlsplit(token.removeprefix("delta:"))
+    link = urlsplit(token.removeprefix("delta:").partition(" ")[2])
     bare = Bare(fake.url)
     floors: list[float] = []
     for _ in range(passes):

@@ -121,3 +121,19 @@ def test_calbridges_events_carry_their_uid_and_no_attendees(graph: FakeGraph) ->
     assert props[UID_PROP] == "ours@x"
     assert graph.mailbox.events[found["id"]]["attendees"] == []
     assert graph.mailbox.mail == []
+
+
+def test_a_new_round_starts_when_less_than_a_year_of_window_is_left(graph: FakeGraph) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = [datetime(2027, 1, 1, tzinfo=UTC)]
+    with _store(graph, now=lambda: now[0]) as store:
+        item = store.create(resource_name("far"), event("far"))
+        token = store.changes(None).token
+        assert token and token.startswith("delta:2028-12-31")  # two years ahead
+        now[0] += timedelta(days=300)
+        assert not store.changes(token).full
+        now[0] += timedelta(days=100)  # the window ends in less than a year: a new round
+        listing = store.changes(token)
+        assert listing.full and listing.changed == {item.href: item.etag}
+        assert listing.token and listing.token.startswith("delta:2030-02-04")

@@ -132,28 +132,33 @@ class GraphStore:
     # -- listing ----------------------------------------------------------------------------
 
     def changes(self, token: str | None) -> Listing:
-        link = token[len(DELTA) :] if token and token.startswith(DELTA) else None
-        if link is not None and not self._window_left(link):
-            link = None
-        if link is not None:
-            listing = self._round(link, full=False)
+        """The token is ``delta:END LINK``: the round's window end, and its deltaLink."""
+        end, _, link = (
+            token[len(DELTA) :].partition(" ")
+            if token and token.startswith(DELTA)
+            else ("", "", "")
+        )
+        if link and self._window_left(end):
+            listing = self._round(link, end, full=False)
             if listing is not None:
                 return listing
-        now = self._now()
-        end = (now + AHEAD).strftime("%Y-%m-%dT00:00:00Z")
-        start = WINDOW_START.strftime("%Y-%m-%dT00:00:00Z")
-        first = f"{self.url}/calendarView/delta?startDateTime={start}&endDateTime={end}"
-        listing = self._round(first, full=True)
+        hi = (self._now() + AHEAD).strftime("%Y-%m-%dT00:00:00Z")
+        lo = WINDOW_START.strftime("%Y-%m-%dT00:00:00Z")
+        first = f"{self.url}/calendarView/delta?startDateTime={lo}&endDateTime={hi}"
+        listing = self._round(first, hi, full=True)
         if listing is None:
             raise StorageError(f"delta {self.url}: a fresh round was refused")
         return listing
 
-    def _window_left(self, link: str) -> bool:
+    def _window_left(self, end: str) -> bool:
         """Whether the round's window still reaches a year ahead (else start a new one)."""
-        hi = getattr(self, "_round_end", {}).get(link)
-        return hi is None or hi > self._now() + RENEW
+        try:
+            hi = datetime.fromisoformat(end.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        return hi > self._now() + RENEW
 
-    def _round(self, url: str, *, full: bool) -> Listing | None:
+    def _round(self, url: str, end: str, *, full: bool) -> Listing | None:
         changed: dict[str, str] = {}
         deleted: set[str] = set()
         masters: set[str] = set()
@@ -176,7 +181,8 @@ class GraphStore:
                 else:
                     changed[mid + ".ics"] = etag
             gone = frozenset() if full else frozenset(deleted - changed.keys())
-            return Listing(DELTA + str(page["@odata.deltaLink"]), changed, gone, full=full)
+            token = f"{DELTA}{end} {page['@odata.deltaLink']}"
+            return Listing(token, changed, gone, full=full)
         raise StorageError(f"delta {self.url}: more than {MAX_PAGES} pages")
 
     def _fold(
