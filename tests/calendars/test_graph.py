@@ -137,3 +137,18 @@ def test_a_new_round_starts_when_less_than_a_year_of_window_is_left(graph: FakeG
         listing = store.changes(token)
         assert listing.full and listing.changed == {item.href: item.etag}
         assert listing.token and listing.token.startswith("delta:2030-02-04")
+
+
+def test_reads_go_20_to_a_batch_and_a_throttled_member_is_fetched_alone(graph: FakeGraph) -> None:
+    slept: list[float] = []
+    with _store(graph, sleep=slept.append) as store:
+        made = [store.create(resource_name(f"b{i}"), event(f"b{i}")) for i in range(45)]
+        graph.requests.clear()
+        graph.throttle, graph.throttle_skip = [(429, "1")], 3  # the batch, then 2 members pass
+        found = store.get_many([i.href for i in made])
+        assert [i.href for i in found] == [i.href for i in made]
+    batches = [r for r in graph.requests if r == "POST /v1.0/$batch"]
+    alone = [r for r in graph.requests if r.startswith("GET") and "$batch" not in r]
+    assert len(batches) == 3  # 20 + 20 + 5
+    assert len(alone) == 45 + 1  # each member once inside a batch, the throttled one again
+    assert slept == []  # sent again alone at once (a 429 then would be waited out)

@@ -25,7 +25,10 @@ Each behaviour follows a page of Microsoft's documentation:
 - auth: a bearer token from the fake token endpoint (graph_auth_server.py) when ``tokens``
   is set; ``401`` InvalidAuthenticationToken otherwise.
 
-Left out: change notifications, $batch, time zones other than UTC in answers
+- JSON batching (/graph/json-batching): ``POST /$batch`` with up to 20 requests, each
+  answered (status, body) as if sent alone, throttling included.
+
+Left out: change notifications, dependsOn in batches, time zones other than UTC in answers
 (``Prefer: outlook.timezone`` is taken as UTC), attachments, online meetings, free/busy
 (getSchedule), relativeMonthly and yearly patterns in the expansion.
 """
@@ -45,7 +48,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 from servers.graph_state import Mailbox, graph_time, parse_time, split_id
 
@@ -66,6 +69,7 @@ class FakeGraph:
     mailbox: Mailbox = field(default_factory=Mailbox)
     tokens: set[str] = field(default_factory=set)  # empty: no auth checked
     throttle: list[tuple[int, str | None]] = field(default_factory=list)  # (status, Retry-After)
+    throttle_skip: int = 0  # requests let through before the throttling starts
     page_size: int = 10
     latency: float = 0.0  # seconds each answer waits (a network round trip; benches)
     lose_replies: int = 0  # the next writes are done, then answered 504 (reply lost)
@@ -85,7 +89,9 @@ class FakeGraph:
         self.requests.append(f"{request.method} {request.path}")
         if self.latency:
             await asyncio.sleep(self.latency)
-        if self.throttle:
+        if self.throttle and self.throttle_skip:
+            self.throttle_skip -= 1
+        elif self.throttle:
             status, after = self.throttle.pop(0)
             headers = {"Retry-After": after} if after else {}
             return error(status, "TooManyRequests" if status == 429 else "ServiceUnavailable",
@@ -245,6 +251,27 @@ class FakeGraph:
         self.categories[name] = str(body.get("color", "none"))
         return web.json_response({"displayName": name, "color": self.categories[name]}, status=201)
 
+    async def batch(self, request: web.Request) -> web.Response:
+        """JSON batching: up to 20 requests, each answered as if sent alone."""
+        body = await request.json()
+        wanted = body.get("requests", [])
+        if len(wanted) > 20:
+            return error(400, "BadRequest", "Too many requests: the limit is 20.")
+        headers = {k: v for k, v in request.headers.items() if k.lower() == "authorization"}
+        answers = []
+        async with ClientSession() as session:
+            for one in wanted:
+                url = f"{self.url}/v1.0{one['url']}"
+                async with session.request(one.get("method", "GET"), url, headers=headers) as r:
+                    raw = await r.read()
+                    answers.append({
+                        "id": one["id"],
+                        "status": r.status,
+                        "headers": {k: v for k, v in r.headers.items() if k == "Retry-After"},
+                        "body": json.loads(raw) if raw else None,
+                    })  # fmt: skip
+        return web.json_response({"responses": answers})
+
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.gate])
         app.router.add_get("/v1.0/me/calendars/{cal}/calendarView/delta", self.delta)
@@ -254,6 +281,7 @@ class FakeGraph:
         app.router.add_get("/v1.0/me/events/{id}", self.get)
         app.router.add_patch("/v1.0/me/events/{id}", self.patch)
         app.router.add_delete("/v1.0/me/events/{id}", self.delete)
+        app.router.add_post("/v1.0/$batch", self.batch)
         app.router.add_get("/v1.0/me/outlook/masterCategories", self.list_categories)
         app.router.add_post("/v1.0/me/outlook/masterCategories", self.add_category)
         return app

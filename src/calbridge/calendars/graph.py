@@ -12,6 +12,9 @@ SyncStateNotFound / resyncRequired) gives a full listing, guarded by the sync li
 Occurrences and exceptions of a series are listed under their master (``seriesMasterId``),
 whose etag changes with any exception (Exchange keeps exceptions on the master).
 
+Reading: events 20 to a JSON ``$batch`` request, each with calbridge's extended properties;
+a member answered 429 or 5xx is fetched again alone, through the retry policy.
+
 Writing: POST with a ``transactionId`` derived from the calendar and the member name (a
 retried create cannot make a second event), PATCH and DELETE with ``If-Match``. A create that
 finds its transactionId already used by an event that differs is ``AlreadyExists``. Series
@@ -49,6 +52,7 @@ DELTA = "delta:"
 WINDOW_START = datetime(2000, 1, 1, tzinfo=UTC)
 AHEAD, RENEW = timedelta(days=730), timedelta(days=365)
 MAX_PAGES = 10_000
+BATCH = 20  # requests in one JSON batch, Graph's limit
 _RESYNC = ("syncstatenotfound", "resyncrequired", "fullsyncrequired", "syncstateinvalid")
 
 
@@ -74,6 +78,9 @@ class GraphStore:
         if cut < 0:
             raise StorageError(f"{url}: a Graph calendar URL ends in /calendar or /calendars/ID")
         self.events_url = self.url[:cut] + "/events"
+        version = self.url.find("/v1.0")
+        self.root = self.url[: version + 5] if version >= 0 else self.url[:cut].rsplit("/", 1)[0]
+        self.batch_url = self.root + "/$batch"
         self.read_only = read_only
         self.page_size = page_size
         self._now = now
@@ -214,19 +221,52 @@ class GraphStore:
     # -- reading ----------------------------------------------------------------------------
 
     def get_many(self, hrefs: Sequence[str]) -> list[Item]:
-        found: list[Item] = []
-        for href in dict.fromkeys(hrefs):
-            item = self._get(href)
-            if item is not None and item.href not in {f.href for f in found}:
-                found.append(item)
-        return found
+        """Events fetched 20 to a JSON batch request (Graph's limit); an href that is no
+        event id is looked up as calbridge's resource name (a create not yet confirmed)."""
+        wanted = list(dict.fromkeys(hrefs))
+        events: dict[str, dict[str, Any] | None] = {}
+        for start in range(0, len(wanted), BATCH):
+            events.update(self._batch(wanted[start : start + BATCH]))
+        found: dict[str, Item] = {}
+        for href in wanted:
+            event = events.get(href)
+            if event is None:
+                event = self.by_name(href)
+            if event is not None and str(event["id"]) + ".ics" not in found:
+                item = self._item(event)
+                found[item.href] = item
+        return list(found.values())
 
-    def _get(self, href: str) -> Item | None:
-        event = self._event(href[:-4] if href.endswith(".ics") else href)
-        if event is None:
-            event = self.by_name(href)
-        if event is None:
-            return None
+    def _batch(self, hrefs: list[str]) -> dict[str, dict[str, Any] | None]:
+        """One $batch of GETs (learn.microsoft.com/graph/json-batching); a member answered
+        429 or 5xx is fetched again on its own, through the retry policy."""
+        if len(hrefs) == 1:
+            return {hrefs[0]: self._event(_eid(hrefs[0]))}
+        expand = quote(gm.EXPAND)
+        requests = [
+            {"id": str(i), "method": "GET", "url": f"{self._rel(_eid(h))}?$expand={expand}"}
+            for i, h in enumerate(hrefs)
+        ]
+        reply = self.call("POST", self.batch_url, {"requests": requests}, idempotent=True)
+        if reply.status != 200:
+            raise unexpected(reply, f"$batch {self.url}")
+        out: dict[str, dict[str, Any] | None] = {}
+        for answer in self.json_of(reply, "$batch").get("responses", []):
+            href = hrefs[int(answer.get("id", -1))]
+            status = int(answer.get("status", 0))
+            if status == 200 and isinstance(answer.get("body"), dict):
+                out[href] = answer["body"]
+            elif status in (400, 404):
+                out[href] = None
+            else:
+                out[href] = self._event(_eid(href))
+        return out
+
+    def _rel(self, eid: str) -> str:
+        """An event's URL relative to the version root, as $batch wants it."""
+        return self.event_url(eid)[len(self.root) :]
+
+    def _item(self, event: dict[str, Any]) -> Item:
         instances = self._series.instances(event) if event.get("type") == "seriesMaster" else None
         _, data = gm.from_graph(event, instances)
         return Item(str(event["id"]) + ".ics", str(event.get("@odata.etag", "")), data)
@@ -305,6 +345,10 @@ class GraphStore:
     def _check_writable(self) -> None:
         if self.read_only:
             raise ReadOnlyStore(f"{self.url} is read-only")
+
+
+def _eid(href: str) -> str:
+    return href[:-4] if href.endswith(".ics") else href
 
 
 def _compared(body: dict[str, Any]) -> dict[str, Any]:
