@@ -176,7 +176,7 @@ class FakeGraph:
         return web.json_response(_public(event), status=201)
 
     def _find(self, eid: str) -> web.Response | None:
-        if not re.fullmatch(r"AAMkAG\d{8}x(_\d{8}T\d{6}Z)?", eid):
+        if not re.fullmatch(r"AAMkAG-\d{8}x=(_\d{8}T\d{6}Z)?", eid):
             return error(400, "ErrorInvalidIdMalformed", "Id is malformed.")
         if not self.mailbox.exists(eid):
             return error(404, "ErrorItemNotFound", "The specified object was not found.")

@@ -79,7 +79,7 @@ class Mailbox:
         txid = body.get("transactionId")
         if txid and txid in self.transactions and self.transactions[txid] in self.events:
             return self.events[self.transactions[txid]], False
-        eid = f"AAMkAG{next(_counter):08d}x"
+        eid = f"AAMkAG-{next(_counter):08d}x="  # Graph ids: URL-safe base64, "-" and "=" too
         event = {
             "id": eid,
             "calendarId": calendar,

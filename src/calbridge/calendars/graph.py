@@ -198,11 +198,11 @@ class GraphStore:
         eid = str(row.get("id", ""))
         master = row.get("seriesMasterId")
         if row.get("@removed"):
-            if "_" in eid or master:  # a cancelled occurrence: its master changed
-                masters.add(str(master or eid.split("_", 1)[0]))
-            else:
-                deleted.add(eid + ".ics")
-                changed.pop(eid + ".ics", None)
+            # Only the id comes back. A cancelled occurrence's id is no href the sync knows
+            # (harmless here); its series is listed through its other occurrences, which
+            # changed with their master.
+            deleted.add(eid + ".ics")
+            changed.pop(eid + ".ics", None)
             return
         if master:
             masters.add(str(master))
