@@ -152,3 +152,16 @@ def test_reads_go_20_to_a_batch_and_a_throttled_member_is_fetched_alone(graph: F
     assert len(batches) == 3  # 20 + 20 + 5
     assert len(alone) == 45 + 1  # each member once inside a batch, the throttled one again
     assert slept == []  # sent again alone at once (a 429 then would be waited out)
+
+
+def test_an_update_or_delete_is_one_request_and_keeps_the_name(graph: FakeGraph) -> None:
+    with _store(graph) as store:
+        item = store.create(resource_name("one"), event("one"))
+        graph.requests.clear()
+        etag = store.update(item.href, event("one", "moved"), item.etag)
+        assert graph.requests == [f"PATCH /v1.0/me/events/{item.href[:-4]}"]
+        found = store.by_name(resource_name("one"))
+        assert found is not None and found["id"] + ".ics" == item.href
+        graph.requests.clear()
+        store.delete(item.href, etag)
+        assert graph.requests == [f"DELETE /v1.0/me/events/{item.href[:-4]}"]

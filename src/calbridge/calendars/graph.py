@@ -311,10 +311,12 @@ class GraphStore:
 
     def update(self, href: str, data: bytes, etag: str) -> str:
         self._check_writable()
-        eid = href[:-4] if href.endswith(".ics") else href
-        current = self._event(eid)
-        name = gm.extended(current).get(gm.NAME_PROP, href) if current else href
-        reply = self.call("PATCH", self.event_url(eid), self._body(data, name), {"If-Match": etag})
+        eid = _eid(href)
+        body = self._body(data, href)
+        # The name stays as created: a PATCH upserts extended properties one by one.
+        props = body["singleValueExtendedProperties"]
+        body["singleValueExtendedProperties"] = [p for p in props if p["id"] != gm.NAME_PROP]
+        reply = self.call("PATCH", self.event_url(eid), body, {"If-Match": etag})
         if reply.status in (400, 404, 412):
             raise EtagMismatch(f"{href}: etag {etag} is not current ({reply.status})")
         if reply.status != 200:
@@ -324,7 +326,7 @@ class GraphStore:
 
     def delete(self, href: str, etag: str) -> None:
         self._check_writable()
-        eid = href[:-4] if href.endswith(".ics") else href
+        eid = _eid(href)
         reply = self.call("DELETE", self.event_url(eid), headers={"If-Match": etag})
         if reply.status in (400, 404):
             return
