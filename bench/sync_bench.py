@@ -1,6 +1,7 @@
 """Benchmark of calendar sync against a real Radicale: push, idle pass, small-change pass.
 
 Run: .venv/bin/python bench/sync_bench.py [--quick] [--json] [--reps N] [--passes N] [--rounds N]
+     .venv/bin/python bench/sync_bench.py --graph [--latency-ms MS] ...  (bench/graph_bench.py)
 
 Starts its own Radicale (a child process on 127.0.0.1, data in a temp dir) and a SQLite book,
 then measures in one run:
@@ -766,6 +767,11 @@ def _terminate(_signum: int, _frame: object) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if "--graph" in given:  # the same push and idle pass against the fake Microsoft Graph
+        import graph_bench
+
+        return graph_bench.main([a for a in given if a != "--graph"])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="scale sizes down 10x")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -24,6 +24,7 @@ class Target:
 
     calendar: dict[str, Any]  # the [coaches.calendar] table
     app: CalendarStore  # the coach's own calendar app
+    graph: Any = None  # the fake Graph server (servers.graph_server.FakeGraph), for graph
 
 
 @contextmanager
@@ -41,6 +42,16 @@ def caldav_target(server: Any) -> Iterator[Target]:
 
 
 @contextmanager
+def graph_target() -> Iterator[Target]:
+    """A calendar on a fresh fake Graph server; the app is a second GraphStore on it."""
+    from calbridge.calendars.graph import GraphStore
+    from servers.graph_server import serve_graph
+
+    with serve_graph() as fake, GraphStore(fake.calendar_url()) as app:
+        yield Target({"url": fake.calendar_url(), "kind": "graph"}, app, fake)
+
+
+@contextmanager
 def open_target(request: Any, tmp_path: Any) -> Iterator[Target]:
     """The calendar ``request.param`` names: "vdir" (a folder under ``tmp_path``) or a
     server fixture ("radicale", "xandikos"), on which a fresh calendar is made."""
@@ -49,6 +60,10 @@ def open_target(request: Any, tmp_path: Any) -> Iterator[Target]:
 
         folder = tmp_path / "calendar"
         yield Target({"url": str(folder)}, VdirStore(folder))
+        return
+    if request.param == "graph":
+        with graph_target() as target:
+            yield target
         return
     with caldav_target(request.getfixturevalue(request.param)) as target:
         yield target

@@ -155,3 +155,33 @@ def test_caldav_and_folder_busy_calendars_follow_changes(
         assert report.error is None
         assert not refused(book, "2026-12-08T11:00")
         assert refused(book, "2026-12-09T10:00")
+
+
+def test_an_outlook_calendar_of_the_coachs_is_busy_time(make_book: Callable[..., Book]) -> None:
+    from servers.graph_server import serve_graph
+
+    def at(day: str, hours: tuple[int, int]) -> dict[str, Any]:
+        return {
+            "start": {"dateTime": f"{day}T{hours[0]:02d}:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": f"{day}T{hours[1]:02d}:00:00", "timeZone": "UTC"},
+        }
+
+    with serve_graph() as graph:
+        box = graph.mailbox
+        box.create("other", {"subject": "Dentist", **at("2026-12-08", (10, 11))})
+        box.create("other", {"subject": "Lunch?", "showAs": "free", **at("2026-12-09", (10, 11))})
+        weekly = {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["thursday"]},
+                  "range": {"type": "numbered", "numberOfOccurrences": 4,
+                            "startDate": "2026-12-10"}}  # fmt: skip
+        box.create("other", {"subject": "Supervision", "recurrence": weekly,
+                             **at("2026-12-10", (14, 15))})  # fmt: skip
+        url = graph.calendar_url("other")
+        book = busy_book(make_book, [{"url": url, "kind": "graph"}])
+        (report,) = refresh_busy(book, book.coach("maia"))
+        assert report.error is None and not report.skipped
+        assert refused(book, "2026-12-08T10:00")
+        assert not refused(book, "2026-12-09T10:00")  # show-as free
+        assert refused(book, "2026-12-17T14:00")  # the series' second Thursday
+        assert not refused(book, "2027-01-07T14:00")  # after its fourth
+        (again,) = refresh_busy(book, book.coach("maia"))
+        assert again.blocks is None  # nothing changed: one delta request

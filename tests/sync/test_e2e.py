@@ -20,14 +20,28 @@ from calbridge.core.timeutil import parse_date
 from calbridge.store.tables import ChangeRow
 from servers.caldav_servers import CalDAVServer
 from sync.conftest import fresh_calendar
-from sync.e2e_helpers import Target, caldav_target, edit, event_of, items, move_to, starts, sync
+from sync.e2e_helpers import (
+    Target,
+    caldav_target,
+    edit,
+    event_of,
+    graph_target,
+    items,
+    move_to,
+    starts,
+    sync,
+)
 
 
-@pytest.fixture(params=["vdir", "radicale", "xandikos"])
+@pytest.fixture(params=["vdir", "radicale", "xandikos", "graph"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     if request.param == "vdir":
         folder = tmp_path / "calendar"
         yield Target({"url": str(folder)}, VdirStore(folder))
+        return
+    if request.param == "graph":
+        with graph_target() as target:
+            yield target
         return
     server: CalDAVServer = request.getfixturevalue(request.param)
     with caldav_target(server) as target:
@@ -195,8 +209,8 @@ def test_foreign_and_malformed_events_are_left_alone(
         target.app.create("broken.ics", no_uid)
         stored = True
     except StorageError:
-        stored = False  # Radicale validates uploads (400): such a file cannot arise there
-    assert stored != ("radicale" in request.node.name)
+        stored = False  # Radicale validates uploads (400), and every Graph event has a UID
+    assert stored != ("radicale" in request.node.name or "graph" in request.node.name)
     s = plan_one(book, "2027-03-02T10:00")
     report = sync(book)
     assert report.count("create") == 1

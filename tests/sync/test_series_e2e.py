@@ -19,7 +19,7 @@ from sync.e2e_helpers import Target, book_on, event_of, items, open_target, sync
 from validate_helpers import assert_valid
 
 
-@pytest.fixture(params=["vdir", "radicale", "xandikos"])
+@pytest.fixture(params=["vdir", "radicale", "xandikos", "graph"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     with open_target(request, tmp_path) as target:
         yield target

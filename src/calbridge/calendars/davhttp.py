@@ -92,7 +92,7 @@ def retry_is_safe(method: str, headers: Mapping[str, str]) -> bool:
     if method in SAFE_METHODS:
         return True
     names = {name.lower() for name in headers}
-    return method in ("PUT", "DELETE") and bool(names & {"if-match", "if-none-match"})
+    return method in ("PUT", "PATCH", "DELETE") and bool(names & {"if-match", "if-none-match"})
 
 
 def _retry_after(state: RetryCallState) -> float | None:
@@ -158,12 +158,20 @@ class DavSession:
         self.close()
 
     def send(
-        self, method: str, url: str, body: bytes = b"", headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        *,
+        idempotent: bool = False,
     ) -> Reply:
-        """One request, retried as the module docstring says; 401 raises AuthenticationFailed."""
+        """One request, retried as the module docstring says; 401 raises AuthenticationFailed.
+        ``idempotent``: the caller knows a repeat is harmless (Graph's POST with a
+        transactionId)."""
         headers = dict(headers or {})
         try:
-            return self._retrying(retry_is_safe(method, headers))(
+            return self._retrying(idempotent or retry_is_safe(method, headers))(
                 self._authorised, method, url, body, headers
             )
         except _Retryable as exc:

@@ -14,6 +14,7 @@ from calbridge.calendars.caldav import CalDAVStore
 from calbridge.calendars.davauth import Auth, BasicAuth, BearerToken, OAuth2RefreshToken
 from calbridge.calendars.davdiscovery import discover
 from calbridge.calendars.feed import IcsFeedStore
+from calbridge.calendars.graph import GraphStore
 from calbridge.calendars.vdir import VdirStore
 from calbridge.config.schema import DavSettings, read_secret
 from calbridge.errors import UserError
@@ -24,6 +25,7 @@ _discovered: dict[str, str] = {}
 #: OAuth clients live as long as the process: their access and rotated refresh tokens
 #: carry over from one pass to the next.
 _oauth: dict[tuple[str, str, str], OAuth2RefreshToken] = {}
+_graph_tokens: dict[tuple[str, str, str], Auth] = {}
 
 
 def is_url(location: str) -> bool:
@@ -84,8 +86,26 @@ def store_refresh_token(path: Path, token: str) -> None:
         )
 
 
+def graph_auth(cfg: DavSettings) -> Auth | None:
+    """A Graph calendar's credentials: the MSAL token cache ``calbridge auth graph`` wrote
+    (kept for the process, like the OAuth clients), or a bearer token / refresh token."""
+    client_id = getattr(cfg, "graph_client_id", None)
+    token_file = getattr(cfg, "graph_token_file", None)
+    if not (client_id and token_file):
+        return auth_for(cfg)
+    from calbridge.calendars.graphauth import GraphToken
+
+    authority = str(getattr(cfg, "graph_authority", ""))
+    key = (authority, client_id, str(token_file))
+    found = _graph_tokens.get(key)
+    if found is None:
+        found = _graph_tokens[key] = GraphToken(client_id, authority, Path(token_file))
+    return found
+
+
 def kind_of(cfg: DavSettings) -> str:
-    """folder, ics or caldav: BusySettings may say; otherwise .ics and webcal:// are feeds."""
+    """folder, ics, caldav or graph: the configuration may say; otherwise .ics and
+    webcal:// are feeds."""
     kind = getattr(cfg, "kind", "auto")
     if kind != "auto":
         return str(kind)
@@ -104,6 +124,8 @@ def open_store(
         return VdirStore(cfg.url, read_only=read_only)
     if kind == "ics":
         return IcsFeedStore(cfg.url, auth_for(cfg), bounds=bounds)
+    if kind == "graph":
+        return GraphStore(cfg.url, graph_auth(cfg), read_only=read_only)
     if not cfg.url.startswith(("http://", "https://")):
         raise UserError(f"calendar url {cfg.url!r}: use http(s):// or a folder path")
     auth = auth_for(cfg)

@@ -66,6 +66,9 @@ def build() -> argparse.ArgumentParser:
     parser_mail.add(cmds, session_actions)
     _closures(cmds)
     parser_daemon.add(cmds)
+    from calbridge.cli import parser_auth
+
+    parser_auth.add(cmds)
 
     p = _sub(cmds, "slots", "list free slots that respect availability and the monthly limit")
     p.add_argument("--coach", required=True, metavar="ID")

@@ -285,12 +285,25 @@ class DavSettings(Secret):
 
 
 class CalendarSettings(DavSettings):
-    pass
+    kind: Literal["auto", "caldav", "folder", "graph"] = Field(
+        "auto",
+        description="graph: url is a Microsoft Graph calendar (.../v1.0/me/calendars/ID).",
+    )
+    graph_client_id: str | None = Field(
+        None, description="graph: the application (client) id registered in Microsoft Entra."
+    )
+    graph_authority: str = Field(
+        "https://login.microsoftonline.com/common",
+        description="graph: sign-in authority (https://login.microsoftonline.com/TENANT).",
+    )
+    graph_token_file: Path | None = Field(
+        None, description="graph: MSAL token cache written by `calbridge auth graph` (0600)."
+    )
 
 
 class BusySettings(DavSettings):
     url: str = Field(..., description="CalDAV collection, ICS feed URL, or folder: busy time.")
-    kind: Literal["auto", "caldav", "ics", "folder"] = Field(
+    kind: Literal["auto", "caldav", "ics", "folder", "graph"] = Field(
         "auto", description="auto: .ics and webcal:// URLs are feeds, folders are vdir."
     )
 
