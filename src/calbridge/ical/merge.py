@@ -115,7 +115,18 @@ def _graft(event: Component, extra: Added) -> None:
     if new:
         event.add("CATEGORIES", new)
     for component in extra.components:
-        event.add_component(component)
+        event.add_component(_valid_triggers(component))
+
+
+def _valid_triggers(component: Component) -> Component:
+    """An absolute alarm TRIGGER with its VALUE=DATE-TIME (RFC 5545 3.8.6.3), which some
+    writers (icalendar among them) leave out and libical then refuses: calbridge stores
+    the coach's alarm as it means it, in a form strict servers take."""
+    for part in component.walk():
+        trigger = part.get("TRIGGER")
+        if isinstance(getattr(trigger, "dt", None), datetime):
+            trigger.params["VALUE"] = "DATE-TIME"
+    return component
 
 
 def _key(event: Component) -> Key:
