@@ -377,6 +377,8 @@ class Settings(BaseSettings):
     offers: OffersSettings = Field(default_factory=OffersSettings)
     feeds: FeedsSettings = Field(default_factory=FeedsSettings)
     service: DaemonSettings = Field(default_factory=lambda: _service_settings())
+    inbound: InboundSettings | None = Field(None, description="The mailbox answers are read from.")
+    policies: PoliciesSettings = Field(default_factory=lambda: PoliciesSettings())
 
     @classmethod
     def settings_customise_sources(
@@ -462,5 +464,6 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 
 
 from calbridge.config.daemon import ServiceSettings as DaemonSettings  # noqa: E402  (it imports Section from here)
+from calbridge.config.inbound import InboundSettings, PoliciesSettings  # noqa: E402
 
 Settings.model_rebuild()
