@@ -77,5 +77,6 @@ def inbound_book(
     )
     parties.add_client(book, "Ana Lopez", "ana@example.org", "standard", "ana")
     parties.add_client(book, "Ben Ng", "ben@example.org", "standard", "ben")
+    parties.add_client(book, "Dee Roy", "dee@example.org", "intensive", "dee")
     parties.add_third_party(book, "Dr Third", "third@example.org", "doc")
     return book
