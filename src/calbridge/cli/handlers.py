@@ -292,4 +292,7 @@ HANDLERS.update(handlers_mail.HANDLERS)
 from calbridge.cli import handlers_daemon  # noqa: E402  (it imports Output from here)
 
 HANDLERS.update(handlers_daemon.HANDLERS)
+from calbridge.cli import handlers_inbound  # noqa: E402  (it imports Output from here)
+
+HANDLERS.update(handlers_inbound.HANDLERS)
 _ = UTC

@@ -107,7 +107,11 @@ def _apply(book: Book, db: Db, itip: Itip) -> tuple[str, str]:
     target = find(book, db, itip)
     if itip.method == "REPLY":
         return _reply(book, db, target)
-    raise NotItip("method", f"METHOD:{itip.method} is not applied yet")
+    from calbridge.inbound import counter  # it builds on this module
+
+    if itip.method == "COUNTER":
+        return counter.received(book, db, target)
+    return counter.refresh(book, db, target)
 
 
 def find(book: Book, db: Db, itip: Itip) -> Target:
