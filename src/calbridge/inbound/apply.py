@@ -23,6 +23,7 @@ from calbridge.core.model import Actor, Role, Session, Status
 from calbridge.errors import CalbridgeError
 from calbridge.inbound.message import Itip, NotItip, message_key, read
 from calbridge.mail import notify
+from calbridge.service import leases
 from calbridge.store import repo
 from calbridge.store.tables import SessionRow
 from calbridge.store.tables_inbound import InboundAnswerRow, InboundMessageRow
@@ -61,6 +62,8 @@ def process(book: Book, raw: bytes) -> Outcome:
         with book.transaction() as db:
             code, detail = _apply(book, db, itip)
             _record(book, db, key, itip, "applied", code, detail)
+            coaches = set(db.scalars(select(SessionRow.coach_id).where(SessionRow.uid == itip.uid)))
+            leases.hurry(db, coaches)  # the coach's copy is rewritten on the next turn
         return Outcome("applied", code, detail)
     except NotItip as error:
         code, detail = error.code, error.reason
