@@ -15,9 +15,9 @@ from calbridge.config.load import load_config
 from cli_helpers import write_config
 from inbound.conftest import inbound_config
 from inbound.replies import Answer, mail
+from servers.dovecot import Dovecot
 from service.conftest import coach, daemon_config
 from service.helpers import daemon
-from servers.dovecot import Dovecot
 
 
 def _wait(check: Callable[[], bool], timeout: float = 30.0) -> float:
