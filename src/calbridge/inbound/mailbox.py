@@ -52,12 +52,17 @@ def connect(inbound: InboundSettings) -> IMAPClient:
         inbound.host, port=inbound.port, ssl=inbound.tls, ssl_context=context,
         timeout=inbound.timeout,
     )  # fmt: skip
-    if inbound.starttls:
-        client.starttls(context)
-    client.login(inbound.username, inbound.secret() or "")
-    for folder in (inbound.applied_folder, inbound.rejected_folder):
-        if not client.folder_exists(folder):
-            client.create_folder(folder)
+    try:
+        if inbound.starttls:
+            client.starttls(context)
+        client.login(inbound.username, inbound.secret() or "")
+        for folder in (inbound.applied_folder, inbound.rejected_folder):
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+    except BaseException:
+        with contextlib.suppress(OSError, IMAPClientError):
+            client.shutdown()
+        raise
     return client
 
 
@@ -112,12 +117,12 @@ def run_once(book: Book) -> PassResult:
     inbound = settings_of(book)
     try:
         client = connect(inbound)
+        try:
+            return drain(book, client, inbound)
+        finally:
+            _logout(client)
     except (OSError, IMAPClientError) as error:
         raise UserError(f"[inbound] {inbound.host}:{inbound.port}: {error}") from error
-    try:
-        return drain(book, client, inbound)
-    finally:
-        _logout(client)
 
 
 def watch(
