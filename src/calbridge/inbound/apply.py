@@ -23,7 +23,6 @@ from calbridge.core.model import Actor, Role, Session, Status
 from calbridge.errors import CalbridgeError
 from calbridge.inbound.message import Itip, NotItip, message_key, read
 from calbridge.mail import notify
-from calbridge.service import leases
 from calbridge.store import repo
 from calbridge.store.tables import SessionRow
 from calbridge.store.tables_inbound import InboundAnswerRow, InboundMessageRow
@@ -38,6 +37,7 @@ class Outcome:
     code: str
     detail: str
     again: bool = False  # seen before: nothing was changed this time
+    coaches: frozenset[str] = frozenset()  # whose calendars the change touches
 
 
 @dataclass
@@ -58,13 +58,13 @@ def process(book: Book, raw: bytes) -> Outcome:
         return seen
     itip: Itip | None = None
     try:
-        itip = read(raw)
+        itip = read(raw, key)
         with book.transaction() as db:
             code, detail = _apply(book, db, itip)
             _record(book, db, key, itip, "applied", code, detail)
-            coaches = set(db.scalars(select(SessionRow.coach_id).where(SessionRow.uid == itip.uid)))
-            leases.hurry(db, coaches)  # the coach's copy is rewritten on the next turn
-        return Outcome("applied", code, detail)
+            query = select(SessionRow.coach_id).where(SessionRow.uid == itip.uid)
+            coaches = frozenset(db.scalars(query))
+        return Outcome("applied", code, detail, coaches=coaches)
     except NotItip as error:
         code, detail = error.code, error.reason
     except CalbridgeError as error:  # a rule of the book refused it (as the CLI would)

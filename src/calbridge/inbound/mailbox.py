@@ -23,6 +23,7 @@ from calbridge.book.context import Book
 from calbridge.config.inbound import InboundSettings
 from calbridge.errors import UserError
 from calbridge.inbound.apply import Outcome, process
+from calbridge.service import leases
 from calbridge.service.logs import event
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def drain(book: Book, client: IMAPClient, inbound: InboundSettings) -> PassResul
     for start in range(0, len(uids), BATCH):
         batch = uids[start : start + BATCH]
         fetched = client.fetch(batch, ["BODY.PEEK[]"])
+        done: list[Outcome] = []
         for uid in batch:
             raw = fetched.get(uid, {}).get(b"BODY[]")
             if not isinstance(raw, bytes):
@@ -81,6 +83,7 @@ def drain(book: Book, client: IMAPClient, inbound: InboundSettings) -> PassResul
             outcome = process(book, raw)
             _log(outcome, uid)
             result.outcomes.append(outcome)
+            done.append(outcome)
             if outcome.outcome == "applied":
                 result.applied += 1
             else:
@@ -89,7 +92,17 @@ def drain(book: Book, client: IMAPClient, inbound: InboundSettings) -> PassResul
                 inbound.applied_folder if outcome.outcome == "applied" else inbound.rejected_folder
             )
             _move(client, uid, folder)
+        _hurry(book, done)
     return result
+
+
+def _hurry(book: Book, outcomes: list[Outcome]) -> None:
+    """The coaches whose sessions changed get their calendars rewritten on the next
+    turn, on whichever instance claims them (once per batch, not per message)."""
+    coaches: set[str] = set().union(*(o.coaches for o in outcomes))
+    if coaches:
+        with book.transaction() as db:
+            leases.hurry(db, coaches)
 
 
 def _move(client: IMAPClient, uid: int, folder: str) -> None:

@@ -15,6 +15,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
@@ -57,12 +59,12 @@ class Itip:
 def message_key(raw: bytes) -> str:
     """Message-ID when there is one, else a hash of the bytes (a re-delivered copy of the
     same message keeps both)."""
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    found = str(message.get("Message-ID", "") or "").strip()
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)  # headers only: cheap
+    found = str(headers.get("Message-ID", "") or "").strip()
     return found[:255] if found else "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def read(raw: bytes) -> Itip:
+def read(raw: bytes, key: str | None = None) -> Itip:
     """The iTIP content of ``raw``, or ``NotItip`` saying why not."""
     try:
         message = email.message_from_bytes(raw, policy=email.policy.default)
@@ -96,7 +98,7 @@ def read(raw: bytes) -> Itip:
         comment=str(event.get("COMMENT", "") or ""),
         sender=sender,
         message_id=str(message.get("Message-ID", "") or "").strip(),
-        key=message_key(raw),
+        key=key or message_key(raw),
     )
 
 
