@@ -64,19 +64,31 @@ def recorder(smtp: tuple[Recorder, int]) -> Recorder:
 
 
 @pytest.fixture
-def inbound_book(
+def make_inbound_book(
     make_book: Callable[..., Book],
     smtp: tuple[Recorder, int],
     imap_server: Dovecot,
     folders: dict[str, str],
-) -> Book:
-    book = make_book(
-        mail=smtp_config(smtp[1]),
-        state_dir="state",
-        inbound=inbound_config(imap_server, folders),
-    )
+) -> Callable[..., Book]:
+    """A book mailing through aiosmtpd and reading this test's folders on Dovecot, with
+    the clients ana, ben and dee and the third party doc; ``changes`` go to the config."""
+
+    def make(**changes: Any) -> Book:
+        inbound = inbound_config(imap_server, folders)
+        book = make_book(mail=smtp_config(smtp[1]), state_dir="state", inbound=inbound, **changes)
+        add_people(book)
+        return book
+
+    return make
+
+
+@pytest.fixture
+def inbound_book(make_inbound_book: Callable[..., Book]) -> Book:
+    return make_inbound_book()
+
+
+def add_people(book: Book) -> None:
     parties.add_client(book, "Ana Lopez", "ana@example.org", "standard", "ana")
     parties.add_client(book, "Ben Ng", "ben@example.org", "standard", "ben")
     parties.add_client(book, "Dee Roy", "dee@example.org", "intensive", "dee")
     parties.add_third_party(book, "Dr Third", "third@example.org", "doc")
-    return book

@@ -11,15 +11,14 @@ import pytest
 from icalendar import Calendar
 
 from book_helpers import at, plan_one, snapshot
-from calbridge.book import Book, parties, views
+from calbridge.book import Book, views
 from calbridge.core.model import Status
 from calbridge.errors import UserError
 from calbridge.inbound import counter
 from calbridge.inbound.mailbox import run_once
-from inbound.conftest import inbound_config
-from inbound.helpers import filed, folders
+from inbound.helpers import filed, folders, invited
 from inbound.replies import CLIENTS, Answer, mail
-from mail.smtp_helpers import Recorder, calendar_part, send, smtp_config
+from mail.smtp_helpers import Recorder, calendar_part, send
 from servers.dovecot import Dovecot
 from validate_helpers import assert_valid
 
@@ -53,9 +52,7 @@ def test_a_counter_left_for_the_admin_then_accepted_moves_the_session(
     inbound_book: Book, imap_server: Dovecot, recorder: Recorder, client: str
 ) -> None:
     book = inbound_book
-    s = plan_one(book, "2026-12-01T10:00", clients=("ana",))
-    send(book)
-    recorder.received.clear()
+    s = invited(book, recorder)
     imap_server.append(mail(_counter(s.uid, FREE), client), folders(book)[0])
     result = run_once(book)
     assert [o.code for o in result.outcomes] == ["counter-open"]
@@ -86,9 +83,7 @@ def test_a_counter_at_a_closed_hour_gets_a_declinecounter_and_changes_no_session
     inbound_book: Book, imap_server: Dovecot, recorder: Recorder
 ) -> None:
     book = inbound_book
-    s = plan_one(book, "2026-12-01T10:00", clients=("ana",))
-    send(book)
-    recorder.received.clear()
+    s = invited(book, recorder)
     before = views.show(book, s.id or 0)
     imap_server.append(mail(_counter(s.uid, CLOSED), "gmail"), folders(book)[0])
     (outcome,) = run_once(book).outcomes
@@ -128,20 +123,11 @@ def test_the_admin_declines_a_counter(
 
 
 def test_with_policy_accept_a_counter_moves_the_session_at_once(
-    make_book: Callable[..., Book],
-    smtp: tuple[Recorder, int],
-    imap_server: Dovecot,
-    folders: dict[str, str],
+    make_inbound_book: Callable[..., Book], imap_server: Dovecot
 ) -> None:
-    book = make_book(
-        mail=smtp_config(smtp[1]),
-        state_dir="state",
-        inbound=inbound_config(imap_server, folders),
-        policies={"counter": "accept"},
-    )
-    parties.add_client(book, "Ana Lopez", "ana@example.org", "standard", "ana")
+    book = make_inbound_book(policies={"counter": "accept"})
     s = plan_one(book, "2026-12-01T10:00", clients=("ana",))
-    imap_server.append(mail(_counter(s.uid, FREE), "apple"), folders["folder"])
+    imap_server.append(mail(_counter(s.uid, FREE), "apple"), folders(book)[0])
     (outcome,) = run_once(book).outcomes
     assert outcome.code == "counter-accepted"
     shown = views.show(book, s.id or 0)
@@ -170,9 +156,7 @@ def test_a_refresh_sends_the_current_request_again(
     inbound_book: Book, imap_server: Dovecot, recorder: Recorder, client: str
 ) -> None:
     book = inbound_book
-    s = plan_one(book, "2026-12-01T10:00", clients=("ana", "ben"))
-    send(book)
-    recorder.received.clear()
+    s = invited(book, recorder, ("ana", "ben"))
     ask = Answer(uid=s.uid, attendee="ana@example.org", method="REFRESH", partstat="NEEDS-ACTION")
     imap_server.append(mail(ask, client), folders(book)[0])
     assert [o.code for o in run_once(book).outcomes] == ["refreshed"]

@@ -7,20 +7,14 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from book_helpers import plan_one
 from calbridge.book import Book, views
 from calbridge.core.model import Status
 from calbridge.inbound.mailbox import run_once
+from inbound.helpers import folders, invited
 from inbound.replies import CLIENTS, Answer, mail
 from mail.smtp_helpers import Recorder, calendar_part, send
 from servers.dovecot import Dovecot
 from validate_helpers import assert_valid
-
-
-def _folders(book: Book) -> tuple[str, str, str]:
-    inbound = book.settings.inbound
-    assert inbound is not None
-    return inbound.folder, inbound.applied_folder, inbound.rejected_folder
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -28,10 +22,8 @@ def test_a_decline_lands_in_the_mailbox_and_the_session_is_declined_and_the_coac
     inbound_book: Book, imap_server: Dovecot, recorder: Recorder, client: str
 ) -> None:
     book = inbound_book
-    s = plan_one(book, "2026-12-01T10:00", clients=("ana",))
-    send(book)
-    recorder.received.clear()
-    inbox, applied, rejected = _folders(book)
+    s = invited(book, recorder)
+    inbox, applied, rejected = folders(book)
     answer = Answer(uid=s.uid, attendee="ana@example.org", partstat="DECLINED", start=s.start)
     imap_server.append(mail(answer, client), inbox)
 
@@ -54,10 +46,8 @@ def test_an_acceptance_confirms_the_session_and_every_copy_is_libical_valid(
     inbound_book: Book, imap_server: Dovecot, recorder: Recorder, client: str
 ) -> None:
     book = inbound_book
-    s = plan_one(book, "2026-12-01T10:00", clients=("ana",))
-    send(book)
-    recorder.received.clear()
-    inbox, applied, _ = _folders(book)
+    s = invited(book, recorder)
+    inbox, applied, _ = folders(book)
     imap_server.append(mail(Answer(uid=s.uid, attendee="ana@example.org"), client), inbox)
 
     assert run_once(book).applied == 1

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from calbridge.config.schema import Secret, Section, readable_file
+from calbridge.config.schema import Section, TlsSecret
 
 
-class InboundSettings(Secret):
+class InboundSettings(TlsSecret):
     host: str = Field(..., description="IMAP server host of the mailbox answers arrive in.")
     port: int = Field(993, ge=1, le=65535, description="IMAP port (993 with tls, 143 without).")
     tls: bool = Field(True, description="Connect with implicit TLS (port 993).")
@@ -35,15 +35,8 @@ class InboundSettings(Secret):
         None, description="CA bundle (PEM) that signs the IMAP server's certificate."
     )
 
-    @field_validator("ca_file")
-    @classmethod
-    def _readable_ca(cls, value: Path | None) -> Path | None:
-        return readable_file(value)
-
     @model_validator(mode="after")
-    def _one_tls_mode(self) -> InboundSettings:
-        if self.tls and self.starttls:
-            raise ValueError("tls and starttls are exclusive: set one of them to false")
+    def _three_folders(self) -> InboundSettings:
         if len({self.folder, self.applied_folder, self.rejected_folder}) != 3:
             raise ValueError("folder, applied_folder and rejected_folder must be three folders")
         return self

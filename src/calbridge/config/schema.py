@@ -129,7 +129,27 @@ class RemindersSettings(Section):
     )
 
 
-class MailSettings(Secret):
+class TlsSecret(Secret):
+    """Mixin for a server reached with implicit TLS or STARTTLS (not both) and an
+    optional private CA in ``ca_file`` (SMTP, IMAP)."""
+
+    tls: bool
+    starttls: bool
+    ca_file: Path | None
+
+    @field_validator("ca_file")
+    @classmethod
+    def _readable_ca(cls, value: Path | None) -> Path | None:
+        return readable_file(value)
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> TlsSecret:
+        if self.tls and self.starttls:
+            raise ValueError("tls and starttls are exclusive: set one of them to false")
+        return self
+
+
+class MailSettings(TlsSecret):
     transport: Literal["smtp", "folder"] = Field("folder", description="smtp or folder.")
     from_: Email = Field(
         "sessions@localhost", alias="from", description="The practice's sending address."
@@ -154,17 +174,6 @@ class MailSettings(Secret):
         description="The practice's admin address, told when a calendar is held by the"
         " mass-deletion guard (default: the `from` address).",
     )
-
-    @field_validator("ca_file")
-    @classmethod
-    def _readable_ca(cls, value: Path | None) -> Path | None:
-        return readable_file(value)
-
-    @model_validator(mode="after")
-    def _one_tls_mode(self) -> MailSettings:
-        if self.tls and self.starttls:
-            raise ValueError("tls and starttls are exclusive: set one of them to false")
-        return self
 
 
 class HttpSettings(Section):
