@@ -81,3 +81,18 @@ def test_a_tentative_answer_is_recorded_and_the_session_stays_requested(
     shown = views.show(book, s.id or 0)
     assert shown["status"] == Status.REQUESTED.value
     assert dict(shown["partstat"]) == {"ana": "NEEDS-ACTION", "ben": "TENTATIVE"}
+
+
+def test_a_third_partys_answer_is_recorded_and_changes_no_status(
+    inbound_book: Book, imap_server: Dovecot
+) -> None:
+    from book_helpers import plan_one
+
+    book = inbound_book
+    s = plan_one(book, "2026-12-01T10:00", clients=("ana",), third_parties=["doc"])
+    answer = Answer(uid=s.uid, attendee="third@example.org", name="Dr Third", partstat="DECLINED")
+    imap_server.append(mail(answer, "gmail"), folders(book)[0])
+    assert run_once(book).applied == 1
+    shown = views.show(book, s.id or 0)
+    assert shown["status"] == Status.REQUESTED.value  # only a client's decline declines
+    assert dict(shown["partstat"])["doc"] == "DECLINED"

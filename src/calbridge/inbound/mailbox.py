@@ -142,11 +142,16 @@ def watch(
     book: Callable[[], Book], stop: threading.Event, on_pass: Callable[[PassResult], None]
 ) -> None:
     """Until ``stop``: drain, then wait with IDLE (or poll) for the next message. A lost
-    connection is logged and retried with backoff; it never ends the loop."""
+    connection, or a book that cannot be written (the database away), is logged and
+    retried with backoff; it never ends the loop. The configuration is read again on
+    each reconnection (SIGHUP)."""
     backoff = 1.0
     while not stop.is_set():
         current = book()
-        inbound = settings_of(current)
+        inbound = current.settings.inbound
+        if inbound is None:  # removed by a reload: wait for one that brings it back
+            stop.wait(5.0)
+            continue
         try:
             client = connect(inbound)
             try:
@@ -156,8 +161,13 @@ def watch(
                 _logout(client)
         except (OSError, IMAPClientError) as error:
             event(log, logging.WARNING, "inbound.connection", error=str(error), retry=backoff)
-            stop.wait(backoff)
-            backoff = min(backoff * 2, 300.0)
+        except Exception as error:  # the book: the message stays in the folder for later
+            kind = type(error).__name__
+            event(log, logging.ERROR, "inbound.failed", error=f"{kind}: {error}", retry=backoff)
+        else:
+            continue
+        stop.wait(backoff)
+        backoff = min(backoff * 2, 300.0)
 
 
 def _serve(
