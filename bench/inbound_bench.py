@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -194,6 +195,7 @@ def main() -> None:
         finally:
             proc.stop()
             book.engine.dispose()
+    shutil.rmtree(root, ignore_errors=True)
     f, b, r = (statistics.median(x) for x in (floors, booked, rewritten))
     result = {
         "replies": a.replies,
