@@ -61,7 +61,6 @@ def refreshed(book: Book, db: Db, session: Session, party: str) -> bool:
         return False
     data = imip.request(spec, book.clock())
     reader = group.reader(party)
-    rule = None
-    body = bodies.invitation(group.about(book, session), reader, rule)
+    body = bodies.invitation(group.about(book, session), reader)
     send(book, db, group, session, reader, body, "refresh", (data, "REQUEST"))
     return True
