@@ -4,6 +4,7 @@ folder, and nothing in the book changed (the book's rows are compared before and
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -163,3 +164,30 @@ def test_a_reply_to_an_older_sequence_is_stale(inbound_book: Book, imap_server: 
     imap_server.append(mail(fresh, "apple"), folders(book)[0])
     assert run_once(book).applied == 1
     assert views.show(book, s.id or 0)["status"] == Status.SCHEDULED.value
+
+
+def test_two_instances_reading_the_same_message_apply_it_once(
+    inbound_book: Book, make_book: Callable[..., Book]
+) -> None:
+    import threading
+
+    book = inbound_book
+    other = make_book(mail=book.settings.mail.model_dump(by_alias=True), state_dir="state")
+    s = plan_one(book, "2026-12-01T10:00", clients=("ana",))
+    raw = mail(Answer(uid=s.uid, attendee="ana@example.org", partstat="DECLINED"), "gmail")
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def read(b: Book) -> None:
+        start.wait()
+        outcomes.append(process(b, raw))
+
+    threads = [threading.Thread(target=read, args=(b,)) for b in (book, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(o.again for o in outcomes) == [False, True], outcomes
+    assert {o.outcome for o in outcomes} == {"applied"}  # both file it as applied
+    trail = [a["action"] for a in views.show(book, s.id or 0)["audit"]]
+    assert trail.count("declined") == 1

@@ -76,8 +76,11 @@ def process(book: Book, raw: bytes) -> Outcome:
     try:
         with book.transaction() as db:
             _record(book, db, key, itip, "rejected", code, detail)
-    except IntegrityError:
-        pass
+    except IntegrityError:  # another instance applied it meanwhile: file it as it did
+        with book.transaction() as db:
+            again = _seen(db, key)
+        if again is not None:
+            return again
     return Outcome("rejected", code, detail)
 
 
