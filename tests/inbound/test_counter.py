@@ -165,3 +165,29 @@ def test_a_refresh_sends_the_current_request_again(
     assert method == "REQUEST"
     assert_valid(data)
     assert _sent(recorder, "ben@example.org") == []  # only the one who asked
+
+
+def test_a_counter_for_one_occurrence_of_a_series_moves_that_one(
+    inbound_book: Book, imap_server: Dovecot
+) -> None:
+    from book_helpers import plan
+    from calbridge.core.model import SeriesSpec
+
+    book = inbound_book
+    rows = plan(book, "2026-12-07T10:00", clients=("dee",), series=SeriesSpec("weekly", (0,), 3))
+    second = rows[1]
+    proposal = Answer(
+        uid=second.uid, attendee="dee@example.org", name="Dee Roy", method="COUNTER",
+        partstat="NEEDS-ACTION", start=at("2026-12-16T14:00"),
+        recurrence_id=second.recurrence_id or second.start,
+        sequence=max(r.sequence for r in rows),
+    )  # fmt: skip
+    imap_server.append(mail(proposal, "gmail"), folders(book)[0])
+    assert [o.code for o in run_once(book).outcomes] == ["counter-open"]
+    (waiting,) = counter.listing(book)
+    assert waiting["session"] == second.id
+    counter.accept(book, waiting["id"])
+    starts = [views.show(book, r.id or 0)["start"] for r in rows]
+    assert starts[0].startswith("2026-12-07T10:00")
+    assert starts[1].startswith("2026-12-16T14:00")  # the one proposed for
+    assert starts[2].startswith("2026-12-21T10:00")
