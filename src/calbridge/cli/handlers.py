@@ -295,4 +295,7 @@ HANDLERS.update(handlers_daemon.HANDLERS)
 from calbridge.cli import handlers_auth  # noqa: E402  (it imports Output from here)
 
 HANDLERS.update(handlers_auth.HANDLERS)
+from calbridge.cli import handlers_inbound  # noqa: E402  (it imports Output from here)
+
+HANDLERS.update(handlers_inbound.HANDLERS)
 _ = UTC

@@ -64,6 +64,9 @@ def build() -> argparse.ArgumentParser:
     from calbridge.cli import parser_mail
 
     parser_mail.add(cmds, session_actions)
+    from calbridge.cli import parser_inbound
+
+    parser_inbound.add(cmds)
     _closures(cmds)
     parser_daemon.add(cmds)
     from calbridge.cli import parser_auth

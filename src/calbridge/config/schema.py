@@ -130,7 +130,27 @@ class RemindersSettings(Section):
     )
 
 
-class MailSettings(Secret):
+class TlsSecret(Secret):
+    """Mixin for a server reached with implicit TLS or STARTTLS (not both) and an
+    optional private CA in ``ca_file`` (SMTP, IMAP)."""
+
+    tls: bool
+    starttls: bool
+    ca_file: Path | None
+
+    @field_validator("ca_file")
+    @classmethod
+    def _readable_ca(cls, value: Path | None) -> Path | None:
+        return readable_file(value)
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> TlsSecret:
+        if self.tls and self.starttls:
+            raise ValueError("tls and starttls are exclusive: set one of them to false")
+        return self
+
+
+class MailSettings(TlsSecret):
     transport: Literal["smtp", "folder"] = Field("folder", description="smtp or folder.")
     from_: Email = Field(
         "sessions@localhost", alias="from", description="The practice's sending address."
@@ -155,17 +175,6 @@ class MailSettings(Secret):
         description="The practice's admin address, told when a calendar is held by the"
         " mass-deletion guard (default: the `from` address).",
     )
-
-    @field_validator("ca_file")
-    @classmethod
-    def _readable_ca(cls, value: Path | None) -> Path | None:
-        return readable_file(value)
-
-    @model_validator(mode="after")
-    def _one_tls_mode(self) -> MailSettings:
-        if self.tls and self.starttls:
-            raise ValueError("tls and starttls are exclusive: set one of them to false")
-        return self
 
 
 class HttpSettings(Section):
@@ -395,6 +404,8 @@ class Settings(BaseSettings):
     offers: OffersSettings = Field(default_factory=OffersSettings)
     feeds: FeedsSettings = Field(default_factory=FeedsSettings)
     service: DaemonSettings = Field(default_factory=lambda: _service_settings())
+    inbound: InboundSettings | None = Field(None, description="The mailbox answers are read from.")
+    policies: PoliciesSettings = Field(default_factory=lambda: PoliciesSettings())
 
     @classmethod
     def settings_customise_sources(
@@ -480,5 +491,6 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 
 
 from calbridge.config.daemon import ServiceSettings as DaemonSettings  # noqa: E402  (it imports Section from here)
+from calbridge.config.inbound import InboundSettings, PoliciesSettings  # noqa: E402
 
 Settings.model_rebuild()

@@ -38,7 +38,7 @@ STATUSES = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
 TRANSPS = frozenset({"OPAQUE", "TRANSPARENT"})
 ROLES = frozenset({"REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT", "CHAIR"})
 PARTSTATS = frozenset({"NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED"})
-METHODS = frozenset({"REQUEST", "CANCEL", "PUBLISH"})
+METHODS = frozenset({"REQUEST", "CANCEL", "PUBLISH", "DECLINECOUNTER"})
 
 # A VTIMEZONE from icalendar lists transitions for a range of years only: cover this
 # many years after the last date the resource names, for open-ended series.

@@ -110,6 +110,12 @@ def read_calendar(data: bytes) -> Calendar:
     return components[0]
 
 
+def settled_calendar(data: bytes, zone: ZoneInfo) -> tuple[Calendar, list[Component]]:
+    """The VCALENDAR of an iTIP message and its VEVENTs, each date given its zone."""
+    calendar = read_calendar(data)
+    return calendar, _settled_events(calendar, zone)
+
+
 @lru_cache(maxsize=1024)
 def iana_name(tzid: str) -> str | None:
     """The IANA zone a TZID names: itself, a Windows name, or a vendor-prefixed IANA name."""

@@ -9,13 +9,13 @@ X-CALBRIDGE-* markers, as IMIP.md asks. Pure: no I/O.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar
+from icalendar import Calendar, Event
 
-from calbridge.ical.build import render_event
-from calbridge.ical.model import EventSpec
+from calbridge.ical.build import PRODID, render_event
+from calbridge.ical.model import EventSpec, Person
 
 
 def request(spec: EventSpec, stamp: datetime) -> bytes:
@@ -38,5 +38,28 @@ def cancel(spec: EventSpec, stamp: datetime, recurrence_id: datetime | None = No
     local = recurrence_id.astimezone(ZoneInfo(spec.tzid)).replace(microsecond=0)
     for vevent in calendar.walk("VEVENT"):
         vevent.add("RECURRENCE-ID", local)
+    out: bytes = calendar.to_ical()
+    return out
+
+
+def decline_counter(
+    uid: str, organizer: Person, stamp: datetime, recurrence_id: datetime | None, comment: str
+) -> bytes:
+    """METHOD:DECLINECOUNTER for a refused COUNTER (RFC 5546 §3.2.8): the UID, the
+    ORGANIZER, RECURRENCE-ID for one occurrence, and why in COMMENT. libical (the strict
+    validator) allows no ATTENDEE, SEQUENCE or times in it: the mail's To names the
+    attendee, and the object is matched by UID."""
+    calendar = Calendar()
+    calendar.add("VERSION", "2.0")
+    calendar.add("PRODID", PRODID)
+    calendar.add("METHOD", "DECLINECOUNTER")
+    event = Event()
+    event.add("UID", uid)
+    event.add("DTSTAMP", stamp.astimezone(UTC).replace(microsecond=0))
+    event.add("ORGANIZER", f"mailto:{organizer.email}", parameters={"CN": organizer.name})
+    if recurrence_id is not None:
+        event.add("RECURRENCE-ID", recurrence_id.astimezone(UTC).replace(microsecond=0))
+    event.add("COMMENT", comment)
+    calendar.add_component(event)
     out: bytes = calendar.to_ical()
     return out

@@ -55,6 +55,9 @@ class Group:
             self.series is not None,
         )
 
+    def spec_organizer(self) -> Person:
+        return _organizer(self.coach)
+
     def reader(self, party_id: str) -> Reader:
         person = self.people[party_id]
         return Reader(person.name, person.email, self.coach.zone(), own_zone=False)

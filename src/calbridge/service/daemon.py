@@ -24,6 +24,7 @@ from calbridge.config.load import load_config
 from calbridge.config.schema import Settings
 from calbridge.errors import ConfigError
 from calbridge.service import http, jobs, logs
+from calbridge.service.inbound import InboundReader
 from calbridge.service.lockfile import sqlite_lock
 from calbridge.service.logs import event
 from calbridge.service.metrics import Metrics
@@ -64,6 +65,7 @@ class Daemon:
         self.rt = Runtime(book, owner_name(book.settings), Metrics(), Notifier())
         self.scheduler = Scheduler(self.rt)
         self.registry = registry
+        self.inbound = InboundReader(self.rt, self.scheduler)
         self.stop = asyncio.Event()
         self.failed = False
 
@@ -101,11 +103,15 @@ class Daemon:
             if self.options.once
             else asyncio.create_task(self.registry.forever(self.job_context, self.stop))
         )
+        inbound = None if self.options.once else self.inbound.start()
         try:
+            if self.options.once:
+                await self.inbound.once()
             await self.scheduler.serve(self.stop, once=self.options.once)
             if self.options.once and not self.stop.is_set():
                 await self.registry.run_all(self.job_context)
         finally:
+            await self.inbound.stop(inbound)
             await self._shutdown(runner, watchdog, periodic)
         if self.options.once:
             return 1 if self.scheduler.failed_once or self.scheduler.db_error else 0

@@ -177,3 +177,16 @@ def release(
 
 def all_rows(db: Db) -> list[CalendarLeaseRow]:
     return list(db.scalars(select(CalendarLeaseRow).order_by(CalendarLeaseRow.calendar_id)))
+
+
+def hurry(db: Db, calendar_ids: Collection[str]) -> None:
+    """Make these calendars due now (an answer changed their sessions), on every
+    instance: the one that claims them next rewrites the coach's copy."""
+    if not calendar_ids:
+        return
+    now = db_now(db)
+    db.execute(
+        update(LEASES)
+        .where(T.calendar_id.in_(sorted(calendar_ids)), T.next_sync_at > now)
+        .values(next_sync_at=now)
+    )

@@ -276,6 +276,7 @@ class OutboxRow(Base):
 # Areas' tables live in their own modules, registered on the same metadata here.
 from calbridge.store import (  # noqa: E402, F401
     tables_daemon,
+    tables_inbound,
     tables_mail,
     tables_offers,
     tables_outcomes,

@@ -1,0 +1,1 @@
+"""Inbound iMIP: the answers clients send from their calendar apps, read over IMAP."""
