@@ -74,8 +74,8 @@ def make_inbound_book(
     the clients ana, ben and dee and the third party doc; ``changes`` go to the config."""
 
     def make(**changes: Any) -> Book:
-        inbound = inbound_config(imap_server, folders)
-        book = make_book(mail=smtp_config(smtp[1]), state_dir="state", inbound=inbound, **changes)
+        changes.setdefault("inbound", inbound_config(imap_server, folders))
+        book = make_book(mail=smtp_config(smtp[1]), state_dir="state", **changes)
         add_people(book)
         return book
 

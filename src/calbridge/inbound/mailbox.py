@@ -57,7 +57,7 @@ def connect(inbound: InboundSettings) -> IMAPClient:
         if inbound.starttls:
             client.starttls(context)
         client.login(inbound.username, inbound.secret() or "")
-        for folder in (inbound.applied_folder, inbound.rejected_folder):
+        for folder in (inbound.folder, inbound.applied_folder, inbound.rejected_folder):
             if not client.folder_exists(folder):
                 client.create_folder(folder)
     except BaseException:
