@@ -394,18 +394,9 @@ class Settings(BaseSettings):
     def _paths_and_uniqueness(self) -> Settings:
         self.state_dir = resolve_path(self.state_dir)
         self.mail.folder = resolve_path(self.mail.folder)
-        ids = [c.id for c in self.coaches]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"coaches: duplicate id(s) {', '.join(dupes)}")
         for coach in self.coaches:
             if coach.calendar and "://" not in coach.calendar.url:
                 coach.calendar.url = str(resolve_path(Path(coach.calendar.url)))
-        return self
-
-    @model_validator(mode="after")
-    def _outcomes_name_services(self) -> Settings:
-        self.outcomes.check_services(self.services)
         return self
 
     @property
