@@ -165,3 +165,38 @@ def test_config_after_subcommand_version_and_bare_help(
     assert run([]) == 0
     out = capsys.readouterr()
     assert "usage: calbridge" in out.out and "check-config" in out.out and not out.err
+
+
+def test_client_percent_over_100_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = _sqlite_config(tmp_path)
+    code, _, err = cli(
+        capsys,
+        config,
+        "completion-type",
+        "add",
+        "--label",
+        "Odd",
+        "--description",
+        "odd",
+        "--maps-to",
+        "completed",
+        "--client-percent",
+        "150",
+        "--coach-percent",
+        "100",
+    )
+    assert code == 2 and "150" in err and "100" in err
+    code, types, _ = cli(capsys, config, "completion-type", "list", "--json")
+    assert code == 0 and "Odd" not in str(types)
+
+
+def test_sync_coach_without_calendar_is_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = _sqlite_config(tmp_path)
+    code, _, err = cli(capsys, config, "sync", "--coach", "maia")
+    assert code == 2 and "maia" in err and "coaches.calendar" in err
+    code, _, err = cli(capsys, config, "check-config")
+    assert code == 0 and "warning: coach 'maia' has no [coaches.calendar]" in err
