@@ -200,3 +200,25 @@ def test_sync_coach_without_calendar_is_usage_error(
     assert code == 2 and "maia" in err and "coaches.calendar" in err
     code, _, err = cli(capsys, config, "check-config")
     assert code == 0 and "warning: coach 'maia' has no [coaches.calendar]" in err
+
+
+def test_generated_ids_fold_accents(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = _sqlite_config(tmp_path)
+    for name, email in (("Cara Müller", "cara@example.org"), ("Zoë Ørsted", "zoe@example.org")):
+        code, data, err = cli(
+            capsys,
+            config,
+            "client",
+            "add",
+            "--name",
+            name,
+            "--email",
+            email,
+            "--program",
+            "standard",
+            "--json",
+        )
+        assert code == 0, err
+        assert data["name"] == name
+    code, rows, _ = cli(capsys, config, "client", "list", "--json")
+    assert sorted(r["id"] for r in rows) == ["cara-muller", "zoe-orsted"]
