@@ -222,3 +222,18 @@ def test_generated_ids_fold_accents(capsys: pytest.CaptureFixture[str], tmp_path
         assert data["name"] == name
     code, rows, _ = cli(capsys, config, "client", "list", "--json")
     assert sorted(r["id"] for r in rows) == ["cara-muller", "zoe-orsted"]
+
+
+def test_indirect_sessions_do_not_use_the_monthly_limit(
+    capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "c.toml", base_config(db_url))
+    add = ["client", "add", "--name", "Cy", "--email", "cy@example.org", "--id", "cy"]
+    assert cli(capsys, config, *add, "--program", "single")[0] == 0
+    plan = ["session", "plan", "--coach", "maia", "--client", "cy", "--duration", "30"]
+    assert cli(capsys, config, *plan, "--start", "2031-03-03T10:00", "--indirect")[0] == 0
+    assert cli(capsys, config, *plan, "--start", "2031-03-04T10:00", "--indirect")[0] == 0
+    code, _, err = cli(capsys, config, *plan, "--start", "2031-03-05T10:00")
+    assert code == 0, err
+    code, _, err = cli(capsys, config, *plan, "--start", "2031-03-06T10:00")
+    assert code == 1 and "full" in err
