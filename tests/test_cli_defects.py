@@ -237,3 +237,25 @@ def test_indirect_sessions_do_not_use_the_monthly_limit(
     assert code == 0, err
     code, _, err = cli(capsys, config, *plan, "--start", "2031-03-06T10:00")
     assert code == 1 and "full" in err
+
+
+def test_under_systemd_relative_folders_land_in_state_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calbridge.config import load_config
+
+    etc, state = tmp_path / "etc", tmp_path / "var-lib"
+    etc.mkdir()
+    example = Path(__file__).resolve().parents[1] / "config.example.toml"
+    installed = etc / "config.toml"
+    installed.write_text(example.read_text())
+    monkeypatch.setenv("CONFIGURATION_DIRECTORY", str(etc))
+    monkeypatch.setenv("STATE_DIRECTORY", str(state))
+    monkeypatch.delenv("CALBRIDGE_CONFIG", raising=False)
+    settings = load_config(None)
+    assert settings.state_dir.is_relative_to(state)
+    assert settings.mail.folder.is_relative_to(state)
+    for coach in settings.coaches:
+        if coach.calendar and "://" not in coach.calendar.url:
+            assert Path(coach.calendar.url).is_relative_to(state)
+    assert not str(settings.database_url).startswith(f"sqlite:///{etc}")
