@@ -31,6 +31,7 @@ def test_the_unit_is_a_notify_service_with_watchdog_credentials_and_hardening() 
     assert unit["StateDirectory"] == ["calbridge"]
     assert unit["ConfigurationDirectory"] == ["calbridge"]
     assert unit["LoadCredential"]
+    assert int(unit["LimitNOFILE"][0]) >= 4096
     for key in (
         "ProtectSystem",
         "ProtectHome",

@@ -24,7 +24,12 @@ def modifier(percent: str | None, fixed: str | None, side: str) -> Modifier | No
         raise UserError(f"give --{side}-percent or --{side}-fixed, not both")
     try:
         if percent is not None:
-            return Modifier.percent(percent)
+            made = Modifier.percent(percent)
+            if side == "client" and not 0 <= made.value <= 100:
+                raise ValueError(
+                    f"{percent!r} is not between 0 and 100 (a client pays at most the fee)"
+                )
+            return made
         if fixed is not None:
             return Modifier.fixed(fixed)
     except ValueError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from calbridge.book.context import Book
@@ -15,8 +16,15 @@ _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
+# Letters NFKD does not split into a base letter and an accent.
+_UNSPLIT = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ł": "l", "Ł": "L"})
+
+
 def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:48] or "party"
+    """ "Cara Müller" -> cara-muller: accents folded (NFKD), the rest of the name kept."""
+    folded = unicodedata.normalize("NFKD", name.translate(_UNSPLIT))
+    ascii_ = folded.encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")[:48] or "party"
 
 
 def _check(party_id: str, name: str, email: str) -> None:

@@ -107,7 +107,7 @@ def plan(book: Book, req: PlanRequest) -> list[Session]:
         starts = series.expand(req.series, start, zone) if req.series else [start]
         spans = [(s, s + length) for s in starts]
         checks.availability(book, db, coach, spans, req.override_availability)
-        if req.kind in CLIENT_KINDS:
+        if req.kind in CLIENT_KINDS and req.direct:  # indirect work uses no sessions
             checks.monthly_limits(book, db, coach, clients, checks.placements(coach, spans))
         now = book.clock()
         uid = new_uid()
@@ -211,7 +211,11 @@ def edit(book: Book, session_id: int, req: EditRequest) -> Session:
         checks.availability(
             book, db, coach, [(new.start, new.end)], req.override_availability, ignore=[session_id]
         )
-        if old.kind in CLIENT_KINDS and old.status in (Status.REQUESTED, Status.SCHEDULED):
+        if (
+            old.kind in CLIENT_KINDS
+            and old.direct
+            and old.status in (Status.REQUESTED, Status.SCHEDULED)
+        ):
             zone = coach.zone()
             place = limits.Placement(
                 month_of(new.start, zone), new.start, session_id, month_of(old.start, zone)

@@ -15,7 +15,7 @@ from calbridge.book.requests import EditRequest, PlanRequest
 from calbridge.cli import render
 from calbridge.core.model import Actor, Kind, SeriesSpec
 from calbridge.core.series import parse_weekdays
-from calbridge.core.timeutil import parse_date, parse_month, parse_time
+from calbridge.core.timeutil import day_start, parse_date, parse_month, parse_time
 from calbridge.errors import CalbridgeError, UserError
 from calbridge.store import repo
 
@@ -167,18 +167,24 @@ def session_list(book: Book, a: argparse.Namespace) -> Output:
     zone = _practice_zone(book, a.coach)
     flt = views.Filter(coach_id=a.coach, client_id=a.client)
     if a.from_:
-        flt.start = views.day_range(book, a.coach, parse_date(a.from_, "--from"), date.max)[0]
+        flt.start = _bound(parse_date(a.from_, "--from"), zone, "--from")
     if a.to:
         last = parse_date(a.to, "--to")
-        flt.end = _day_after(last, zone)
+        flt.end = None if last >= date.max - timedelta(days=2) else _day_after(last, zone)
     items = views.sessions(book, flt)
     return Output(items, render.sessions(items))
 
 
 def _day_after(day: date, zone: ZoneInfo) -> Any:
-    from calbridge.core.timeutil import day_start
+    return _bound(day + timedelta(days=1), zone, "date")
 
-    return day_start(day + timedelta(days=1), zone)
+
+def _bound(day: date, zone: ZoneInfo, flag: str) -> Any:
+    """The instant ``day`` starts in ``zone``; a day at the calendar's edge is a usage error."""
+    try:
+        return day_start(day, zone)
+    except OverflowError:
+        raise UserError(f"{flag}: {day} is out of range (use a date before 9999-12-30)") from None
 
 
 def closure_add(book: Book, a: argparse.Namespace) -> Output:

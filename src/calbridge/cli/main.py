@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -15,8 +16,10 @@ from calbridge.book import Book
 from calbridge.cli import parser
 from calbridge.cli.handlers import HANDLERS, Output
 from calbridge.config import Settings, load_config
+from calbridge.config.folders import folder_problems, warnings
+from calbridge.config.load import find_config
 from calbridge.config.schema import describe
-from calbridge.errors import CalbridgeError, ConfigError, Refused
+from calbridge.errors import CalbridgeError, ConfigError, Refused, UserError
 
 
 def _origin(settings: Settings) -> str:
@@ -34,6 +37,12 @@ def _print(out: Output, as_json: bool) -> None:
 
 def _check_config(args: argparse.Namespace) -> Output:
     settings = load_config(args.config)
+    problems = folder_problems(settings)
+    if problems:
+        raise ConfigError(problems, str(find_config(args.config)))
+    notes = warnings(settings)
+    for note in notes:
+        print(f"calbridge: warning: {note}", file=sys.stderr)
     programs = {k: v.monthly_limit for k, v in settings.programs.items()}
     data = {
         "ok": True,
@@ -41,6 +50,7 @@ def _check_config(args: argparse.Namespace) -> Output:
         "programs": programs,
         "database": settings.database_url.split("@")[-1],
         "keys": len(describe(Settings)),
+        "warnings": notes,
     }
     text = f"configuration is valid: {len(settings.coaches)} coach(es), programs " + ", ".join(
         f"{k} ({v})" for k, v in programs.items()
@@ -49,7 +59,11 @@ def _check_config(args: argparse.Namespace) -> Output:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    args = parser.build().parse_args(argv)
+    root = parser.build()
+    args = root.parse_args(argv)
+    if args.command is None:
+        root.print_help()
+        return 0
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
@@ -76,6 +90,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         )
     except CalbridgeError as exc:
         return _fail(exc, as_json, {"error": {"code": "usage", "message": str(exc)}})
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        # A file or folder the system refused (permissions, a file where a folder should be).
+        where = f"{exc.filename}: " if exc.filename else ""
+        error = UserError(f"{where}{exc.strerror or exc}")
+        return _fail(error, as_json, {"error": {"code": "os", "message": str(error)}})
 
 
 def _fail(exc: CalbridgeError, as_json: bool, payload: dict[str, Any]) -> int:
@@ -86,4 +107,14 @@ def _fail(exc: CalbridgeError, as_json: bool, payload: dict[str, Any]) -> int:
 
 
 def main() -> None:
-    sys.exit(run())
+    try:
+        code = run()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`calbridge agenda --all | head -1`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)

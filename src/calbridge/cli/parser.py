@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TypeAlias
 
+from calbridge import __version__
 from calbridge.cli import parser_daemon, parser_offers
 
 DESCRIPTION = """\
@@ -50,7 +51,8 @@ def build() -> argparse.ArgumentParser:
         help="configuration file (default: $CALBRIDGE_CONFIG, then /etc/calbridge/config.toml)",
     )
     root.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    cmds = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    root.add_argument("--version", action="version", version=f"calbridge {__version__}")
+    cmds = root.add_subparsers(dest="command", metavar="COMMAND")
 
     _sub(cmds, "check-config", "check the configuration and report every problem at once")
     _clients(cmds)
@@ -115,7 +117,21 @@ def build() -> argparse.ArgumentParser:
     span = p.add_mutually_exclusive_group()
     span.add_argument("--next", action="store_true", help="the next 10 sessions (default)")
     span.add_argument("--all", action="store_true", help="every future session")
+    _global_flags_anywhere(root)
     return root
+
+
+def _global_flags_anywhere(p: argparse.ArgumentParser) -> None:
+    """`--config` and `-v` are read after the subcommand too (`check-config --config X`)."""
+    for action in p._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for sub in action.choices.values():
+            sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="as above")
+            sub.add_argument(
+                "-v", "--verbose", action="count", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+            )
+            _global_flags_anywhere(sub)
 
 
 def _clients(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

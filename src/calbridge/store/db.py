@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,7 +58,7 @@ def open_engine(raw_url: str) -> Engine:
     url = normalize_url(raw_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            _writable_folder(Path(url.database).parent)
         engine = create_engine(url)
         _sqlite_setup(engine)
         return engine
@@ -65,6 +66,22 @@ def open_engine(raw_url: str) -> Engine:
     # made while the tables were small (stale without ANALYZE), turning the limit check into
     # a scan of every session as the book grows. Planning each time costs microseconds.
     return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
+
+
+def _writable_folder(folder: Path) -> None:
+    """The SQLite book's folder exists (made if need be) and this user may write it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(
+            f"cannot create the book's folder {folder}: {exc.strerror or exc}"
+            " (check state_dir or database.url)"
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(
+            f"cannot write the book's folder {folder}: permission denied"
+            " (check state_dir or database.url, and which user runs calbridge)"
+        )
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -120,7 +137,8 @@ def migrate(engine: Engine) -> None:
             log.info("migrating the book database to the newest schema")
             command.upgrade(_alembic_config(connection), "head")
     except OperationalError as exc:
-        raise UserError(f"cannot open the book database: {exc.orig}") from None
+        where = engine.url.database if engine.dialect.name == "sqlite" else engine.url.host
+        raise UserError(f"cannot open the book database ({where}): {exc.orig}") from None
 
 
 _FACTORIES: WeakKeyDictionary[Engine, sessionmaker[Session]] = WeakKeyDictionary()

@@ -175,6 +175,7 @@ def client_months(
             ParticipantRow.month <= last,
             SessionRow.status.in_([s.value for s in COUNTED]),
             SessionRow.kind.in_([k.value for k in CLIENT_KINDS]),
+            SessionRow.direct.is_(True),  # indirect work does not use the client's sessions
         )
     )
     booked: dict[str, list[Booked]] = defaultdict(list)

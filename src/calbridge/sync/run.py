@@ -40,6 +40,8 @@ def sync_all(
     if decision is not None and coach_id is None:
         raise UserError("--restore and --accept-deletions need --coach ID (one calendar)")
     coaches = [book.coach(coach_id)] if coach_id else book.settings.coaches
+    if coach_id and coaches[0].calendar is None:
+        raise UserError(f"coach {coach_id!r} has no [coaches.calendar] in the configuration")
     busy_reports = [] if dry_run else [r for c in coaches for r in refresh_busy(book, c)]
     reports = [sync_coach(book, c, dry_run, decision) for c in coaches if c.calendar is not None]
     if not dry_run and coach_id is None:

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 
 from aiohttp import web
 
+from calbridge.errors import UserError
+
 Installer = Callable[[web.Application], None]
 
 
@@ -31,7 +33,12 @@ async def start(app: web.Application, listen: str) -> web.AppRunner:
     await runner.setup()
     host, port = split_listen(listen)
     site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        reason = exc.strerror or str(exc)
+        raise UserError(f"http.listen: cannot listen on {listen}: {reason}") from None
     return runner
 
 

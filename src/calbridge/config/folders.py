@@ -1,0 +1,55 @@
+"""Folders the configuration names: can this user make and write them? (check-config)"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from calbridge.config.schema import Settings
+
+
+def folder_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be a writable folder, or None when it is or can be made."""
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            return None
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is a file, not a folder" if probe != path else f"{path} is a file"
+    verb = "write" if probe == path else "create folders in"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"this user cannot {verb} {probe}: permission denied"
+    try:  # access() says yes to root everywhere: try for real, and leave nothing behind
+        Path(tempfile.mkdtemp(prefix=".calbridge-check-", dir=probe)).rmdir()
+    except OSError as exc:
+        return f"this user cannot {verb} {probe}: {exc.strerror or exc}"
+    return None
+
+
+def folder_problems(settings: Settings) -> list[tuple[str, str]]:
+    """Every folder key whose folder calbridge could not write, as (key, message)."""
+    keys: list[tuple[str, Path]] = []
+    if not settings.database.url:
+        keys.append(("state_dir", settings.state_dir))
+    if settings.mail.transport == "folder":
+        keys.append(("mail.folder", settings.mail.folder))
+    for index, coach in enumerate(settings.coaches):
+        if coach.calendar and "://" not in coach.calendar.url:
+            keys.append((f"coaches[{index}].calendar.url", Path(coach.calendar.url)))
+    found = []
+    for key, path in keys:
+        problem = folder_problem(path)
+        if problem:
+            found.append((key, f"{problem} (got {str(path)!r})"))
+    return found
+
+
+def warnings(settings: Settings) -> list[str]:
+    """Valid but probably not meant: shown by check-config, never fatal."""
+    return [
+        f"coach {c.id!r} has no [coaches.calendar]: their sessions stay in the book only"
+        for c in settings.coaches
+        if c.calendar is None
+    ]
