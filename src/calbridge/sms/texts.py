@@ -1,0 +1,73 @@
+"""What a text says: what happened, when (in the reader's zone), and the link; at most
+two segments (``segments.MAX``), never the private note (``About`` does not carry it,
+and the public note is left to the mail). Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from calbridge.mail.bodies import About, Reader, lead_words
+from calbridge.sms.segments import segments
+
+MAX_SEGMENTS = 2
+
+
+def when(start: datetime, reader: Reader) -> str:
+    """``Mon 23 Nov 10:00 (Europe/London)`` in the reader's zone."""
+    a = start.astimezone(reader.zone)
+    return f"{a:%a} {a.day} {a:%b} {a:%H:%M} ({reader.zone.key})"
+
+
+def fit(head: str, title: str, tail: str = "", extra: str = "") -> str:
+    """``head`` + ``title`` + ``tail`` [+ ``extra``], within two segments: ``extra`` (a
+    reason) goes first, then the title is shortened; head and tail (when, link) stay."""
+    for text in (f"{head}{title}{tail}{extra}", f"{head}{title}{tail}"):
+        if segments(text) <= MAX_SEGMENTS:
+            return text
+    for keep in range(len(title) - 1, -1, -1):
+        text = f"{head}{title[:keep].rstrip()}...{tail}"
+        if segments(text) <= MAX_SEGMENTS:
+            return text
+    return head[:100] + tail  # head and tail alone are always short in practice
+
+
+def _link(link: str | None) -> str:
+    return f" {link}" if link else ""
+
+
+def reminder(about: About, reader: Reader, lead: timedelta, link: str | None = None) -> str:
+    head = f"Reminder: in {lead_words(lead)}, "
+    return fit(head, about.title, f" with {about.coach}, {when(about.start, reader)}.{_link(link)}")
+
+
+def cancelled(
+    about: About, reader: Reader, reason: str | None, following: bool, link: str | None = None
+) -> str:
+    what = "Cancelled (this and all following): " if following else "Cancelled: "
+    tail = f" with {about.coach}, {when(about.start, reader)}.{_link(link)}"
+    return fit(what, about.title, tail, f" Reason: {reason}" if reason else "")
+
+
+def moved(about: About, reader: Reader, was: datetime, link: str | None = None) -> str:
+    tail = f" with {about.coach} moved to {when(about.start, reader)}"
+    return fit("Moved: ", about.title, f"{tail} (was {when(was, reader)}).{_link(link)}")
+
+
+def declined(about: About, reader: Reader, who: str) -> str:
+    return fit(f"{who} declined ", about.title, f", {when(about.start, reader)}.")
+
+
+def closure(about: About, reader: Reader, first: str, last: str, reason: str) -> str:
+    span = first if first == last else f"{first} to {last}"
+    tail = f" with {about.coach}, {when(about.start, reader)}: the practice is closed {span}."
+    return fit("Closure affects ", about.title, tail, f" {reason}")
+
+
+def reverted(about: About, reader: Reader, session_id: int) -> str:
+    tail = f", {when(about.start, reader)}) was reverted; see your mail."
+    return fit(f"Your calendar edit of session {session_id} (", about.title, tail)
+
+
+def offer(coach: str, start: datetime, reader: Reader, link: str, waitlist: bool) -> str:
+    what = "A place opened up" if waitlist else "New time offered"
+    return fit(f"{what}: ", f"{coach}, {when(start, reader)}", f". Answer: {link}")
