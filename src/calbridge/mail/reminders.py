@@ -113,7 +113,7 @@ def _queue(book: Book, db: Db, session: Session, lead: timedelta) -> int:
     for party in session.participants:
         reader = group.reader(party.party_id)
         body = bodies.reminder(about, reader, lead)
-        said = texts.reminder(about, reader, lead)
+        said = texts.reminder(about, reader)
         notify.send(
             book, db, group, session, reader, body, "reminder", expires_at=session.start, text=said
         )

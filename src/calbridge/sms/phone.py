@@ -15,6 +15,6 @@ def e164(raw: str, region: str = "GB") -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValueError(
             f"{raw!r} is not a valid phone number"
-            f" (give it with its country code, like +44 7700 900123)"
+            f" (give it with its country code, like +44 7911 123456)"
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -4,9 +4,9 @@ and the public note is left to the mail). Pure."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from calbridge.mail.bodies import About, Reader, lead_words
+from calbridge.mail.bodies import About, Reader
 from calbridge.sms.segments import segments
 
 MAX_SEGMENTS = 2
@@ -35,9 +35,10 @@ def _link(link: str | None) -> str:
     return f" {link}" if link else ""
 
 
-def reminder(about: About, reader: Reader, lead: timedelta, link: str | None = None) -> str:
-    head = f"Reminder: in {lead_words(lead)}, "
-    return fit(head, about.title, f" with {about.coach}, {when(about.start, reader)}.{_link(link)}")
+def reminder(about: About, reader: Reader, link: str | None = None) -> str:
+    """The time, not the lead: a reminder sent late must not say "in 24 hours"."""
+    tail = f" with {about.coach}, {when(about.start, reader)}.{_link(link)}"
+    return fit("Reminder: ", about.title, tail)
 
 
 def cancelled(

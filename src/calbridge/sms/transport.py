@@ -5,6 +5,7 @@ raises ``Temporary`` (429 with its Retry-After, 5xx, timeouts, connection errors
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -118,8 +119,8 @@ class TwilioSms(_Http):
         if self.status_url:
             form["StatusCallback"] = self.status_url
         url = f"{s.url.rstrip('/')}/2010-04-01/Accounts/{s.account_sid}/Messages.json"
-        auth = aiohttp.BasicAuth(s.account_sid, s.secret())
-        found = await self._post(url, data=form, auth=auth)
+        login = base64.b64encode(f"{s.account_sid}:{s.secret()}".encode()).decode("ascii")
+        found = await self._post(url, data=form, headers={"Authorization": f"Basic {login}"})
         sid = found.get("sid")
         return str(sid) if sid else None
 
