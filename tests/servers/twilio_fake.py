@@ -42,7 +42,8 @@ def twilio_signature(token: str, url: str, params: dict[str, str]) -> str:
 
 @dataclass
 class Answer:
-    """A scripted answer for the next request: ``status`` (429, 500, 503...), wait first."""
+    """A scripted answer for the next request: ``status`` (429, 500, 503...; 201: the
+    normal answer), after ``delay`` seconds (a client gone by then: not processed)."""
 
     status: int
     retry_after: str | None = None
@@ -120,6 +121,8 @@ def _app(fake: FakeTwilio) -> web.Application:
             await asyncio.sleep(fake.latency)
         if scripted is not None:
             await asyncio.sleep(scripted.delay)
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)  # the client gave up: never processed
             if scripted.status == 429:
                 extra = {"Retry-After": scripted.retry_after} if scripted.retry_after else {}
                 return _error(429, 20429, "Too Many Requests", extra)

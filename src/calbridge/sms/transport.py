@@ -81,6 +81,8 @@ class _Http:
         detail = _detail(body)
         if status == 429:
             raise Temporary(f"rate limited (429): {detail}", connection=True, retry_after=wait)
+        if status in (401, 403):  # the credentials: fixed in the config, then it resumes
+            raise Temporary(f"login refused ({status}): {detail}", connection=True)
         if status >= 500:
             raise Temporary(f"provider error {status}: {detail}", connection=status == 503)
         if status >= 400:
