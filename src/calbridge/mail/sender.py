@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session as Db
 from calbridge.book.context import Book
 from calbridge.mail.transport import Opened, Permanent, Temporary, Transport
 from calbridge.sms.transport import OpenedSms
+from calbridge.store import repo_sms
 from calbridge.store.tables import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -204,6 +205,7 @@ async def send_due(
                 assert row is not None
                 message_id, recipient, raw = row.message_id, row.recipient, row.raw
                 created, expires, attempts = row.created_at, row.expires_at, row.attempts
+                stopped = channel == "sms" and repo_sms.opted_out(db, recipient)
             if transport.duplicates and message_id in journal:
                 provider = journal.seen[message_id] or None
                 with book.transaction() as db:
@@ -221,6 +223,9 @@ async def send_due(
                 continue
             if expires is not None and current >= expires:
                 _drop(book, row_id, owner, message_id, recipient, report)
+                continue
+            if stopped:  # STOP arrived after it was queued
+                _drop(book, row_id, owner, message_id, recipient, report, "opted out (STOP)")
                 continue
             checkpoint("claimed", message_id)
             try:
@@ -270,14 +275,18 @@ async def send_due(
 
 
 def _drop(
-    book: Book, row_id: int, owner: str, message_id: str, recipient: str, report: SendReport
+    book: Book,
+    row_id: int,
+    owner: str,
+    message_id: str,
+    recipient: str,
+    report: SendReport,
+    why: str = "it could not be sent before the session began",
 ) -> None:
     with book.transaction() as db:
-        _finish(db, row_id, owner, state="dropped", last_error="too late: the session began")
+        _finish(db, row_id, owner, state="dropped", last_error=why)
     report.dropped.append(message_id)
-    log.warning(
-        "dropped %s to %s: it could not be sent before the session began", message_id, recipient
-    )
+    log.warning("dropped %s to %s: %s", message_id, recipient, why)
 
 
 def _retry(
