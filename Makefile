@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/book_bench.py
 	$(BIN)/python bench/sync_bench.py
 	$(BIN)/python bench/scale_bench.py
+	$(BIN)/python bench/sms_bench.py
 
 clean:
 	rm -rf $(VENV) state mail calendars .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -228,3 +228,17 @@ def fake_twilio(latency: float = 0.0) -> Iterator[FakeTwilio]:
         assert fake.loop is not None
         fake.loop.call_soon_threadsafe(stop[0].set)
         thread.join(30)
+
+
+def main() -> None:
+    """``python twilio_fake.py LATENCY``: serve until stdin closes; prints the port."""
+    import sys
+
+    with fake_twilio(latency=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0) as fake:
+        print(fake.port, flush=True)
+        sys.stdin.read()
+        print(len(fake.accepted), flush=True)
+
+
+if __name__ == "__main__":
+    main()
