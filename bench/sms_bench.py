@@ -43,7 +43,7 @@ BODY = "Reminder: Session: Ana Lopez with Maia Jones, Tue 24 Nov 10:00 (Europe/L
 
 
 @contextmanager
-def fake(latency: float) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def fake(latency: float) -> Iterator[str]:
     script = ROOT / "tests" / "servers" / "twilio_fake.py"
     env = {"PYTHONPATH": str(ROOT / "tests")}
     child = subprocess.Popen(
@@ -56,7 +56,7 @@ def fake(latency: float) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     assert child.stdout is not None and child.stdin is not None
     port = int(child.stdout.readline())
     try:
-        yield f"http://127.0.0.1:{port}", child
+        yield f"http://127.0.0.1:{port}"
     finally:
         child.stdin.close()
         child.wait(30)
@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=LATENCY)
     args = parser.parse_args()
     count = 50 if args.quick else 300
-    with tempfile.TemporaryDirectory() as tmp_name, fake(args.latency) as (base, child):
+    with tempfile.TemporaryDirectory() as tmp_name, fake(args.latency) as base:
         tmp = Path(tmp_name)
         with database(args.database_url, tmp) as db_url:
             book = book_for(db_url, base, tmp)
