@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from book_helpers import move, plan_one
 from calbridge.book import Book, planning
@@ -106,3 +107,26 @@ def test_moves_reach_texts_and_never_the_private_note(sms_book: Book, twilio: Fa
     assert "(was Mon 23 Nov 10:00 (Europe/London))" in moved
     for text in (moved, cancelled):
         assert "PRIVATE" not in text and segments(text) <= 2
+
+
+def test_an_offer_is_texted_with_its_links_and_still_mailed(
+    sms_book: Book, twilio: FakeTwilio
+) -> None:
+    from calbridge.book.offers import make_offer
+    from calbridge.core.timeutil import parse_time
+
+    session = plan_one(sms_book, "2026-11-23T10:00", clients=("ana",))
+    zone = sms_book.zone("maia")
+    times = [parse_time(t, zone) for t in ("2026-11-24T10:00", "2026-11-25T14:00")]
+    offered = make_offer(sms_book, session.id or 0, times)
+    send(sms_book)
+    (text,) = twilio.bodies()
+    assert text.startswith("Maia Jones offers another time for your session. Tap one to confirm:")
+    assert "Tue 24 Nov 10:00 (Europe/London) http" in text and segments(text) <= 2
+    assert "/offer/" in text
+    send(sms_book, "mail")
+    with sms_book.transaction() as db:
+        from calbridge.store.tables import OutboxRow
+
+        mail = db.scalars(select(OutboxRow).where(OutboxRow.kind == "offer")).all()
+    assert {r.channel for r in mail} == {"mail", "sms"} and offered.offer_id

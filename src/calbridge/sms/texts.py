@@ -69,6 +69,14 @@ def reverted(about: About, reader: Reader, session_id: int) -> str:
     return fit(f"Your calendar edit of session {session_id} (", about.title, tail)
 
 
-def offer(coach: str, start: datetime, reader: Reader, link: str, waitlist: bool) -> str:
-    what = "A place opened up" if waitlist else "New time offered"
-    return fit(f"{what}: ", f"{coach}, {when(start, reader)}", f". Answer: {link}")
+def offer(coach: str, choices: list[tuple[datetime, str]], reader: Reader) -> str:
+    """Each offered time with its link, as many as two segments hold (the mail has all)."""
+    head = f"{coach} offers another time for your session. Tap one to confirm:"
+    for shown in range(len(choices), 0, -1):
+        listed = "".join(f" {when(t, reader)} {url}" for t, url in choices[:shown])
+        more = len(choices) - shown
+        tail = f" (+{more} more in your mail)" if more else ""
+        text = head + listed + tail
+        if segments(text) <= MAX_SEGMENTS:
+            return text
+    return f"{coach} offers other times for your session: see your mail to choose."
