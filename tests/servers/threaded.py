@@ -54,6 +54,8 @@ def serving_app(installers: list[Any]) -> Iterator[str]:
         yield f"http://127.0.0.1:{box['port']}"
     finally:
         asyncio.run_coroutine_threadsafe(box["runner"].cleanup(), loop).result(10)
+        # Let the closed connections' callbacks run before the loop stops.
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0.1), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()

@@ -7,7 +7,8 @@ HTTP basic auth (AccountSid, AuthToken); ``201`` with a JSON Message resource (`
 status}``; ``429`` with ``Retry-After``. Accepted messages with a StatusCallback get
 ``sent`` then ``delivered`` posted to it, signed with ``X-Twilio-Signature`` (Base64
 HMAC-SHA1 of the URL plus the sorted parameters, keyed with the auth token), as are
-inbound messages ``inbound`` posts to a webhook.
+inbound messages ``inbound`` posts to a webhook. ``POST /gateway`` is a generic
+gateway for calbridge's webhook transport (signed JSON, ``202 {"id"}``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import json
 import re
 import threading
 import uuid
@@ -28,6 +30,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 SID = "AC" + "0" * 31 + "1"
 TOKEN = "fake-twilio-auth-token-0123456789"
@@ -96,7 +99,7 @@ async def _post(url: str, params: dict[str, str], token: str) -> int:
     headers = {"X-Twilio-Signature": twilio_signature(token, url, params)}
     async with (
         aiohttp.ClientSession() as http,
-        http.post(url, data=params, headers=headers) as answer,
+        http.post(URL(url, encoded=True), data=params, headers=headers) as answer,
     ):
         await answer.read()
         return answer.status
@@ -173,9 +176,50 @@ def _app(fake: FakeTwilio) -> web.Application:
             asyncio.get_running_loop().create_task(_statuses(fake, callback, sid, form))
         return web.json_response(resource, status=201)
 
+    async def gateway(request: web.Request) -> web.StreamResponse:
+        """A generic gateway for the webhook transport: signed JSON in, ``{"id"}`` out."""
+        with fake.lock:
+            fake.requests += 1
+            scripted = fake.script.pop(0) if fake.script else None
+        if scripted is not None and scripted.status >= 400:
+            extra = {"Retry-After": scripted.retry_after} if scripted.retry_after else {}
+            return web.json_response({"error": "scripted"}, status=scripted.status, headers=extra)
+        body = await request.read()
+        wanted = "sha256=" + hmac.new(TOKEN.encode(), body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(request.headers.get("X-Calbridge-Signature", ""), wanted):
+            return web.json_response({"error": "bad signature"}, status=401)
+        sent = json.loads(body)
+        ident = "gw-" + uuid.uuid4().hex
+        with fake.lock:
+            fake.accepted.append(
+                {"To": sent["to"], "Body": sent["text"], "sid": ident, "Key": sent["id"]}
+                | {"Idempotency-Key": request.headers.get("Idempotency-Key", "")}
+            )
+        if sent.get("status_url"):
+            report = json.dumps({"id": ident, "status": "delivered"}).encode()
+            asyncio.get_running_loop().create_task(_post_json(fake, sent["status_url"], report))
+        return web.json_response({"id": ident}, status=202)
+
     app = web.Application()
     app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", create)
+    app.router.add_post("/gateway", gateway)
     return app
+
+
+def signed_json(payload: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(payload).encode()
+    digest = hmac.new(TOKEN.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"Content-Type": "application/json", "X-Calbridge-Signature": f"sha256={digest}"}
+
+
+async def _post_json(fake: FakeTwilio, url: str, body: bytes) -> None:
+    payload = json.loads(body)
+    data, headers = signed_json(payload)
+    target = URL(url, encoded=True)  # exactly the URL given, as a provider calls it
+    async with aiohttp.ClientSession() as http, http.post(target, data=data, headers=headers) as a:
+        await a.read()
+        with fake.lock:
+            fake.callbacks.append((payload["status"], a.status))
 
 
 async def _statuses(fake: FakeTwilio, url: str, sid: str, form: dict[str, str]) -> None:
@@ -218,6 +262,7 @@ def fake_twilio(latency: float = 0.0) -> Iterator[FakeTwilio]:
         ready.set()
         await stop[0].wait()
         await runner.cleanup()
+        await asyncio.sleep(0.1)  # closed connections' callbacks run before the loop ends
 
     thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
     thread.start()

@@ -62,7 +62,7 @@ def replied(book: Book, phone: str, text: str) -> str | None:
     return word
 
 
-def delivered(book: Book, provider_id: str, status: str) -> bool:
-    """A delivery status callback for one of our texts (by the provider's id)."""
+def delivered(book: Book, status: str, provider_id: str, message_id: str) -> bool:
+    """A delivery status callback for one of our texts (by our id or the provider's)."""
     with book.transaction() as db:
-        return repo_sms.record_status(db, provider_id, status)
+        return repo_sms.record_status(db, status, provider_id, message_id)

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 from types import TracebackType
+from urllib.parse import quote
 
 import aiohttp
 
@@ -63,6 +64,11 @@ class _Http:
         self.settings = settings
         self.status_url = status_url
         self.http: aiohttp.ClientSession | None = None
+
+    def callback(self, message_id: str) -> str:
+        """The status URL names our id: a status that comes before we have recorded the
+        provider's id (it often does) still finds its text."""
+        return f"{self.status_url}?id={quote(message_id, safe='')}"
 
     def _session(self) -> aiohttp.ClientSession:
         if self.http is None:
@@ -119,7 +125,7 @@ class TwilioSms(_Http):
         form = {"To": recipient, "Body": raw.decode("utf-8")}
         form["MessagingServiceSid" if sender.startswith("MG") else "From"] = sender
         if self.status_url:
-            form["StatusCallback"] = self.status_url
+            form["StatusCallback"] = self.callback(message_id)
         url = f"{s.url.rstrip('/')}/2010-04-01/Accounts/{s.account_sid}/Messages.json"
         login = base64.b64encode(f"{s.account_sid}:{s.secret()}".encode()).decode("ascii")
         found = await self._post(url, data=form, headers={"Authorization": f"Basic {login}"})
@@ -134,7 +140,7 @@ class WebhookSms(_Http):
     async def send(self, sender: str, recipient: str, message_id: str, raw: bytes) -> str | None:
         payload = {"id": message_id, "to": recipient, "from": sender, "text": raw.decode()}
         if self.status_url:
-            payload["status_url"] = self.status_url
+            payload["status_url"] = self.callback(message_id)
         body = json.dumps(payload).encode()
         headers = {
             "Content-Type": "application/json",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session as Db
 
 from calbridge.store.tables import OutboxRow
@@ -66,11 +66,27 @@ def record_consent(db: Db, phone: str, out: bool, word: str, now: datetime) -> N
         row.opted_out, row.changed_at, row.word = out, now, word
 
 
-def record_status(db: Db, provider_id: str, status: str) -> bool:
-    """A delivery status callback: True when the id is one of ours."""
+#: Statuses after which a late, earlier one (``sent`` after ``delivered``) is ignored.
+FINAL = ("delivered", "undelivered", "failed", "read")
+
+
+def record_status(db: Db, status: str, provider_id: str = "", message_id: str = "") -> bool:
+    """A delivery status callback, found by our id or the provider's: True when it is one
+    of ours. Callbacks may come out of order: a final status is not overwritten."""
+    which = []
+    if message_id:
+        which.append(OutboxRow.message_id == message_id)
+    if provider_id:
+        which.append(OutboxRow.provider_id == provider_id)
+    if not which:
+        return False
     result = db.execute(
         update(OutboxRow)
-        .where(OutboxRow.provider_id == provider_id)
+        .where(
+            OutboxRow.channel == "sms",
+            or_(*which),
+            or_(OutboxRow.delivery_status.is_(None), OutboxRow.delivery_status.not_in(FINAL)),
+        )
         .values(delivery_status=status[:32])
         .execution_options(synchronize_session=False)
     )

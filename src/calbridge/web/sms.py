@@ -29,7 +29,7 @@ async def _fields(request: web.Request, settings: Settings) -> dict[str, str] | 
     if settings.sms.transport == "twilio":
         form = await request.post()
         params = [(k, str(v)) for k, v in form.items()]
-        url = settings.http.public_url.rstrip("/") + request.path_qs
+        url = settings.http.public_url.rstrip("/") + request.raw_path  # as it was signed
         given = request.headers.get("X-Twilio-Signature", "")
         return dict(params) if signature.twilio_ok(token, url, params, given) else None
     body = await request.read()
@@ -68,8 +68,9 @@ def sms_routes(book: BookSource, settings: Settings) -> Installer:
             return web.Response(status=403, text="signature does not match\n")
         ident = fields.get("MessageSid" if twilio else "id", "")
         state = fields.get("MessageStatus" if twilio else "status", "")
-        if ident and state:
-            await asyncio.to_thread(contacts.delivered, book_of(book), ident, state)
+        ours = request.query.get("id", "")
+        if state:
+            await asyncio.to_thread(contacts.delivered, book_of(book), state, ident, ours)
         return web.Response(status=204)
 
     def install(app: web.Application) -> None:
