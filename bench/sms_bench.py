@@ -31,11 +31,11 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from book_bench import database  # noqa: E402
 from calbridge.book import Book  # noqa: E402
 from calbridge.config.load import build  # noqa: E402
 from calbridge.mail.outbox import enqueue_text  # noqa: E402
 from calbridge.mail.sender import send_due  # noqa: E402
-from pg_schema import scratch_schema  # noqa: E402
 from servers.twilio_fake import SID, TOKEN  # noqa: E402
 
 LATENCY = 0.05
@@ -60,15 +60,6 @@ def fake(latency: float) -> Iterator[str]:
     finally:
         child.stdin.close()
         child.wait(30)
-
-
-@contextmanager
-def database(url: str | None, tmp: Path) -> Iterator[str]:
-    if not url:
-        yield f"sqlite:///{tmp / 'bench.db'}"
-        return
-    with scratch_schema(url, "bench") as scoped:
-        yield scoped
 
 
 def book_for(db_url: str, base: str, tmp: Path) -> Book:

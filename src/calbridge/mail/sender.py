@@ -40,7 +40,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session as Db
 
 from calbridge.book.context import Book
-from calbridge.mail.transport import Opened, Permanent, Temporary, Transport
+from calbridge.mail.transport import Closing, Opened, Permanent, Temporary
 from calbridge.sms.transport import OpenedSms
 from calbridge.store import repo_sms
 from calbridge.store.tables import OutboxRow
@@ -156,7 +156,7 @@ def backoff(attempts: int) -> timedelta:
     return min(step, MAX_BACKOFF)
 
 
-def _opened(book: Book, channel: str) -> Opened | OpenedSms:
+def _opened(book: Book, channel: str) -> Closing:
     if channel == "sms":
         status_url = book.settings.http.public_url.rstrip("/") + STATUS_PATH
         return OpenedSms(book.settings.sms, status_url)
@@ -194,8 +194,7 @@ async def send_due(
     if not ids:
         return report
     journal = Journal(journal_path(book, channel))
-    async with _opened(book, channel) as opened:
-        transport: Transport = opened
+    async with _opened(book, channel) as transport:
         for row_id in ids:
             current = clock()
             with book.transaction() as db:

@@ -178,17 +178,13 @@ async def _closed(protocol: object, limit: float = CLOSE_WAIT) -> None:
         await asyncio.sleep(0.01)
 
 
-class Opened:
-    """``async with Opened(settings) as transport``: closed whatever happens."""
+class Closing:
+    """``async with Closing(transport) as transport``: closed whatever happens."""
 
-    def __init__(self, settings: MailSettings) -> None:
-        self.transport: FolderTransport | SmtpTransport
-        if settings.transport == "folder":
-            self.transport = FolderTransport(settings.folder)
-        else:
-            self.transport = SmtpTransport(settings)
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
 
-    async def __aenter__(self) -> FolderTransport | SmtpTransport:
+    async def __aenter__(self) -> Transport:
         return self.transport
 
     async def __aexit__(
@@ -198,3 +194,10 @@ class Opened:
         tb: TracebackType | None,
     ) -> None:
         await self.transport.close()
+
+
+def Opened(settings: MailSettings) -> Closing:
+    """``async with Opened(settings) as transport``: the configured mail transport."""
+    if settings.transport == "folder":
+        return Closing(FolderTransport(settings.folder))
+    return Closing(SmtpTransport(settings))

@@ -9,13 +9,12 @@ import base64
 import hashlib
 import hmac
 import json
-from types import TracebackType
 from urllib.parse import quote
 
 import aiohttp
 
 from calbridge.config.schema import SmsSettings
-from calbridge.mail.transport import Permanent, Temporary, eml_name, write_once
+from calbridge.mail.transport import Closing, Permanent, Temporary, eml_name, write_once
 
 SIGNATURE_HEADER = "X-Calbridge-Signature"
 
@@ -152,25 +151,10 @@ class WebhookSms(_Http):
         return str(ident) if ident else None
 
 
-class OpenedSms:
+def OpenedSms(settings: SmsSettings, status_url: str | None = None) -> Closing:
     """``async with OpenedSms(settings, status_url) as transport``: closed whatever happens."""
-
-    def __init__(self, settings: SmsSettings, status_url: str | None = None) -> None:
-        self.transport: FolderSms | TwilioSms | WebhookSms
-        if settings.transport == "twilio":
-            self.transport = TwilioSms(settings, status_url if settings.status_callback else None)
-        elif settings.transport == "webhook":
-            self.transport = WebhookSms(settings, status_url)
-        else:
-            self.transport = FolderSms(settings)
-
-    async def __aenter__(self) -> FolderSms | TwilioSms | WebhookSms:
-        return self.transport
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.transport.close()
+    if settings.transport == "twilio":
+        return Closing(TwilioSms(settings, status_url if settings.status_callback else None))
+    if settings.transport == "webhook":
+        return Closing(WebhookSms(settings, status_url))
+    return Closing(FolderSms(settings))
