@@ -19,12 +19,11 @@ from calbridge.book.context import Book
 from calbridge.config.schema import Coach
 from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
 from calbridge.ical.model import EventSpec, Person
-from calbridge.mail import bodies, envelope, imip
+from calbridge.mail import bodies, channels, envelope, imip
 from calbridge.mail.bodies import About, Body, Reader
-from calbridge.mail.outbox import enqueue, enqueue_text
+from calbridge.mail.outbox import enqueue
 from calbridge.sms import texts
 from calbridge.store import repo, repo_sms
-from calbridge.store.repo_sms import Contact
 from calbridge.store.tables import OutboxRow, SeriesRow, SessionRow
 from calbridge.sync.spec import session_spec
 
@@ -37,7 +36,7 @@ class Group:
     rows: list[Session]
     people: dict[str, Person]
     series: SeriesRow | None
-    contacts: dict[str, Contact]
+    contacts: dict[str, repo_sms.Contact]
 
     def spec(self, book: Book) -> EventSpec | None:
         rrule = self.series.rrule if self.series is not None else None
@@ -77,7 +76,7 @@ def load(book: Book, db: Db, session: Session, rows: list[Session] | None = None
         query = select(SessionRow).where(SessionRow.uid == session.uid)
         rows = [repo.to_session(r) for r in db.scalars(query)]
     people: dict[str, Person] = {}
-    contacts: dict[str, Contact] = {}
+    contacts: dict[str, repo_sms.Contact] = {}
     for part in {p.party_id: p for r in rows for p in r.participants}.values():
         if part.role is Role.CLIENT:
             found = repo.client(db, part.party_id)
@@ -107,25 +106,13 @@ def send(
     expires_at: datetime | None = None,
     text: str | None = None,
 ) -> None:
-    """Queue ``body`` by mail and ``text`` (when given) by text message, as the reader
-    chose; someone who chose texts only, opted out (STOP) or has no phone is mailed."""
+    """``body`` by mail, ``text`` (if any) by text, as chosen; no text possible: mailed."""
     now = book.clock()
-    who = _contact(group, to)
-    texting = text is not None and who.text and who.phone is not None
-    if texting and who.phone is not None and not repo_sms.opted_out(db, who.phone):
-        domain = book.settings.mail.from_.rpartition("@")[2]
-        enqueue_text(
-            db,
-            who.phone,
-            text or "",
-            kind=kind,
-            now=now,
-            domain=domain,
-            session_id=session.id,
-            expires_at=expires_at,
-        )
-        if who.notify == "sms":
-            return
+    coach = group.coach
+    who = channels.chosen(group.contacts, to.party, coach.phone, coach.notify)
+    texted = text is not None and channels.text(db, who, text, kind, now, session.id, expires_at)
+    if texted and who.notify == "sms":
+        return
     mail = book.settings.mail
     message = envelope.build(
         sender=envelope.Party(group.coach.name, mail.from_),
@@ -140,13 +127,6 @@ def send(
     enqueue(
         db, message, kind=kind, now=now, domain=domain, session_id=session.id, expires_at=expires_at
     )
-
-
-def _contact(group: Group, to: Reader) -> Contact:
-    if to.party is not None:
-        return group.contacts.get(to.party, repo_sms.EMAIL_ONLY)
-    coach = group.coach
-    return Contact(coach.phone, coach.notify) if coach.phone else repo_sms.EMAIL_ONLY
 
 
 def _attendees(session: Session, skip: Iterable[str] = ()) -> list[str]:
