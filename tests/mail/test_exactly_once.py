@@ -3,11 +3,6 @@ sending (claimed, handed over to the server, recorded), then a new one takes ove
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -25,9 +20,8 @@ from cli_helpers import write_config
 from conftest import NOW, base_config
 
 from .conftest import add_people
+from .kill_child import kill_at
 from .smtp_helpers import Recorder, send, smtp_config
-
-CHILD = Path(__file__).with_name("kill_child.py")
 
 
 def _setup(db_url: str, tmp_path: Path, mail: dict[str, Any]) -> tuple[Book, Path]:
@@ -41,32 +35,7 @@ def _setup(db_url: str, tmp_path: Path, mail: dict[str, Any]) -> tuple[Book, Pat
 
 
 def _kill_at(config: Path, stage: str, nth: int, tmp_path: Path) -> str:
-    marker = tmp_path / f"marker-{stage}"
-    now = (NOW + timedelta(minutes=1)).isoformat()
-    child = subprocess.Popen(
-        [sys.executable, str(CHILD), str(config), stage, str(nth), now, str(marker)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            if child.poll() is not None:
-                _out, err = child.communicate()
-                raise AssertionError(f"the child ended early: {err.decode()[-2000:]}")
-            assert time.monotonic() < deadline, "the child never reached the checkpoint"
-            time.sleep(0.05)
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        assert child.stdout is not None and child.stderr is not None
-        child.stdout.close()
-        child.stderr.close()
-    assert child.returncode == -signal.SIGKILL
-    return marker.read_text(encoding="utf-8")
+    return kill_at(config, stage, nth, NOW + timedelta(minutes=1), tmp_path, "mail")
 
 
 def _states(book: Book) -> dict[str, str]:

@@ -3,8 +3,6 @@ server (aiohttp, the real app composer) serving offer links and feeds on a free 
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +11,10 @@ from typing import Any
 import pytest
 
 from calbridge.book import Book, parties
-from calbridge.web.app import bound_port, make_app, start
 from calbridge.web.feeds import feed_routes
 from calbridge.web.offers import offer_routes
 from servers.caldav_servers import CalDAVServer
+from servers.threaded import serving_app
 from sync.conftest import radicale  # noqa: F401  (fixture re-used here)
 from sync.e2e_helpers import Target, caldav_target
 
@@ -61,30 +59,7 @@ def synced_book(make_book: Callable[..., Book], tmp_path: Path, target: Target) 
 @pytest.fixture
 def served(book: Book) -> Iterator[Served]:
     """The HTTP server on port 0 in a thread of its own; links point at it."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    box: dict[str, Any] = {}
-
-    async def up() -> None:
-        app = make_app([offer_routes(book, book.settings), feed_routes(book, book.settings)])
-        box["runner"] = runner = await start(app, "127.0.0.1:0")
-        box["port"] = bound_port(runner)
-        ready.set()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(up())
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(10), "the HTTP server did not start"
-    base = f"http://127.0.0.1:{box['port']}"
-    book.settings.http.public_url = base
-    try:
+    installers = [offer_routes(book, book.settings), feed_routes(book, book.settings)]
+    with serving_app(installers) as base:
+        book.settings.http.public_url = base
         yield Served(base)
-    finally:
-        asyncio.run_coroutine_threadsafe(box["runner"].cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()

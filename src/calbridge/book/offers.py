@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session as Db
 
@@ -20,9 +21,11 @@ from calbridge.core.timeutil import month_of, show
 from calbridge.core.tokens import REJECT, sign_offer
 from calbridge.errors import Refused, UserError
 from calbridge.ical.model import Person
+from calbridge.mail.bodies import Reader
 from calbridge.mail.offer_message import Choice, OfferMail, offer_message
-from calbridge.mail.outbox import enqueue
-from calbridge.store import repo, repo_offers
+from calbridge.mail.outbox import enqueue, enqueue_text
+from calbridge.sms import texts
+from calbridge.store import repo, repo_offers, repo_sms
 from calbridge.store.db import lock
 from calbridge.store.tables_offers import HoldRow, OfferRow
 from calbridge.sync.spec import HOLD_PREFIX
@@ -166,6 +169,8 @@ def make_offer(
         offer.message_id = enqueue(
             db, offer_message(mail), kind="offer", now=now, domain=domain, session_id=session_id
         )
+        choices = [(h.start, urls[str(h.position)]) for h in offer.holds]
+        _text_offer(db, client.id, coach.name, choices, zone, now, domain, session_id)
         held = [h.id for h in offer.holds]
         times_text = [show(h.start, zone) for h in offer.holds]
         repo.audit(
@@ -236,3 +241,24 @@ def expire_offers(book: Book, now: datetime | None = None, dry_run: bool = False
             state = "expired" if offer.deadline <= when else "withdrawn"
             count += len(close(book, db, offer, when, state))
     return count
+
+
+def _text_offer(
+    db: Db,
+    client_id: str,
+    coach: str,
+    choices: list[tuple[datetime, str]],
+    zone: ZoneInfo,
+    now: datetime,
+    domain: str,
+    session_id: int,
+) -> None:
+    """Also by text to a client who chose texts (the mail, with every time, always goes)."""
+    contact = repo_sms.contact(db, "client", client_id)
+    if not contact.text or contact.phone is None or repo_sms.opted_out(db, contact.phone):
+        return
+    reader = Reader(coach, "", zone, own_zone=False, party=client_id)
+    text = texts.offer(coach, choices, reader)
+    enqueue_text(
+        db, contact.phone, text, kind="offer", now=now, domain=domain, session_id=session_id
+    )

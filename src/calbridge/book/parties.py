@@ -6,10 +6,11 @@ import re
 import unicodedata
 from typing import Any
 
+from calbridge.book import contacts
 from calbridge.book.context import Book
 from calbridge.core.model import Actor, Client, ThirdParty
 from calbridge.errors import Refused, UserError
-from calbridge.store import repo
+from calbridge.store import repo, repo_sms
 from calbridge.store.tables import ClientRow, ThirdPartyRow
 
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -46,21 +47,34 @@ def _free_id(book: Book, table: type[ClientRow] | type[ThirdPartyRow], name: str
         return candidate
 
 
-def add_client(book: Book, name: str, email: str, program: str, party_id: str | None) -> Client:
+def add_client(
+    book: Book,
+    name: str,
+    email: str,
+    program: str,
+    party_id: str | None,
+    phone: str | None = None,
+    notify: str | None = None,
+) -> Client:
     book.settings.program(program)
     party_id = party_id or _free_id(book, ClientRow, name)
     _check(party_id, name, email)
+    channel = contacts.checked(book, repo_sms.EMAIL_ONLY, phone, notify)
     with book.transaction() as db:
         if db.get(ClientRow, party_id) is not None:
             raise Refused("exists", f"client {party_id!r} already exists; pick another --id")
         now = book.clock()
         db.add(ClientRow(id=party_id, name=name, email=email, program=program, created_at=now))
         fields = {"name": name, "email": email, "program": program}
+        if phone is not None or notify is not None:
+            contacts.save(db, "client", party_id, channel)
+            fields |= {"phone": channel.phone or "", "notify": channel.notify}
         repo.audit(db, now, "client", party_id, "added", Actor.ADMIN, book.origin, fields)
     return Client(party_id, name, email, program)
 
 
 def edit_client(book: Book, party_id: str, **changes: str | None) -> Client:
+    phone, notify = changes.pop("phone", None), changes.pop("notify", None)
     wanted: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
     if "program" in wanted:
         book.settings.program(wanted["program"])
@@ -74,6 +88,12 @@ def edit_client(book: Book, party_id: str, **changes: str | None) -> Client:
         before = {k: getattr(row, k) for k in wanted}
         for key, value in wanted.items():
             setattr(row, key, value)
+        if phone is not None or notify is not None:
+            was = repo_sms.contact(db, "client", party_id)
+            channel = contacts.checked(book, was, phone, notify)
+            contacts.save(db, "client", party_id, channel)
+            before |= {"phone": was.phone or "", "notify": was.notify}
+            wanted |= {"phone": channel.phone or "", "notify": channel.notify}
         repo.audit(
             db,
             book.clock(),
@@ -87,14 +107,24 @@ def edit_client(book: Book, party_id: str, **changes: str | None) -> Client:
         return Client(party_id, merged["name"], merged["email"], merged["program"])
 
 
-def add_third_party(book: Book, name: str, email: str, party_id: str | None) -> ThirdParty:
+def add_third_party(
+    book: Book,
+    name: str,
+    email: str,
+    party_id: str | None,
+    phone: str | None = None,
+    notify: str | None = None,
+) -> ThirdParty:
     party_id = party_id or _free_id(book, ThirdPartyRow, name)
     _check(party_id, name, email)
+    channel = contacts.checked(book, repo_sms.EMAIL_ONLY, phone, notify)
     with book.transaction() as db:
         if db.get(ThirdPartyRow, party_id) is not None:
             raise Refused("exists", f"third party {party_id!r} already exists; pick another --id")
         now = book.clock()
         db.add(ThirdPartyRow(id=party_id, name=name, email=email, created_at=now))
+        if phone is not None or notify is not None:
+            contacts.save(db, "third-party", party_id, channel)
         repo.audit(
             db,
             now,

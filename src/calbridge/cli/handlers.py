@@ -10,7 +10,7 @@ from datetime import UTC, date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from calbridge.book import Book, closures, parties, planning, views
+from calbridge.book import Book, closures, contacts, parties, planning, views
 from calbridge.book.requests import EditRequest, PlanRequest
 from calbridge.cli import render
 from calbridge.core.model import Actor, Kind, SeriesSpec
@@ -46,7 +46,7 @@ def _minutes(value: int | None, flag: str = "--duration") -> timedelta | None:
 
 
 def client_add(book: Book, a: argparse.Namespace) -> Output:
-    c = parties.add_client(book, a.name, a.email, a.program, a.id)
+    c = parties.add_client(book, a.name, a.email, a.program, a.id, a.phone, a.notify)
     return Output(asdict(c), f"added client {c.id} ({c.name}, {c.program})")
 
 
@@ -58,17 +58,20 @@ def client_list(book: Book, a: argparse.Namespace) -> Output:
 
 def client_show(book: Book, a: argparse.Namespace) -> Output:
     with book.transaction() as db:
-        c = asdict(repo.client(db, a.id))
-    return Output(c, render.table([c], ["id", "name", "email", "program"]))
+        c = asdict(repo.client(db, a.id)) | contacts.described(db, "client", a.id)
+    columns = ["id", "name", "email", "program", "phone", "notify", "texts"]
+    return Output(c, render.table([c], columns))
 
 
 def client_edit(book: Book, a: argparse.Namespace) -> Output:
-    c = parties.edit_client(book, a.id, name=a.name, email=a.email, program=a.program)
+    c = parties.edit_client(
+        book, a.id, name=a.name, email=a.email, program=a.program, phone=a.phone, notify=a.notify
+    )
     return Output(asdict(c), f"client {c.id}: {c.name} <{c.email}>, {c.program}")
 
 
 def third_party_add(book: Book, a: argparse.Namespace) -> Output:
-    t = parties.add_third_party(book, a.name, a.email, a.id)
+    t = parties.add_third_party(book, a.name, a.email, a.id, a.phone, a.notify)
     return Output(asdict(t), f"added third party {t.id} ({t.name})")
 
 

@@ -19,6 +19,7 @@ from calbridge.store import repo
 from calbridge.web.app import bound_port, make_app, split_listen, start
 from calbridge.web.feeds import feed_routes, feed_url
 from calbridge.web.offers import offer_routes
+from calbridge.web.sms import sms_routes
 
 log = logging.getLogger(__name__)
 #: How often `calbridge serve` releases due holds by itself.
@@ -75,7 +76,13 @@ def serve(book: Book, a: argparse.Namespace) -> Output:
 
 
 async def _serve(book: Book, listen: str) -> None:
-    app = make_app([offer_routes(book, book.settings), feed_routes(book, book.settings)])
+    app = make_app(
+        [
+            offer_routes(book, book.settings),
+            feed_routes(book, book.settings),
+            sms_routes(book, book.settings),
+        ]
+    )
     runner = await start(app, listen)
     host = split_listen(listen)[0]
     print(f"serving offer links and feeds on http://{host}:{bound_port(runner)}", flush=True)

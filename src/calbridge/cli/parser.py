@@ -142,14 +142,23 @@ def _clients(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--email", required=True)
     p.add_argument("--program", required=True, help="a program from [programs] in the config")
     p.add_argument("--id", help="stable id (default: made from the name)")
+    _channel(p)
     _sub(sub, "list", "list clients")
     p = _sub(sub, "show", "show one client")
     p.add_argument("id")
-    p = _sub(sub, "edit", "change a client's name, email or program")
+    p = _sub(sub, "edit", "change a client's name, email, program, phone or channel")
     p.add_argument("id")
     p.add_argument("--name")
     p.add_argument("--email")
     p.add_argument("--program")
+    _channel(p)
+
+
+def _channel(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--phone", help='mobile number for texts, e.g. +447700900123 ("" removes it)')
+    p.add_argument(
+        "--notify", choices=["email", "sms", "both"], help="how they are told (default: email)"
+    )
 
 
 def _third_parties(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -161,6 +170,7 @@ def _third_parties(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--name", required=True)
     p.add_argument("--email", required=True)
     p.add_argument("--id")
+    _channel(p)
     _sub(sub, "list", "list third parties")
 
 

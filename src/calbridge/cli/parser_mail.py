@@ -13,9 +13,12 @@ def add(cmds: Sub, session_actions: Sub) -> None:
     p = _sub(
         sub,
         "send",
-        "one pass: queue due reminders, then send every due message ([mail] transport)",
+        "one pass: queue due reminders, then send every due mail ([mail]) and text ([sms])",
     )
     p.add_argument("--limit", type=int, default=100, metavar="N", help="at most N messages")
+    p.add_argument(
+        "--channel", choices=["mail", "sms"], help="only this channel (default: mail and texts)"
+    )
     p.add_argument(
         "--dry-run", action="store_true", help="list what is due and would be sent; change nothing"
     )

@@ -177,6 +177,51 @@ class MailSettings(TlsSecret):
     )
 
 
+class SmsSettings(Section):
+    transport: Literal["folder", "twilio", "webhook"] = Field(
+        "folder",
+        description="folder (one file per text), twilio (Twilio-compatible REST) or"
+        " webhook (a signed JSON POST to `url`).",
+    )
+    from_: str = Field(
+        "", alias="from", description="The number (E.164) or sender name texts come from."
+    )
+    folder: Path = Field(Path("sms"), description="Where the folder transport writes texts.")
+    url: str = Field(
+        "https://api.twilio.com",
+        description="twilio: the API's base URL; webhook: the URL each text is POSTed to.",
+    )
+    account_sid: str = Field("", description="twilio: the account SID (basic-auth user).")
+    token: SecretStr | None = Field(
+        None, description="twilio: auth token; webhook: signing key. Prefer token_file."
+    )
+    token_file: Path | None = Field(None, description="File holding the token.")
+    region: str = Field("GB", description="Country assumed for numbers given without +.")
+    timeout: float = Field(30.0, gt=0, description="Seconds before a provider call gives up.")
+    give_up_after_hours: float = Field(
+        48.0, gt=0, description="Hours a text is retried (backoff) before it is given up."
+    )
+    status_callback: bool = Field(
+        True, description="twilio: ask for delivery status callbacks to calbridge's server."
+    )
+
+    def secret(self) -> str:
+        return read_secret(self.token, self.token_file) or ""
+
+    @field_validator("token_file")
+    @classmethod
+    def _readable_token(cls, value: Path | None) -> Path | None:
+        return readable_file(value)
+
+    @model_validator(mode="after")
+    def _provider_complete(self) -> SmsSettings:
+        if self.transport == "twilio" and not (self.account_sid and self.from_):
+            raise ValueError("the twilio transport needs account_sid and from")
+        if self.transport != "folder" and not (self.token or self.token_file):
+            raise ValueError(f"the {self.transport} transport needs token or token_file")
+        return self
+
+
 class HttpSettings(Section):
     listen: str = Field("127.0.0.1:8470", description="host:port the HTTP server binds.")
     public_url: str = Field(
@@ -330,6 +375,10 @@ class Coach(Section):
     video_url: str | None = Field(
         None, description="The coach's video-call link, given with video sessions."
     )
+    phone: str | None = Field(None, description="The coach's mobile number, for texts.")
+    notify: Literal["email", "sms", "both"] = Field(
+        "email", description="How the coach is told (email, sms or both)."
+    )
 
     @field_validator("working_hours")
     @classmethod
@@ -346,6 +395,23 @@ class Coach(Section):
         if problems:
             raise ValueError("; ".join(problems))
         return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from calbridge.sms.phone import e164
+
+        if not value.strip().startswith("+"):
+            raise ValueError(f"{value!r}: give the number with its country code, like +44...")
+        return e164(value)
+
+    @model_validator(mode="after")
+    def _sms_needs_phone(self) -> Coach:
+        if self.notify != "email" and self.phone is None:
+            raise ValueError(f"notify = {self.notify!r} needs the coach's phone")
+        return self
 
     def hours(self) -> dict[int, list[tuple[time, time]]]:
         """Working hours by ISO weekday index (0 = Monday)."""
@@ -403,6 +469,7 @@ class Settings(BaseSettings):
     )
     reminders: RemindersSettings = Field(default_factory=RemindersSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     book: BookSettings = Field(default_factory=BookSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)

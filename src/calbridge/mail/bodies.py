@@ -20,6 +20,7 @@ class Reader:
     email: str
     zone: ZoneInfo
     own_zone: bool = True
+    party: str | None = None  # the client's or third party's id; None: the coach
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def short(start: datetime, reader: Reader) -> str:
     return f"{a:%a} {a.day} {a:%b %Y} {a:%H:%M}"
 
 
-def _lead(lead: timedelta) -> str:
+def lead_words(lead: timedelta) -> str:
     hours = int(lead.total_seconds() // 3600)
     minutes = int(lead.total_seconds() % 3600 // 60)
     if hours and not minutes:
@@ -177,7 +178,7 @@ def declined(about: About, reader: Reader, who: str) -> Body:
 def reminder(about: About, reader: Reader, lead: timedelta) -> Body:
     return Body(
         f"Reminder: {about.title}, {short(about.start, reader)}",
-        (f"Hello {reader.name}, a reminder: your session starts in {_lead(lead)}.",),
+        (f"Hello {reader.name}, a reminder: your session starts in {lead_words(lead)}.",),
         about.facts(reader),
     )
 

@@ -19,10 +19,11 @@ from calbridge.book.context import Book
 from calbridge.config.schema import Coach
 from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
 from calbridge.ical.model import EventSpec, Person
-from calbridge.mail import bodies, envelope, imip
+from calbridge.mail import bodies, channels, envelope, imip
 from calbridge.mail.bodies import About, Body, Reader
 from calbridge.mail.outbox import enqueue
-from calbridge.store import repo
+from calbridge.sms import texts
+from calbridge.store import repo, repo_sms
 from calbridge.store.tables import OutboxRow, SeriesRow, SessionRow
 from calbridge.sync.spec import session_spec
 
@@ -35,6 +36,7 @@ class Group:
     rows: list[Session]
     people: dict[str, Person]
     series: SeriesRow | None
+    contacts: dict[str, repo_sms.Contact]
 
     def spec(self, book: Book) -> EventSpec | None:
         rrule = self.series.rrule if self.series is not None else None
@@ -60,7 +62,7 @@ class Group:
 
     def reader(self, party_id: str) -> Reader:
         person = self.people[party_id]
-        return Reader(person.name, person.email, self.coach.zone(), own_zone=False)
+        return Reader(person.name, person.email, self.coach.zone(), False, party_id)
 
     def coach_reader(self) -> Reader:
         return Reader(self.coach.name, self.coach.email, self.coach.zone())
@@ -77,14 +79,17 @@ def load(book: Book, db: Db, session: Session, rows: list[Session] | None = None
         query = select(SessionRow).where(SessionRow.uid == session.uid)
         rows = [repo.to_session(r) for r in db.scalars(query)]
     people: dict[str, Person] = {}
+    contacts: dict[str, repo_sms.Contact] = {}
     for part in {p.party_id: p for r in rows for p in r.participants}.values():
         if part.role is Role.CLIENT:
             found = repo.client(db, part.party_id)
         else:
             found = repo.third_party(db, part.party_id)  # type: ignore[assignment]
         people[part.party_id] = Person(found.name, found.email)
+        kind = "client" if part.role is Role.CLIENT else "third-party"
+        contacts[part.party_id] = repo_sms.contact(db, kind, part.party_id)
     series = db.get(SeriesRow, session.series_id) if session.series_id is not None else None
-    return Group(coach, rows, people, series)
+    return Group(coach, rows, people, series, contacts)
 
 
 def _over(book: Book, sessions: Iterable[Session]) -> bool:
@@ -102,9 +107,16 @@ def send(
     kind: str,
     calendar: tuple[bytes, str] | None = None,
     expires_at: datetime | None = None,
-) -> str:
-    mail = book.settings.mail
+    text: str | None = None,
+) -> None:
+    """``body`` by mail, ``text`` (if any) by text, as chosen; no text possible: mailed."""
     now = book.clock()
+    coach = group.coach
+    who = channels.chosen(group.contacts, to.party, coach.phone, coach.notify)
+    texted = text is not None and channels.text(db, who, text, kind, now, session.id, expires_at)
+    if texted and who.notify == "sms":
+        return
+    mail = book.settings.mail
     message = envelope.build(
         sender=envelope.Party(group.coach.name, mail.from_),
         reply_to=envelope.Party(group.coach.name, group.coach.email),
@@ -115,7 +127,7 @@ def send(
         method=calendar[1] if calendar else None,
     )
     domain = mail.from_.rpartition("@")[2]
-    return enqueue(
+    enqueue(
         db, message, kind=kind, now=now, domain=domain, session_id=session.id, expires_at=expires_at
     )
 
@@ -133,6 +145,7 @@ def _request(
     make: Callable[[About, Reader], Body],
     group: Group | None = None,
     supersede: bool = False,
+    text: Callable[[About, Reader], str] | None = None,
 ) -> int:
     """Send the whole object again (METHOD:REQUEST) to every attendee of ``session``
     (``supersede``: in place of a still-queued message of the same ``kind``)."""
@@ -145,8 +158,20 @@ def _request(
     for party in _attendees(session):
         if supersede:
             _supersede(db, group, group.people[party].email, kind)
-        body = make(about, group.reader(party))
-        send(book, db, group, session, group.reader(party), body, kind, (data, "REQUEST"))
+        reader = group.reader(party)
+        said = text(about, reader) if text else None
+        send(
+            book,
+            db,
+            group,
+            session,
+            reader,
+            make(about, reader),
+            kind,
+            (data, "REQUEST"),
+            None,
+            said,
+        )
     return len(session.participants)
 
 
@@ -196,7 +221,14 @@ def moved(
     was = (old.start, old.end)
     kind = "update"
     by_client = by is Actor.CLIENT
-    _request(book, db, new, kind, lambda a, r: bodies.moved(a, r, client_requested, was, by_client))
+    _request(
+        book,
+        db,
+        new,
+        kind,
+        lambda a, r: bodies.moved(a, r, client_requested, was, by_client),
+        text=lambda a, r: texts.moved(a, r, old.start),
+    )
 
 
 def answered(
@@ -218,7 +250,8 @@ def answered(
         _cancel_to(book, db, group, after, parties, why, False, _gone(book, group))
         if by is Actor.CLIENT:
             reader = group.coach_reader()
-            send(book, db, group, after, reader, bodies.declined(about, reader, who), "declined")
+            body, said = bodies.declined(about, reader, who), texts.declined(about, reader, who)
+            send(book, db, group, after, reader, body, "declined", text=said)
         return
     if after.sequence != before.sequence and after.status in ACTIVE:
         # STATUS changed (TENTATIVE -> CONFIRMED): every participant's copy is updated,
@@ -245,7 +278,8 @@ def cancelled(
             for party in _attendees(first):
                 reader = group.reader(party)
                 body = bodies.cancelled(about, reader, reason, True)
-                send(book, db, group, first, reader, body, "cancel", (data, "REQUEST"))
+                said = texts.cancelled(about, reader, reason, True)
+                send(book, db, group, first, reader, body, "cancel", (data, "REQUEST"), None, said)
             return
         _cancel_to(book, db, group, first, _attendees(first), reason, True, whole=True)
         return
@@ -294,7 +328,8 @@ def _cancel_to(
     for party in parties:
         reader = group.reader(party)
         body = bodies.cancelled(about, reader, reason, following)
-        send(book, db, group, session, reader, body, "cancel", (data, "CANCEL"))
+        said = texts.cancelled(about, reader, reason, following)
+        send(book, db, group, session, reader, body, "cancel", (data, "CANCEL"), None, said)
 
 
 def _party_of(group: Group, person: Person) -> str | None:
@@ -316,15 +351,18 @@ def closure_notice(
         for party in _attendees(session):
             reader = group.reader(party)
             body = bodies.closure_notice(about, reader, first, last, reason)
-            send(book, db, group, session, reader, body, "closure")
+            said = texts.closure(about, reader, first, last, reason)
+            send(book, db, group, session, reader, body, "closure", text=said)
 
 
 def reverted(book: Book, db: Db, session: Session, reason: str) -> None:
     """The coach is told why their calendar edit was undone."""
     group = load(book, db, session)
     reader = group.coach_reader()
-    body = bodies.reverted(group.about(book, session), reader, reason, session.id or 0)
-    send(book, db, group, session, reader, body, "reverted")
+    about = group.about(book, session)
+    body = bodies.reverted(about, reader, reason, session.id or 0)
+    said = texts.reverted(about, reader, session.id or 0)
+    send(book, db, group, session, reader, body, "reverted", text=said)
 
 
 def drop_reminders(db: Db, sessions: Iterable[Session]) -> None:

@@ -1,7 +1,10 @@
 """Queue a message in the book's outbox, inside the caller's transaction.
 
-A message is queued in the same transaction as the book change that causes it, so a
-change is never committed without its mail, nor mail sent for a change rolled back.
+The outbox has channels: ``mail`` (an RFC 5322 message to one address) and ``sms`` (a
+text to one E.164 number). Both are claimed, sent, retried and given up by the same
+sender (``mail.sender``), so each promise holds for both. A message is queued in the
+same transaction as the book change that causes it, so a change is never committed
+without its mail, nor mail sent for a change rolled back.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import make_msgid
+from uuid import uuid4
 
 from sqlalchemy.orm import Session as Db
 
@@ -39,18 +43,52 @@ def enqueue(
     if len(recipients) != 1:
         raise ValueError("an outbox message has exactly one To address")
     message_id = str(message["Message-ID"])
+    raw = message.as_bytes(policy=SMTP)
+    put(db, "mail", message_id, recipients[0], raw, kind, now, session_id, not_before, expires_at)
+    return message_id
+
+
+def enqueue_text(
+    db: Db,
+    phone: str,
+    text: str,
+    *,
+    kind: str,
+    now: datetime,
+    domain: str,
+    session_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> str:
+    """Store a text to ``phone`` (E.164); returns its id, fixed now like a Message-ID."""
+    message_id = f"<sms.{uuid4().hex}@{domain}>"
+    put(db, "sms", message_id, phone, text.encode("utf-8"), kind, now, session_id, None, expires_at)
+    return message_id
+
+
+def put(
+    db: Db,
+    channel: str,
+    message_id: str,
+    recipient: str,
+    raw: bytes,
+    kind: str,
+    now: datetime,
+    session_id: int | None,
+    not_before: datetime | None,
+    expires_at: datetime | None,
+) -> None:
     db.add(
         OutboxRow(
+            channel=channel,
             message_id=message_id,
             kind=kind,
             session_id=session_id,
-            recipient=recipients[0],
+            recipient=recipient,
             created_at=now,
             not_before=not_before or now,
             state="queued",
             attempts=0,
-            raw=message.as_bytes(policy=SMTP),
+            raw=raw,
             expires_at=expires_at,
         )
     )
-    return message_id

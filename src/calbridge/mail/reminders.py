@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session as Db
 from calbridge.book.context import Book
 from calbridge.core.model import Session, Status
 from calbridge.mail import bodies, notify
+from calbridge.sms import texts
 from calbridge.store import repo
 from calbridge.store.tables import SessionRow
 from calbridge.store.tables_mail import ReminderRow
@@ -112,5 +113,8 @@ def _queue(book: Book, db: Db, session: Session, lead: timedelta) -> int:
     for party in session.participants:
         reader = group.reader(party.party_id)
         body = bodies.reminder(about, reader, lead)
-        notify.send(book, db, group, session, reader, body, "reminder", expires_at=session.start)
+        said = texts.reminder(about, reader)
+        notify.send(
+            book, db, group, session, reader, body, "reminder", expires_at=session.start, text=said
+        )
     return len(session.participants)

@@ -1,5 +1,9 @@
 """Send what the outbox holds: claimed with a lease, sent once, retried, given up.
 
+One pass sends one channel (``mail`` or ``sms``): the same claim, journal, backoff,
+rate-limit handling (a provider's 429 and its Retry-After) and giving up hold for both;
+only the transport differs, and an HTTP provider's id for the text is recorded.
+
 Exactly once, step by step for one message:
 
 1. *Claim*: ``UPDATE outbox SET state='sending', claimed_by, claimed_until ... WHERE
@@ -36,7 +40,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session as Db
 
 from calbridge.book.context import Book
-from calbridge.mail.transport import Opened, Permanent, Temporary
+from calbridge.mail.transport import Closing, Opened, Permanent, Temporary
+from calbridge.sms.transport import OpenedSms
+from calbridge.store import repo_sms
 from calbridge.store.tables import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -53,6 +59,9 @@ def _noop(stage: str, message_id: str) -> None:
 #: Called at "claimed", "handed" (after the server took it, before the record) and
 #: "recorded". Crash tests replace it in a child process to kill it at that point.
 checkpoint: Callable[[str, str], None] = _noop
+CHANNELS = ("mail", "sms")
+#: Path of calbridge's HTTP server that takes the provider's delivery status callbacks.
+STATUS_PATH = "/sms/status"  # calbridge.web.sms.STATUS
 
 
 @dataclass
@@ -63,45 +72,51 @@ class SendReport:
     failed: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     error: str | None = None
+    channel: str = "mail"
 
 
 def lease(book: Book) -> timedelta:
-    """How long a claim holds: well over one SMTP exchange (every step has a timeout)."""
-    return timedelta(seconds=max(300.0, 10 * book.settings.mail.timeout))
+    """How long a claim holds: well over one exchange (every step has a timeout)."""
+    slowest = max(book.settings.mail.timeout, book.settings.sms.timeout)
+    return timedelta(seconds=max(300.0, 10 * slowest))
 
 
-def journal_path(book: Book) -> Path:
-    return book.settings.state_dir / "mail-handed-over.log"
+def journal_path(book: Book, channel: str = "mail") -> Path:
+    return book.settings.state_dir / f"{channel}-handed-over.log"
 
 
 class Journal:
-    """Message-IDs an SMTP server accepted, written (fsync) before the book records it."""
+    """Ids a server accepted (and the provider's id for it), fsync'ed before the book
+    records them: one ``message-id<TAB>provider-id`` line each."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.seen: set[str] = set()
+        self.seen: dict[str, str] = {}
         if path.exists():
-            self.seen = {line.strip() for line in path.read_text("utf-8").splitlines() if line}
+            for line in path.read_text("utf-8").splitlines():
+                if line.strip():
+                    message_id, _, provider = line.strip().partition("\t")
+                    self.seen[message_id] = provider
 
     def __contains__(self, message_id: str) -> bool:
         return message_id in self.seen
 
-    def add(self, message_id: str) -> None:
+    def add(self, message_id: str, provider: str | None = None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(message_id + "\n")
+            handle.write(f"{message_id}\t{provider or ''}\n")
             handle.flush()
             os.fsync(handle.fileno())
-        self.seen.add(message_id)
+        self.seen[message_id] = provider or ""
 
     def forget(self, keep: set[str]) -> None:
         """Keep only ids whose rows are not yet recorded sent (atomic rewrite)."""
-        if not self.path.exists() or self.seen <= keep:
+        if not self.path.exists() or set(self.seen) <= keep:
             return
+        self.seen = {m: p for m, p in self.seen.items() if m in keep}
         temp = self.path.with_suffix(".tmp")
-        temp.write_text("".join(f"{m}\n" for m in sorted(self.seen & keep)), "utf-8")
+        temp.write_text("".join(f"{m}\t{p}\n" for m, p in sorted(self.seen.items())), "utf-8")
         temp.replace(self.path)
-        self.seen &= keep
 
 
 def due(now: datetime) -> Any:
@@ -141,25 +156,45 @@ def backoff(attempts: int) -> timedelta:
     return min(step, MAX_BACKOFF)
 
 
+def _opened(book: Book, channel: str) -> Closing:
+    if channel == "sms":
+        status_url = book.settings.http.public_url.rstrip("/") + STATUS_PATH
+        return OpenedSms(book.settings.sms, status_url)
+    return Opened(book.settings.mail)
+
+
+async def send_all(book: Book, *, owner: str, now: datetime | None = None) -> list[SendReport]:
+    """One pass of every channel (the daemon's outbox job)."""
+    return [await send_due(book, owner=owner, now=now, channel=c) for c in CHANNELS]
+
+
 async def send_due(
-    book: Book, *, owner: str, now: datetime | None = None, limit: int = 100
+    book: Book,
+    *,
+    owner: str,
+    now: datetime | None = None,
+    limit: int = 100,
+    channel: str = "mail",
 ) -> SendReport:
-    """One pass: send every due message (at most ``limit``), each exactly once."""
+    """One pass of ``channel``: send every due message (at most ``limit``), each once."""
     clock: Callable[[], datetime] = (lambda: now) if now is not None else book.clock
-    report = SendReport()
-    give_up = timedelta(hours=book.settings.mail.give_up_after_hours)
-    sender = book.settings.mail.from_
+    report = SendReport(channel=channel)
+    settings = book.settings.sms if channel == "sms" else book.settings.mail
+    give_up = timedelta(hours=settings.give_up_after_hours)
+    sender = settings.from_
     with book.transaction() as db:
         ids = list(
             db.scalars(
                 select(OutboxRow.id)
-                .where(due(clock()))
+                .where(OutboxRow.channel == channel, due(clock()))
                 .order_by(OutboxRow.not_before, OutboxRow.id)
                 .limit(limit)
             )
         )
-    journal = Journal(journal_path(book))
-    async with Opened(book.settings.mail) as transport:
+    if not ids:
+        return report
+    journal = Journal(journal_path(book, channel))
+    async with _opened(book, channel) as transport:
         for row_id in ids:
             current = clock()
             with book.transaction() as db:
@@ -169,18 +204,31 @@ async def send_due(
                 assert row is not None
                 message_id, recipient, raw = row.message_id, row.recipient, row.raw
                 created, expires, attempts = row.created_at, row.expires_at, row.attempts
+                stopped = channel == "sms" and repo_sms.opted_out(db, recipient)
             if transport.duplicates and message_id in journal:
+                provider = journal.seen[message_id] or None
                 with book.transaction() as db:
-                    _finish(db, row_id, owner, state="sent", sent_at=current, last_error=None)
+                    _finish(
+                        db,
+                        row_id,
+                        owner,
+                        state="sent",
+                        sent_at=current,
+                        last_error=None,
+                        provider_id=provider,
+                    )
                 report.recovered.append(message_id)
                 log.info("message %s to %s was sent before a restart", message_id, recipient)
                 continue
             if expires is not None and current >= expires:
                 _drop(book, row_id, owner, message_id, recipient, report)
                 continue
+            if stopped:  # STOP arrived after it was queued
+                _drop(book, row_id, owner, message_id, recipient, report, "opted out (STOP)")
+                continue
             checkpoint("claimed", message_id)
             try:
-                await transport.send(sender, recipient, message_id, raw)
+                provider = await transport.send(sender, recipient, message_id, raw)
             except Temporary as exc:
                 report.error = str(exc)
                 _retry(
@@ -195,6 +243,7 @@ async def send_due(
                     give_up,
                     str(exc),
                     report,
+                    exc.retry_after,
                 )
                 if exc.connection:
                     break  # the server is away: the rest waits for the next pass
@@ -206,10 +255,18 @@ async def send_due(
                 log.error("message %s to %s failed for good: %s", message_id, recipient, exc)
                 continue
             if transport.duplicates:
-                journal.add(message_id)
+                journal.add(message_id, provider)
             checkpoint("handed", message_id)
             with book.transaction() as db:
-                _finish(db, row_id, owner, state="sent", sent_at=clock(), last_error=None)
+                _finish(
+                    db,
+                    row_id,
+                    owner,
+                    state="sent",
+                    sent_at=clock(),
+                    last_error=None,
+                    provider_id=provider,
+                )
             checkpoint("recorded", message_id)
             report.sent.append(message_id)
     _prune(book, journal)
@@ -217,14 +274,18 @@ async def send_due(
 
 
 def _drop(
-    book: Book, row_id: int, owner: str, message_id: str, recipient: str, report: SendReport
+    book: Book,
+    row_id: int,
+    owner: str,
+    message_id: str,
+    recipient: str,
+    report: SendReport,
+    why: str = "it could not be sent before the session began",
 ) -> None:
     with book.transaction() as db:
-        _finish(db, row_id, owner, state="dropped", last_error="too late: the session began")
+        _finish(db, row_id, owner, state="dropped", last_error=why)
     report.dropped.append(message_id)
-    log.warning(
-        "dropped %s to %s: it could not be sent before the session began", message_id, recipient
-    )
+    log.warning("dropped %s to %s: %s", message_id, recipient, why)
 
 
 def _retry(
@@ -239,6 +300,7 @@ def _retry(
     give_up: timedelta,
     error: str,
     report: SendReport,
+    wait: float | None = None,
 ) -> None:
     with book.transaction() as db:
         if now - created >= give_up:
@@ -259,7 +321,7 @@ def _retry(
             owner,
             state="queued",
             claimed_by=None,
-            not_before=now + backoff(attempts),
+            not_before=now + max(backoff(attempts), timedelta(seconds=wait or 0)),
             last_error=error,
         )
     report.retried.append(message_id)
@@ -276,7 +338,7 @@ def _prune(book: Book, journal: Journal) -> None:
         pending = set(
             db.scalars(
                 select(OutboxRow.message_id).where(
-                    OutboxRow.message_id.in_(journal.seen), OutboxRow.state != "sent"
+                    OutboxRow.message_id.in_(list(journal.seen)), OutboxRow.state != "sent"
                 )
             )
         )

@@ -22,11 +22,15 @@ CLOSE_WAIT = 2.0
 
 
 class Temporary(Exception):
-    """Not delivered, worth retrying; ``connection`` when the server could not be used."""
+    """Not delivered, worth retrying; ``connection`` when the server could not be used;
+    ``retry_after``: seconds the provider asked us to wait (HTTP 429 Retry-After)."""
 
-    def __init__(self, message: str, connection: bool = False) -> None:
+    def __init__(
+        self, message: str, connection: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.connection = connection
+        self.retry_after = retry_after
 
 
 class Permanent(Exception):
@@ -37,7 +41,9 @@ class Transport(Protocol):
     #: Whether sending the same Message-ID twice delivers twice (SMTP) or not (folder).
     duplicates: bool
 
-    async def send(self, sender: str, recipient: str, message_id: str, raw: bytes) -> None: ...
+    async def send(
+        self, sender: str, recipient: str, message_id: str, raw: bytes
+    ) -> str | None: ...  # the provider's id for it, when it gives one
 
     async def close(self) -> None: ...
 
@@ -45,9 +51,9 @@ class Transport(Protocol):
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]")
 
 
-def eml_name(message_id: str) -> str:
+def eml_name(message_id: str, suffix: str = ".eml") -> str:
     """The file a message is written to: named by its Message-ID, so a resend overwrites."""
-    return _UNSAFE.sub("_", message_id.strip().strip("<>")) + ".eml"
+    return _UNSAFE.sub("_", message_id.strip().strip("<>")) + suffix
 
 
 class FolderTransport:
@@ -60,21 +66,26 @@ class FolderTransport:
         self.folder = folder
 
     async def send(self, sender: str, recipient: str, message_id: str, raw: bytes) -> None:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            target = self.folder / eml_name(message_id)
-            temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            with temp.open("wb") as handle:
-                handle.write(raw)
-                handle.flush()
-                os.fsync(handle.fileno())
-            temp.replace(target)
-            fsync_dir(self.folder)
-        except OSError as exc:
-            raise Temporary(f"cannot write to {self.folder}: {exc}", connection=True) from exc
+        write_once(self.folder, eml_name(message_id), raw)
 
     async def close(self) -> None:
         return None
+
+
+def write_once(folder: Path, name: str, raw: bytes) -> None:
+    """``folder/name`` written atomically (a resend replaces it); Temporary on failure."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        with temp.open("wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.replace(target)
+        fsync_dir(folder)
+    except OSError as exc:
+        raise Temporary(f"cannot write to {folder}: {exc}", connection=True) from exc
 
 
 def fsync_dir(folder: Path) -> None:
@@ -167,17 +178,13 @@ async def _closed(protocol: object, limit: float = CLOSE_WAIT) -> None:
         await asyncio.sleep(0.01)
 
 
-class Opened:
-    """``async with Opened(settings) as transport``: closed whatever happens."""
+class Closing:
+    """``async with Closing(transport) as transport``: closed whatever happens."""
 
-    def __init__(self, settings: MailSettings) -> None:
-        self.transport: FolderTransport | SmtpTransport
-        if settings.transport == "folder":
-            self.transport = FolderTransport(settings.folder)
-        else:
-            self.transport = SmtpTransport(settings)
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
 
-    async def __aenter__(self) -> FolderTransport | SmtpTransport:
+    async def __aenter__(self) -> Transport:
         return self.transport
 
     async def __aexit__(
@@ -187,3 +194,10 @@ class Opened:
         tb: TracebackType | None,
     ) -> None:
         await self.transport.close()
+
+
+def Opened(settings: MailSettings) -> Closing:
+    """``async with Opened(settings) as transport``: the configured mail transport."""
+    if settings.transport == "folder":
+        return Closing(FolderTransport(settings.folder))
+    return Closing(SmtpTransport(settings))

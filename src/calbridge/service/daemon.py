@@ -33,6 +33,7 @@ from calbridge.service.scheduler import Runtime, Scheduler
 from calbridge.web.app import bound_port, make_app, start
 from calbridge.web.feeds import feed_routes
 from calbridge.web.offers import offer_routes
+from calbridge.web.sms import sms_routes
 
 log = logging.getLogger("calbridge.service")
 
@@ -82,6 +83,7 @@ class Daemon:
             *http.installers(rt, self.scheduler),
             offer_routes(lambda: rt.book, rt.settings),
             feed_routes(lambda: rt.book, rt.settings),
+            sms_routes(lambda: rt.book, rt.settings),
         ]
         runner = await start(make_app(parts), rt.settings.http.listen)
         coaches = len(rt.coach_ids())

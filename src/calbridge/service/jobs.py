@@ -111,9 +111,15 @@ def install_default_jobs(registry: JobRegistry) -> JobRegistry:
     offers' holds released. Each claims its rows, so several instances may run them."""
     from calbridge.book.offers import expire_offers
     from calbridge.mail.reminders import queue_due_reminders
-    from calbridge.mail.sender import send_due
+    from calbridge.mail.sender import send_all
 
     registry.add("reminders", 60, lambda ctx: queue_due_reminders(ctx.book, ctx.now))
-    registry.add("outbox", 10, lambda ctx: send_due(ctx.book, owner=ctx.owner), coroutine=True)
+
+    async def outbox(ctx: JobContext) -> None:
+        for report in await send_all(ctx.book, owner=ctx.owner):
+            sent = len(report.sent) + len(report.recovered)
+            ctx.metrics.count_sent(report.channel, sent, len(report.failed))
+
+    registry.add("outbox", 10, outbox, coroutine=True)
     registry.add("offers", 60, lambda ctx: expire_offers(ctx.book, ctx.now))
     return registry

@@ -33,6 +33,7 @@ class Snapshot:
         self.last_ok: dict[str, datetime | None] = {}
         self.failing: dict[str, int] = {}
         self.outbox_queued = 0
+        self.outbox_by_channel: dict[str, int] = {}
         self.held: set[str] = set()
 
     def read(self, db: Db, now: datetime, calendars: set[str]) -> None:
@@ -44,12 +45,11 @@ class Snapshot:
         self.last_ok = {cid: ok for cid, ok, _ in rows if cid in calendars}
         self.failing = {cid: n for cid, _, n in rows if cid in calendars}
         self.held = set(held_calendars(db)) & calendars
-        self.outbox_queued = int(
-            db.scalar(
-                select(func.count()).select_from(OutboxRow).where(OutboxRow.state == "queued")
-            )
-            or 0
-        )
+        queued = select(OutboxRow.channel, func.count()).where(OutboxRow.state == "queued")
+        self.outbox_by_channel = {
+            str(c): int(n) for c, n in db.execute(queued.group_by(OutboxRow.channel)).all()
+        }
+        self.outbox_queued = sum(self.outbox_by_channel.values())
         self.now = now
 
 
@@ -85,6 +85,14 @@ class _FromDatabase(Collector):
         yield GaugeMetricFamily(
             "calbridge_outbox_depth", "Messages queued in the outbox.", value=snap.outbox_queued
         )
+        depth = GaugeMetricFamily(
+            "calbridge_outbox_channel_depth",
+            "Messages queued in the outbox, per channel.",
+            labels=["channel"],
+        )
+        for channel in ("mail", "sms"):
+            depth.add_metric([channel], snap.outbox_by_channel.get(channel, 0))
+        yield depth
 
 
 class Metrics:
@@ -120,7 +128,26 @@ class Metrics:
         self.job_runs = Counter(
             "calbridge_job_runs", "Runs of periodic jobs.", ["job", "result"], registry=r
         )
+        self.outbox_sent = Counter(
+            "calbridge_outbox_sent",
+            "Messages this instance sent, per channel (mail, sms).",
+            ["channel"],
+            registry=r,
+        )
+        self.outbox_failed = Counter(
+            "calbridge_outbox_failed",
+            "Messages given up or refused for good, per channel (mail, sms).",
+            ["channel"],
+            registry=r,
+        )
+        for channel in ("mail", "sms"):  # present at 0 before the first message
+            self.outbox_sent.labels(channel)
+            self.outbox_failed.labels(channel)
         r.register(_FromDatabase(self.snapshot))
+
+    def count_sent(self, channel: str, sent: int, failed: int) -> None:
+        self.outbox_sent.labels(channel).inc(sent)
+        self.outbox_failed.labels(channel).inc(failed)
 
     def forget(self, calendar: str) -> None:
         """A coach left the configuration: drop its labelled series."""

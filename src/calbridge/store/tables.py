@@ -254,6 +254,8 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_state_due", "state", "not_before"),
         Index("ix_outbox_session", "session_id"),
+        Index("ix_outbox_channel_due", "channel", "state", "not_before"),
+        Index("ix_outbox_provider", "provider_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -271,6 +273,12 @@ class OutboxRow(Base):
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     # Not sent after this moment (a reminder after its session began): dropped, logged.
     expires_at: Mapped[datetime | None]
+    # ``mail`` (raw: RFC 5322 bytes, recipient: address) or ``sms`` (raw: the UTF-8
+    # text, recipient: an E.164 number). The provider's id for what it accepted, and
+    # the last delivery status it reported (texts: status callbacks).
+    channel: Mapped[str] = mapped_column(String(8), default="mail", server_default="mail")
+    provider_id: Mapped[str | None] = mapped_column(String(128))
+    delivery_status: Mapped[str | None] = mapped_column(String(32))
 
 
 # Areas' tables live in their own modules, registered on the same metadata here.
@@ -280,4 +288,5 @@ from calbridge.store import (  # noqa: E402, F401
     tables_mail,
     tables_offers,
     tables_outcomes,
+    tables_sms,
 )

@@ -1,0 +1,41 @@
+"""Which channel a message takes: the person's choice (email, sms, both), their phone,
+and their consent (STOP). Used by ``notify`` and the reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session as Db
+
+from calbridge.mail.outbox import enqueue_text
+from calbridge.store import repo_sms
+from calbridge.store.repo_sms import EMAIL_ONLY, Contact
+
+
+def chosen(
+    contacts: dict[str, Contact], party: str | None, coach_phone: str | None, coach_notify: str
+) -> Contact:
+    """A client's or third party's contact (``party``), or the coach's (None)."""
+    if party is not None:
+        return contacts.get(party, EMAIL_ONLY)
+    return Contact(coach_phone, coach_notify) if coach_phone else EMAIL_ONLY
+
+
+def text(
+    db: Db,
+    who: Contact,
+    said: str,
+    kind: str,
+    now: datetime,
+    session_id: int | None,
+    expires_at: datetime | None,
+) -> bool:
+    """Queue ``said`` to ``who`` when they chose texts and did not opt out: True if so."""
+    if not who.text or who.phone is None or repo_sms.opted_out(db, who.phone):
+        return False
+    domain = "calbridge.sms"  # ids only: texts carry no sender domain
+    enqueue_text(
+        db, who.phone, said, kind=kind, now=now, domain=domain,
+        session_id=session_id, expires_at=expires_at,
+    )  # fmt: skip
+    return True

@@ -1,0 +1,1 @@
+"""Text messages: the second channel of the outbox."""
