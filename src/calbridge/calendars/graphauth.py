@@ -16,8 +16,6 @@ test's loopback identity server, an ADFS) is taken as the operator configured it
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from calbridge.calendars.davauth import EXPIRY_MARGIN, AuthenticationFailed, TokenPoster
+from calbridge.calendars.private import write_private
 from calbridge.errors import UserError
 
 SCOPES = ["https://graph.microsoft.com/Calendars.ReadWrite"]  # MSAL adds offline_access
@@ -66,22 +65,6 @@ def _cache(path: Path) -> Any:
                 f"{path}: not a token file from `calbridge auth graph` ({exc})"
             ) from exc
     return cache
-
-
-def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` atomically with ``text``, readable by its owner only (0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def device_sign_in(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +13,7 @@ from calbridge.calendars.davauth import Auth, BasicAuth, BearerToken, OAuth2Refr
 from calbridge.calendars.davdiscovery import discover
 from calbridge.calendars.feed import IcsFeedStore
 from calbridge.calendars.graph import GraphStore
+from calbridge.calendars.private import write_private
 from calbridge.calendars.vdir import VdirStore
 from calbridge.config.schema import DavSettings, read_secret
 from calbridge.errors import UserError
@@ -52,10 +51,16 @@ def _oauth_client(cfg: DavSettings) -> OAuth2RefreshToken:
     key = (cfg.oauth_token_url, cfg.oauth_client_id, str(cfg.oauth_refresh_token_file))
     client = _oauth.get(key)
     if client is None:
-        secret = read_secret(None, cfg.oauth_client_secret_file)
-        refresh = read_secret(None, cfg.oauth_refresh_token_file)
-        assert secret and refresh  # checked by the schema
         path = Path(cfg.oauth_refresh_token_file)
+        if not path.exists():
+            raise UserError(
+                f"{path}: no Google sign-in yet; run `calbridge auth google --coach ID`"
+            )
+        secret = read_secret(None, cfg.oauth_client_secret_file)
+        refresh = read_secret(None, path)
+        if not (secret and refresh):
+            empty = "oauth_client_secret_file" if not secret else "oauth_refresh_token_file"
+            raise UserError(f"calendar {cfg.url}: {empty} is empty")
         client = _oauth[key] = OAuth2RefreshToken(
             cfg.oauth_token_url,
             cfg.oauth_client_id,
@@ -70,12 +75,7 @@ def store_refresh_token(path: Path, token: str) -> None:
     """Replace the refresh-token file atomically (mode 0600). A read-only file (a systemd
     credential) keeps the token in memory only, with a warning saying what to do."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(fd, "w") as out:
-            out.write(token + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        Path(tmp).replace(path)
+        write_private(path, token + "\n", make_folder=False)
     except OSError as exc:
         log.warning(
             "the OAuth endpoint rotated the refresh token, but %s cannot be rewritten (%s);"

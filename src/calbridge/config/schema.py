@@ -317,12 +317,24 @@ class DavSettings(Secret):
     )
     oauth_client_id: str | None = Field(None, description="OAuth2 client id.")
     oauth_client_secret_file: Path | None = Field(None, description="File: OAuth2 secret.")
-    oauth_refresh_token_file: Path | None = Field(None, description="File: refresh token.")
+    oauth_refresh_token_file: Path | None = Field(
+        None, description="File: refresh token (written by `calbridge auth google`)."
+    )
+    oauth_auth_url: str = Field(
+        "https://accounts.google.com/o/oauth2/v2/auth",
+        description="OAuth2 authorization endpoint, for `calbridge auth google`.",
+    )
 
-    @field_validator("token_file", "oauth_client_secret_file", "oauth_refresh_token_file")
+    @field_validator("token_file", "oauth_client_secret_file")
     @classmethod
     def _readable_files(cls, value: Path | None) -> Path | None:
         return readable_file(value)
+
+    @field_validator("oauth_refresh_token_file")
+    @classmethod
+    def _token_file(cls, value: Path | None) -> Path | None:
+        """Resolved like the other files, but it may not exist yet: the sign-in writes it."""
+        return None if value is None else resolve_path(value)
 
     @model_validator(mode="after")
     def _oauth_complete(self) -> DavSettings:
