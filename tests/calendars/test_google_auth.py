@@ -17,8 +17,10 @@ import pytest
 import requests
 
 from calbridge.calendars.caldav import CalDAVStore
+from calbridge.calendars.davauth import AuthenticationFailed
 from calbridge.calendars.googleauth import CALENDAR_SCOPE, GoogleClient, SignedIn, sign_in
 from calbridge.calendars.open import auth_for
+from calbridge.config.schema import DavSettings
 from calbridge.errors import UserError
 from cli_helpers import cli, write_config
 from conftest import base_config
@@ -150,8 +152,9 @@ class Admin:
 
 
 def test_auth_google_end_to_end_through_the_listener_then_caldav_uses_the_token(
-    tmp_path: Path, db_url: str, google: FakeGoogle, dav: FakeCalDAV
-) -> None:
+    tmp_path: Path, db_url: str, google: FakeGoogle, dav: FakeCalDAV,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
     calendar = _calendar(tmp_path, google, dav)
     with Admin(_config(tmp_path, db_url, calendar), "--json") as admin:
         browser(admin.url())  # consent, then Google's redirect reaches calbridge's listener
@@ -171,19 +174,37 @@ def test_auth_google_end_to_end_through_the_listener_then_caldav_uses_the_token(
     exchange = google.token_forms[0]
     assert exchange["grant_type"] == "authorization_code"
     assert exchange["redirect_uri"] == asked["redirect_uri"] and exchange["code_verifier"]
-    # The CalDAV backend reads that file, trades the token for access tokens, and syncs.
-    from calbridge.config.load import load_config
-
-    cfg = load_config(tmp_path / "config.toml").coaches[0].calendar
-    assert cfg is not None
-    with CalDAVStore(dav.url, auth_for(cfg)) as store:
-        assert store.changes(None).full
+    # The CalDAV backend reads that file, trades it for an access token, and syncs.
+    config = tmp_path / "config.toml"
+    for args in (
+        ["client", "add", "--name", "Ana Lopez", "--email", "ana@example.org", "--id", "ana",
+         "--program", "standard"],
+        ["session", "plan", "--coach", "maia", "--client", "ana", "--start", "2030-12-02T10:00"],
+        ["sync", "--coach", "maia"],
+    ):  # fmt: skip
+        code, _, err = cli(capsys, config, *args)
+        assert code == 0, err
+    assert len(dav.members) == 1 and google.issued[-1] in (dav.bearer or ())
     assert google.token_forms[-1] == {
         "grant_type": "refresh_token",
         "refresh_token": refresh,
         "client_id": google.client_id,
         "client_secret": google.client_secret,
     }
+
+
+def test_a_refresh_token_google_revoked_names_the_command(
+    tmp_path: Path, google: FakeGoogle, dav: FakeCalDAV
+) -> None:
+    done = _run(google, tmp_path / "maia.refresh", browser)
+    google.refresh_tokens.clear()  # the coach removed calbridge's access
+    cfg = DavSettings(**_calendar(tmp_path, google, dav))
+    assert cfg.oauth_refresh_token_file == done.token_file
+    with (
+        CalDAVStore(dav.url, auth_for(cfg)) as store,
+        pytest.raises(AuthenticationFailed, match=r"invalid_grant.*calbridge auth google"),
+    ):
+        store.changes(None)
 
 
 def test_auth_google_takes_the_pasted_address_when_the_listener_is_out_of_reach(

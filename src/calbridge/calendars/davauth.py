@@ -175,7 +175,7 @@ def _refused(status: int, body: bytes) -> NoReturn:
         error = ""
     raise AuthenticationFailed(
         f"token endpoint refused the refresh token ({status} {error or 'no error code'});"
-        " authorise calbridge again"
+        " authorise calbridge again (Google: `calbridge auth google --coach ID`)"
     )
 
 
