@@ -39,12 +39,6 @@ class Clock:
 
 
 @pytest.fixture
-def dav() -> Iterator[FakeCalDAV]:
-    with FakeCalDAV(bearer=set()) as server:
-        yield server
-
-
-@pytest.fixture
 def endpoint(dav: FakeCalDAV) -> Iterator[FakeTokenEndpoint]:
     assert dav.bearer is not None
     with FakeTokenEndpoint(on_issue=dav.bearer.add) as server:

@@ -32,12 +32,6 @@ URL = re.compile(r"^\s+(http://127\.0\.0\.1:\d+/o/oauth2/v2/auth\?\S+)$", re.M)
 
 
 @pytest.fixture
-def dav() -> Iterator[FakeCalDAV]:
-    with FakeCalDAV(bearer=set()) as server:
-        yield server
-
-
-@pytest.fixture
 def google(dav: FakeCalDAV) -> Iterator[FakeGoogle]:
     assert dav.bearer is not None
     with FakeGoogle(on_issue=dav.bearer.add) as server:
