@@ -282,10 +282,12 @@ def test_a_coach_without_oauth_keys_or_a_caldav_calendar_is_told_what_to_set(
     assert code == 2 and "needs a CalDAV url" in err
 
 
-def test_a_sync_before_the_sign_in_names_the_command(
+def test_a_sync_or_check_config_before_the_sign_in_names_the_command(
     tmp_path: Path, db_url: str, google: FakeGoogle, dav: FakeCalDAV,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     config = _config(tmp_path, db_url, _calendar(tmp_path, google, dav))
     code, _, err = cli(capsys, config, "sync", "--coach", "maia")
     assert code == 2 and "no Google sign-in yet; run `calbridge auth google" in err
+    code, _, err = cli(capsys, config, "check-config")
+    assert code == 0 and "does not exist yet; run `calbridge auth google --coach maia`" in err

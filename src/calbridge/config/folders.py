@@ -48,8 +48,21 @@ def folder_problems(settings: Settings) -> list[tuple[str, str]]:
 
 def warnings(settings: Settings) -> list[str]:
     """Valid but probably not meant: shown by check-config, never fatal."""
-    return [
-        f"coach {c.id!r} has no [coaches.calendar]: their sessions stay in the book only"
-        for c in settings.coaches
-        if c.calendar is None
-    ]
+    notes = []
+    for c in settings.coaches:
+        if c.calendar is None:
+            notes.append(
+                f"coach {c.id!r} has no [coaches.calendar]: their sessions stay in the book only"
+            )
+            continue
+        signs = (
+            ("oauth_refresh_token_file", "google", c.calendar.oauth_refresh_token_file),
+            ("graph_token_file", "graph", c.calendar.graph_token_file),
+        )
+        notes.extend(
+            f"coach {c.id!r}: {key} {path} does not exist yet; run"
+            f" `calbridge auth {provider} --coach {c.id}`"
+            for key, provider, path in signs
+            if path is not None and not Path(path).exists()
+        )
+    return notes
