@@ -28,21 +28,46 @@ def folder_problem(path: Path) -> str | None:
     return None
 
 
-def folder_problems(settings: Settings) -> list[tuple[str, str]]:
-    """Every folder key whose folder calbridge could not write, as (key, message)."""
+def written_folders(settings: Settings) -> list[tuple[str, Path]]:
+    """Every folder calbridge writes with this configuration, as (key, resolved path)."""
     keys: list[tuple[str, Path]] = []
     if not settings.database.url:
         keys.append(("state_dir", settings.state_dir))
     if settings.mail.transport == "folder":
         keys.append(("mail.folder", settings.mail.folder))
+    if settings.sms.transport == "folder":
+        keys.append(("sms.folder", settings.sms.folder))
     for index, coach in enumerate(settings.coaches):
         if coach.calendar and "://" not in coach.calendar.url:
             keys.append((f"coaches[{index}].calendar.url", Path(coach.calendar.url)))
+    return keys
+
+
+def folder_problems(settings: Settings) -> list[tuple[str, str]]:
+    """Every folder key whose folder calbridge could not write, as (key, message)."""
     found = []
-    for key, path in keys:
+    for key, path in written_folders(settings):
         problem = folder_problem(path)
         if problem:
             found.append((key, f"{problem} (got {str(path)!r})"))
+    return found
+
+
+def outside_state_directory(settings: Settings) -> list[str]:
+    """Under systemd ($STATE_DIRECTORY set) an explicit absolute folder wins, but the unit's
+    ProtectSystem=strict leaves it read-only unless ReadWritePaths= lists it: say so."""
+    systemd = os.environ.get("STATE_DIRECTORY")
+    if not systemd:
+        return []
+    roots = [Path(p).resolve() for p in systemd.split(":") if p]
+    found = []
+    for key, path in written_folders(settings):
+        if not any(path.resolve().is_relative_to(root) for root in roots):
+            found.append(
+                f"{key} = {str(path)!r} is outside $STATE_DIRECTORY ({systemd}): the unit's"
+                " ProtectSystem=strict makes it read-only unless ReadWritePaths= lists it"
+                " (or make it relative, so it lands in $STATE_DIRECTORY)"
+            )
     return found
 
 
@@ -52,4 +77,4 @@ def warnings(settings: Settings) -> list[str]:
         f"coach {c.id!r} has no [coaches.calendar]: their sessions stay in the book only"
         for c in settings.coaches
         if c.calendar is None
-    ]
+    ] + outside_state_directory(settings)

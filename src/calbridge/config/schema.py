@@ -239,6 +239,7 @@ class Settings(BaseSettings):
     def _paths_and_uniqueness(self) -> Settings:
         self.state_dir = resolve_writable(self.state_dir)
         self.mail.folder = resolve_writable(self.mail.folder)
+        self.sms.folder = resolve_writable(self.sms.folder)
         for coach in self.coaches:
             if coach.calendar and "://" not in coach.calendar.url:
                 coach.calendar.url = str(resolve_writable(Path(coach.calendar.url)))
