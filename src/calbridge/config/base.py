@@ -73,11 +73,27 @@ class Secret(Section):
         return readable_file(value)
 
 
+def credential_path(value: Path) -> Path:
+    """``%d/NAME`` is the systemd credential NAME: ``$CREDENTIALS_DIRECTORY/NAME`` (the %d
+    specifier of unit files); any other path is read as written."""
+    text = str(value)
+    if text != "%d" and not text.startswith("%d/"):
+        return value
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not folder:
+        raise ValueError(
+            f"{text!r} names a systemd credential, but $CREDENTIALS_DIRECTORY is not set"
+            " (systemd sets it for a unit with LoadCredential=; outside systemd give a path)"
+        )
+    return Path(folder) / text[3:]
+
+
 def readable_file(value: Path | None) -> Path | None:
-    """A secret file, resolved against the config's folder, must be readable now."""
+    """A secret file, resolved against the config's folder (or the credentials folder for
+    ``%d/NAME``), must be readable now."""
     if value is None:
         return None
-    path = resolve_path(value)
+    path = resolve_path(credential_path(value))
     if not os.access(path, os.R_OK):
         raise ValueError(f"cannot read {path}")
     return path
