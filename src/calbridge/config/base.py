@@ -128,14 +128,20 @@ def resolve_path(path: Path) -> Path:
     return path if path.is_absolute() else _BASE_DIR[-1] / path
 
 
+def writable_base(path: Path) -> Path | None:
+    """The folder a relative written path resolves against ($STATE_DIRECTORY under systemd,
+    else the config's folder); None for an absolute path."""
+    if path.expanduser().is_absolute():
+        return None
+    systemd = os.environ.get("STATE_DIRECTORY")
+    return Path(systemd.split(":")[0]) if systemd else _BASE_DIR[-1]
+
+
 def resolve_writable(path: Path) -> Path:
     """Folders calbridge writes: relative ones go under $STATE_DIRECTORY when systemd runs
     it (the config's folder, /etc/calbridge, is read-only there), else by the config."""
-    systemd = os.environ.get("STATE_DIRECTORY")
-    path = path.expanduser()
-    if systemd and not path.is_absolute():
-        return Path(systemd.split(":")[0]) / path
-    return resolve_path(path)
+    base = writable_base(path)
+    return resolve_path(path) if base is None else base / path
 
 
 def default_state_dir() -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 
 from calbridge.config.base import Email, Secret, Section, Timezone, read_secret, readable_file
 
@@ -68,6 +68,11 @@ class DavSettings(Secret):
 
 
 class CalendarSettings(DavSettings):
+    # Set when the configuration is loaded: the key path (for messages) and, for a folder
+    # given relative, the folder it lies in, which calbridge may fill with parents.
+    _key: str = PrivateAttr("calendar.url")
+    _parents_within: Path | None = PrivateAttr(None)
+
     kind: Literal["auto", "caldav", "folder", "graph"] = Field(
         "auto",
         description="graph: url is a Microsoft Graph calendar (.../v1.0/me/calendars/ID).",

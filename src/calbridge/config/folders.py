@@ -47,10 +47,22 @@ def folder_problems(settings: Settings) -> list[tuple[str, str]]:
     """Every folder key whose folder calbridge could not write, as (key, message)."""
     found = []
     for key, path in written_folders(settings):
-        problem = folder_problem(path)
+        problem = folder_problem(path) or _mistyped(settings, key, path)
         if problem:
             found.append((key, f"{problem} (got {str(path)!r})"))
     return found
+
+
+def _mistyped(settings: Settings, key: str, path: Path) -> str | None:
+    """A folder calendar given absolute is created only when its parent exists."""
+    calendars = {f"coaches[{i}].calendar.url": c.calendar for i, c in enumerate(settings.coaches)}
+    calendar = calendars.get(key)
+    if calendar is None or path.is_dir() or path.parent.is_dir():
+        return None
+    within = calendar._parents_within
+    if within is not None and path.is_relative_to(within):
+        return None
+    return f"neither {path} nor its parent {path.parent} exists (mistyped?)"
 
 
 def outside_state_directory(settings: Settings) -> list[str]:

@@ -27,6 +27,7 @@ from calbridge.config.base import (
     readable_file,
     resolve_path,
     resolve_writable,
+    writable_base,
 )
 from calbridge.config.bounds import BoundsSettings
 from calbridge.config.coaches import (
@@ -240,8 +241,11 @@ class Settings(BaseSettings):
         self.state_dir = resolve_writable(self.state_dir)
         self.mail.folder = resolve_writable(self.mail.folder)
         self.sms.folder = resolve_writable(self.sms.folder)
-        for coach in self.coaches:
+        for index, coach in enumerate(self.coaches):
+            if coach.calendar:
+                coach.calendar._key = f"coaches[{index}].calendar.url"
             if coach.calendar and "://" not in coach.calendar.url:
+                coach.calendar._parents_within = writable_base(Path(coach.calendar.url))
                 coach.calendar.url = str(resolve_writable(Path(coach.calendar.url)))
         return self
 
