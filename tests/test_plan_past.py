@@ -81,3 +81,35 @@ def test_session_plan_help_explains_record(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit):
         run(["session", "plan", "--help"])
     assert "record a session that happened" in " ".join(capsys.readouterr().out.split())
+
+
+def test_refusals_listing_another_coachs_sessions_name_the_zone(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for start in ("2099-01-05T10:00", "2099-01-07T10:00"):  # Sam, New York time
+        code, _, err = cli(
+            capsys, config, "session", "plan", "--coach", "sam", "--client", "ana",
+            "--start", start, "--override-availability",
+        )  # fmt: skip
+        assert code == 0, err
+    code, _, err = cli(*plan_maia(capsys, config, "2099-01-12T10:00"))
+    assert code == 1 and "month 2099-01 is full" in err, err
+    # Sam's 10:00 in New York is 15:00 in London: the zone the times are shown in is named.
+    assert "times in Europe/London: #1 on Mon 2099-01-05 15:00" in err
+    code, _, err = cli(*plan_maia(capsys, config, "2099-02-01T10:00"))  # a Sunday
+    assert code == 1 and "is not available (times in Europe/London)" in err, err
+
+
+def plan_maia(capsys: pytest.CaptureFixture[str], config: Path, start: str) -> tuple[Any, ...]:
+    return (
+        capsys,
+        config,
+        "session",
+        "plan",
+        "--coach",
+        "maia",
+        "--client",
+        "ana",
+        "--start",
+        start,
+    )

@@ -57,14 +57,14 @@ def availability(
     if closed:
         raise Refused(
             "closure",
-            f"coach {coach.id} is closed then — " + " | ".join(closed),
+            f"coach {coach.id} is closed then (times in {zone.key}) — " + " | ".join(closed),
             coach=coach.id,
             conflicts=closed,
         )
     if taken:
         raise Refused(
             "unavailable",
-            f"coach {coach.id} is not available — "
+            f"coach {coach.id} is not available (times in {zone.key}) — "
             + " | ".join(taken)
             + " (use --override-availability to plan anyway)",
             coach=coach.id,
