@@ -40,8 +40,8 @@ def plan(capsys: Cap, config: Path, start: str, *extra: str) -> int:
 
 
 def past(capsys: Cap, config: Path, day: int) -> int:
-    """A session that is over (real time: the CLI reads the system clock)."""
-    return plan(capsys, config, f"2026-11-{day:02d}T10:00", "--client", "dee")
+    """A session that is over (real time: the CLI reads the system clock), recorded."""
+    return plan(capsys, config, f"2026-11-{day:02d}T10:00", "--client", "dee", "--record")
 
 
 def test_complete_dry_run_then_for_real(capsys: Cap, config: Path) -> None:
@@ -64,7 +64,7 @@ def test_complete_dry_run_then_for_real(capsys: Cap, config: Path) -> None:
         (b, "no-show", "80.00"),
     ]
     code, shown, _ = cli(capsys, config, "session", "show", str(a), "--json")
-    assert shown["status"] == "requested"
+    assert shown["status"] == "scheduled"  # recorded: happened, nobody invited
     code, data, _ = cli(
         capsys,
         config,
@@ -95,7 +95,7 @@ def test_one_bad_id_changes_nothing(capsys: Cap, config: Path) -> None:
     assert code == 1 and data["error"]["code"] == "outcome_refused"
     assert [p["id"] for p in data["error"]["problems"]] == [future]
     code, shown, _ = cli(capsys, config, "session", "show", str(a), "--json")
-    assert shown["status"] == "requested"
+    assert shown["status"] == "scheduled"
 
 
 def test_completion_types_from_the_cli(capsys: Cap, config: Path) -> None:

@@ -65,7 +65,7 @@ def test_saved_money_survives_editing_and_removing_its_type(
     assert row is not None and (row.type_label, row.client_rule) == ("Half", "50%")
     assert money(book, first.id) == (D("40.00"), D("18.00"))
     # A new fee in the configuration prices new outcomes only.
-    third = plan_one(book, "2026-12-08T14:00", clients=("dee",))
+    third = plan_one(book, "2026-12-08T14:00", clients=("dee",), record=True)
     dearer = make_book(
         services={"coaching": {"fee": "99.99", "wage": "50"}},
         outcomes={"default_service": "coaching"},

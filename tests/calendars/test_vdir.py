@@ -22,9 +22,11 @@ class TestVdirStore(StoreContract):
         yield VdirStore(tmp_path / "calendar")
 
 
-def test_missing_folder_is_created(tmp_path: Path) -> None:
+def test_missing_folder_is_created_with_parents_only_inside_parents_within(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "deep" / "er" / "calendar"
-    VdirStore(folder)
+    VdirStore(folder, parents_within=tmp_path)
     assert folder.is_dir()
 
 

@@ -33,6 +33,7 @@ def test_the_daemon_applies_a_decline_and_rewrites_the_coachs_calendar(
     tmp_path: Path, imap_server: Dovecot, folders: dict[str, str]
 ) -> None:
     calendar = tmp_path / "calendars" / "maia"
+    calendar.parent.mkdir()  # an absolute folder calendar is created below its parent only
     data = daemon_config(
         tmp_path, f"sqlite:///{tmp_path / 'book.db'}", [coach("maia", {"url": str(calendar)})],
         interval=3600.0,  # only an answer makes the calendar due again this soon

@@ -19,6 +19,7 @@ def test_a_wiped_calendar_is_held_visibly_and_the_admin_restores_it(
     tmp_path: Path, db_url: str, write: Callable[..., Path]
 ) -> None:
     folders = {c: tmp_path / "calendars" / c for c in ("maia", "sam")}
+    (tmp_path / "calendars").mkdir()  # only the last level is created
     coaches = [coach(c, {"url": str(f)}) for c, f in folders.items()]
     config = write(daemon_config(tmp_path, db_url, coaches))
     plan_sessions(config, "maia", 6)

@@ -24,6 +24,7 @@ def test_run_once_syncs_sends_mail_queues_reminders_and_expires_offers(
     tmp_path: Path, write: Callable[..., Path]
 ) -> None:
     calendar = tmp_path / "calendars" / "maia"
+    calendar.parent.mkdir()  # only the last level is created
     data = daemon_config(
         tmp_path, f"sqlite:///{tmp_path / 'book.db'}", [coach("maia", {"url": str(calendar)})]
     )

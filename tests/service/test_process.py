@@ -18,6 +18,7 @@ from service.tcp_proxy import TcpProxy
 
 
 def vdir_coach(tmp_path: Path, cid: str) -> dict[str, object]:
+    (tmp_path / "calendars").mkdir(exist_ok=True)  # only the last level is created
     return coach(cid, {"url": str(tmp_path / "calendars" / cid)})
 
 

@@ -163,6 +163,7 @@ def throttled() -> Iterator[str]:
 def test_a_throttled_calendar_backs_off_per_retry_after_and_stalls_nobody(
     throttled: str, tmp_path: Path, write: Callable[..., Path]
 ) -> None:
+    (tmp_path / "calendars").mkdir()  # only the last level is created
     coaches = [
         coach("maia", {"url": str(tmp_path / "calendars" / "maia")}),
         coach("slow", {"url": throttled}),

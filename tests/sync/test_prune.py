@@ -19,6 +19,7 @@ def _book(make_book: Callable[..., Book], tmp_path: Path) -> Book:
     from conftest import base_config
 
     coaches: list[dict[str, Any]] = base_config("sqlite://")["coaches"]
+    (tmp_path / "calendars").mkdir()  # an absolute folder is created only below its parent
     for coach in coaches:
         coach["calendar"] = {"url": str(tmp_path / "calendars" / coach["id"])}
     book = make_book(coaches=coaches)

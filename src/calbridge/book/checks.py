@@ -57,18 +57,41 @@ def availability(
     if closed:
         raise Refused(
             "closure",
-            f"coach {coach.id} is closed then — " + " | ".join(closed),
+            f"coach {coach.id} is closed then (times in {zone.key}) — " + " | ".join(closed),
             coach=coach.id,
             conflicts=closed,
         )
     if taken:
         raise Refused(
             "unavailable",
-            f"coach {coach.id} is not available — "
+            f"coach {coach.id} is not available (times in {zone.key}) — "
             + " | ".join(taken)
             + " (use --override-availability to plan anyway)",
             coach=coach.id,
             conflicts=taken,
+        )
+
+
+def past(coach: Coach, spans: Sequence[Span], now: datetime, record: bool) -> None:
+    """Planning into the past is refused unless ``record`` (a session that happened);
+    ``record`` in turn is only for the past."""
+    zone = coach.zone()
+    earlier = [show(start, zone) for start, _ in spans if start < now]
+    later = [show(start, zone) for start, _ in spans if start >= now]
+    if earlier and not record:
+        raise Refused(
+            "past",
+            f"{', '.join(earlier[:3])} ({zone.key}) is in the past: nobody could answer the"
+            " invitation (use --record to record a session that happened, scheduled and"
+            " without invitations)",
+            starts=earlier,
+        )
+    if record and later:
+        raise Refused(
+            "not-past",
+            f"--record is for sessions that happened; {', '.join(later[:3])} ({zone.key})"
+            " is not in the past",
+            starts=later,
         )
 
 

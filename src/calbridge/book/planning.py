@@ -106,6 +106,7 @@ def plan(book: Book, req: PlanRequest) -> list[Session]:
         start = req.start or _first_free(book, db, coach, clients, length)
         starts = series.expand(req.series, start, zone) if req.series else [start]
         spans = [(s, s + length) for s in starts]
+        checks.past(coach, spans, book.clock(), req.record)
         checks.availability(book, db, coach, spans, req.override_availability)
         if req.kind in CLIENT_KINDS and req.direct:  # indirect work uses no sessions
             checks.monthly_limits(book, db, coach, clients, checks.placements(coach, spans))
@@ -113,8 +114,11 @@ def plan(book: Book, req: PlanRequest) -> list[Session]:
         uid = new_uid()
         series_id = _add_series(db, req, coach, uid, start, now) if req.series else None
         status, awaiting = invitations.planned(req.kind, req.by)
-        people = [Participant(c, Role.CLIENT) for c in req.clients]
-        people += [Participant(t, Role.THIRD_PARTY) for t in req.third_parties]
+        stat = "ACCEPTED" if req.record else "NEEDS-ACTION"
+        if req.record:  # it happened: nothing to ask anyone
+            status, awaiting = Status.SCHEDULED, None
+        people = [Participant(c, Role.CLIENT, stat) for c in req.clients]
+        people += [Participant(t, Role.THIRD_PARTY, stat) for t in req.third_parties]
         planned = []
         for occ_start, occ_end in spans:
             session = Session(
@@ -139,7 +143,8 @@ def plan(book: Book, req: PlanRequest) -> list[Session]:
             repo.write_session(db, session, now)
             _log(book, db, session, "planned", req.by, _describe(session))
             planned.append(session)
-        mail.planned(book, db, planned)
+        if not req.record:
+            mail.planned(book, db, planned)
         return planned
 
 

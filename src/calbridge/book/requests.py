@@ -25,6 +25,7 @@ class PlanRequest:
     by: Actor = Actor.ADMIN
     series: SeriesSpec | None = None
     service: str | None = None
+    record: bool = False  # a session that happened: in the past, scheduled, no invitations
 
 
 @dataclass

@@ -116,12 +116,22 @@ def kind_of(cfg: DavSettings) -> str:
 
 
 def open_store(
-    cfg: DavSettings, *, read_only: bool = False, batch: int = 100, bounds: Bounds = DEFAULT
+    cfg: DavSettings,
+    *,
+    read_only: bool = False,
+    batch: int = 100,
+    bounds: Bounds = DEFAULT,
+    create: bool = True,
 ) -> CalendarStore:
-    """A folder opens a vdir, a feed URL an ICS feed, any other URL a CalDAV collection."""
+    """A folder opens a vdir, a feed URL an ICS feed, any other URL a CalDAV collection.
+    ``create``: a missing folder is made (never in a dry run)."""
     kind = kind_of(cfg)
     if kind == "folder":
-        return VdirStore(cfg.url, read_only=read_only)
+        within = getattr(cfg, "_parents_within", None)
+        key = getattr(cfg, "_key", "calendar url")
+        return VdirStore(
+            cfg.url, read_only=read_only, create=create, parents_within=within, key=key
+        )
     if kind == "ics":
         return IcsFeedStore(cfg.url, auth_for(cfg), bounds=bounds)
     if kind == "graph":
@@ -137,9 +147,14 @@ def open_store(
 
 @contextmanager
 def opened(
-    cfg: DavSettings, *, read_only: bool = False, batch: int = 100, bounds: Bounds = DEFAULT
+    cfg: DavSettings,
+    *,
+    read_only: bool = False,
+    batch: int = 100,
+    bounds: Bounds = DEFAULT,
+    create: bool = True,
 ) -> Iterator[CalendarStore]:
-    store = open_store(cfg, read_only=read_only, batch=batch, bounds=bounds)
+    store = open_store(cfg, read_only=read_only, batch=batch, bounds=bounds, create=create)
     try:
         yield store
     finally:

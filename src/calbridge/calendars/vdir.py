@@ -57,13 +57,36 @@ def _os_errors(what: str) -> Iterator[None]:
 
 
 class VdirStore:
-    """A vdir folder; created if missing."""
+    """A vdir folder. A missing one is created when ``create``: only its last level when
+    its parent exists (a mistyped path is refused, never made with all its parents),
+    or with its parents inside ``parents_within`` (the folder a relative path in the
+    configuration lies in). Not created (dry runs, read-only calendars), it reads empty."""
 
-    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        read_only: bool = False,
+        create: bool = True,
+        parents_within: Path | None = None,
+        key: str = "calendar url",
+    ) -> None:
         self.path = Path(path)
         self.read_only = read_only
-        with _os_errors(f"cannot create {self.path}"):
-            self.path.mkdir(parents=True, exist_ok=True)
+        self._absent = False  # missing and not created: reads empty, until it appears
+        if self.path.is_dir():
+            return
+        inside = parents_within is not None and self.path.is_relative_to(parents_within)
+        if not inside and not self.path.parent.is_dir():
+            raise StorageError(
+                f"{key}: folder {self.path} does not exist and neither does its parent"
+                f" {self.path.parent} (mistyped? calbridge creates only the last folder)"
+            )
+        if create and not read_only:
+            with _os_errors(f"{key}: cannot create {self.path}"):
+                self.path.mkdir(parents=inside, exist_ok=True)
+        else:
+            self._absent = True
 
     def changes(self, token: str | None) -> Listing:
         etags = self._scan()
@@ -115,6 +138,10 @@ class VdirStore:
 
     def _scan(self) -> dict[str, str]:
         etags: dict[str, str] = {}
+        if self._absent and not self.path.exists():  # never there: nothing in it yet
+            return etags
+        # One that vanished after opening is an error, never "every event was deleted".
+        self._absent = False
         with _os_errors(f"cannot list {self.path}"), os.scandir(self.path) as entries:
             for entry in entries:
                 if not entry.name.endswith(SUFFIX):

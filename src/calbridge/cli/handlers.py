@@ -115,6 +115,7 @@ def session_plan(book: Book, a: argparse.Namespace) -> Output:
         by=Actor(a.by),
         series=_series(a),
         service=getattr(a, "service", None),
+        record=getattr(a, "record", False),
     )
     planned = planning.plan(book, req)
     return _sessions_output(book, [s.id for s in planned], "planned")

@@ -214,6 +214,12 @@ def _sessions(cmds: Sub) -> Sub:
         help="plan into busy time (never into a closure or a full month)",
     )
     _actor(p, "who asked for it; the other side must accept")
+    p.add_argument(
+        "--record",
+        action="store_true",
+        help="record a session that happened: --start in the past (refused without this"
+        " flag), kept as scheduled, no invitations sent",
+    )
     p.add_argument("--repeat", choices=["weekly", "monthly"], help="make a series")
     p.add_argument("--on", metavar="DAYS", help="weekdays of the series, e.g. mon,wed")
     end = p.add_mutually_exclusive_group()

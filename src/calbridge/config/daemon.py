@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from calbridge.config.schema import Section
+from calbridge.config.base import Section
 
 
 class ServiceSettings(Section):

@@ -28,21 +28,58 @@ def folder_problem(path: Path) -> str | None:
     return None
 
 
-def folder_problems(settings: Settings) -> list[tuple[str, str]]:
-    """Every folder key whose folder calbridge could not write, as (key, message)."""
+def written_folders(settings: Settings) -> list[tuple[str, Path]]:
+    """Every folder calbridge writes with this configuration, as (key, resolved path)."""
     keys: list[tuple[str, Path]] = []
     if not settings.database.url:
         keys.append(("state_dir", settings.state_dir))
     if settings.mail.transport == "folder":
         keys.append(("mail.folder", settings.mail.folder))
+    if settings.sms.transport == "folder":
+        keys.append(("sms.folder", settings.sms.folder))
     for index, coach in enumerate(settings.coaches):
         if coach.calendar and "://" not in coach.calendar.url:
             keys.append((f"coaches[{index}].calendar.url", Path(coach.calendar.url)))
+    return keys
+
+
+def folder_problems(settings: Settings) -> list[tuple[str, str]]:
+    """Every folder key whose folder calbridge could not write, as (key, message)."""
     found = []
-    for key, path in keys:
-        problem = folder_problem(path)
+    for key, path in written_folders(settings):
+        problem = folder_problem(path) or _mistyped(settings, key, path)
         if problem:
             found.append((key, f"{problem} (got {str(path)!r})"))
+    return found
+
+
+def _mistyped(settings: Settings, key: str, path: Path) -> str | None:
+    """A folder calendar given absolute is created only when its parent exists."""
+    calendars = {f"coaches[{i}].calendar.url": c.calendar for i, c in enumerate(settings.coaches)}
+    calendar = calendars.get(key)
+    if calendar is None or path.is_dir() or path.parent.is_dir():
+        return None
+    within = calendar._parents_within
+    if within is not None and path.is_relative_to(within):
+        return None
+    return f"neither {path} nor its parent {path.parent} exists (mistyped?)"
+
+
+def outside_state_directory(settings: Settings) -> list[str]:
+    """Under systemd ($STATE_DIRECTORY set) an explicit absolute folder wins, but the unit's
+    ProtectSystem=strict leaves it read-only unless ReadWritePaths= lists it: say so."""
+    systemd = os.environ.get("STATE_DIRECTORY")
+    if not systemd:
+        return []
+    roots = [Path(p).resolve() for p in systemd.split(":") if p]
+    found = []
+    for key, path in written_folders(settings):
+        if not any(path.resolve().is_relative_to(root) for root in roots):
+            found.append(
+                f"{key} = {str(path)!r} is outside $STATE_DIRECTORY ({systemd}): the unit's"
+                " ProtectSystem=strict makes it read-only unless ReadWritePaths= lists it"
+                " (or make it relative, so it lands in $STATE_DIRECTORY)"
+            )
     return found
 
 
@@ -65,4 +102,4 @@ def warnings(settings: Settings) -> list[str]:
             for key, provider, path in signs
             if path is not None and not Path(path).exists()
         )
-    return notes
+    return notes + outside_state_directory(settings)

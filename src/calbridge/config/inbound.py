@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from calbridge.config.schema import Section, TlsSecret
+from calbridge.config.base import Section, TlsSecret
 
 
 class InboundSettings(TlsSecret):

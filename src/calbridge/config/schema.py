@@ -1,115 +1,89 @@
 """The configuration schema: the only place that knows keys, types, defaults and help.
 
 Every field's ``description`` is its help text; ``config.example.toml`` is tested to
-mention every key defined here.
+mention every key defined here. The sections live in their own modules (base, mail,
+coaches, daemon, inbound, offers, outcomes, bounds); every name is re-exported here.
 """
 
 from __future__ import annotations
 
-import os
-import re
-from datetime import time, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from calbridge.config.base import (
+    _BASE_DIR,
+    Duration,
+    Email,
+    Secret,
+    Section,
+    Timezone,
+    TlsSecret,
+    default_state_dir,
+    read_secret,
+    readable_file,
+    resolve_path,
+    resolve_writable,
+    writable_base,
+)
 from calbridge.config.bounds import BoundsSettings
+from calbridge.config.coaches import (
+    WEEKDAYS,
+    BusySettings,
+    CalendarSettings,
+    Coach,
+    DavSettings,
+    parse_hours,
+)
+from calbridge.config.daemon import ServiceSettings as DaemonSettings
+from calbridge.config.inbound import InboundSettings, PoliciesSettings
+from calbridge.config.mail import MailSettings, SmsSettings
 from calbridge.config.offers import FeedsSettings, OffersSettings
 from calbridge.config.outcomes import OutcomesSettings, ServiceSettings
 from calbridge.core.timeutil import parse_duration
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-
-
-def _check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown timezone {name!r} (use an IANA name like Europe/London)"
-        ) from None
-    return name
-
-
-def _check_email(value: str) -> str:
-    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
-        raise ValueError(f"{value!r} is not an email address")
-    return value
-
-
-def _check_duration(value: str) -> str:
-    parse_duration(value)
-    return value
-
-
-Email = Annotated[str, AfterValidator(_check_email)]
-Timezone = Annotated[str, AfterValidator(_check_timezone)]
-Duration = Annotated[str, AfterValidator(_check_duration)]
-
-
-def parse_hours(spec: str) -> list[tuple[time, time]]:
-    """``"09:00-12:00, 13:00-17:00"`` -> [(09:00, 12:00), (13:00, 17:00)]; "" means closed."""
-    ranges: list[tuple[time, time]] = []
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        match = _RANGE.match(part)
-        if not match:
-            raise ValueError(f"{part!r} is not a range like 09:00-17:00")
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
-            raise ValueError(f"{part!r} is not a valid time range")
-        start = time(h1, m1)
-        end = time.max if h2 == 24 else time(h2, m2)
-        if end <= start:
-            raise ValueError(f"{part!r} ends before it starts")
-        ranges.append((start, end))
-    return sorted(ranges)
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-def read_secret(value: SecretStr | None, path: Path | None) -> str | None:
-    if path is not None:
-        return path.read_text(encoding="utf-8").strip()
-    return value.get_secret_value() if value else None
-
-
-class Secret(Section):
-    """Mixin for sections with a password: ``password`` (or env) or ``password_file``."""
-
-    password: SecretStr | None = Field(None, description="Password; prefer password_file.")
-    password_file: Path | None = Field(None, description="File holding the password.")
-
-    def secret(self) -> str | None:
-        return read_secret(self.password, self.password_file)
-
-    @field_validator("password_file")
-    @classmethod
-    def _readable(cls, value: Path | None) -> Path | None:
-        return readable_file(value)
-
-
-def readable_file(value: Path | None) -> Path | None:
-    """A secret file, resolved against the config's folder, must be readable now."""
-    if value is None:
-        return None
-    path = resolve_path(value)
-    if not os.access(path, os.R_OK):
-        raise ValueError(f"cannot read {path}")
-    return path
+__all__ = [
+    "DEFAULT_COLORS",
+    "WEEKDAYS",
+    "_BASE_DIR",
+    "BookSettings",
+    "BoundsSettings",
+    "BusySettings",
+    "CalendarSettings",
+    "Coach",
+    "DaemonSettings",
+    "DatabaseSettings",
+    "DavSettings",
+    "Duration",
+    "Email",
+    "FeedsSettings",
+    "HttpSettings",
+    "InboundSettings",
+    "MailSettings",
+    "OffersSettings",
+    "OutcomesSettings",
+    "PoliciesSettings",
+    "ProgramSettings",
+    "RemindersSettings",
+    "Secret",
+    "Section",
+    "ServiceSettings",
+    "Settings",
+    "SmsSettings",
+    "SyncSettings",
+    "Timezone",
+    "TlsSecret",
+    "default_state_dir",
+    "describe",
+    "parse_hours",
+    "read_secret",
+    "readable_file",
+    "resolve_path",
+    "resolve_writable",
+]
 
 
 class DatabaseSettings(Section):
@@ -128,98 +102,6 @@ class RemindersSettings(Section):
     lead_times: list[Duration] = Field(
         default_factory=lambda: ["24h"], description="How long before a session to remind."
     )
-
-
-class TlsSecret(Secret):
-    """Mixin for a server reached with implicit TLS or STARTTLS (not both) and an
-    optional private CA in ``ca_file`` (SMTP, IMAP)."""
-
-    tls: bool
-    starttls: bool
-    ca_file: Path | None
-
-    @field_validator("ca_file")
-    @classmethod
-    def _readable_ca(cls, value: Path | None) -> Path | None:
-        return readable_file(value)
-
-    @model_validator(mode="after")
-    def _one_tls_mode(self) -> TlsSecret:
-        if self.tls and self.starttls:
-            raise ValueError("tls and starttls are exclusive: set one of them to false")
-        return self
-
-
-class MailSettings(TlsSecret):
-    transport: Literal["smtp", "folder"] = Field("folder", description="smtp or folder.")
-    from_: Email = Field(
-        "sessions@localhost", alias="from", description="The practice's sending address."
-    )
-    folder: Path = Field(Path("mail"), description="Where the folder transport writes .eml.")
-    host: str = Field("localhost", description="SMTP server host.")
-    port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
-    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
-    tls: bool = Field(False, description="Connect with implicit TLS (port 465).")
-    username: str | None = Field(None, description="SMTP login name.")
-    timeout: float = Field(30.0, gt=0, description="Seconds before an SMTP call gives up.")
-    ca_file: Path | None = Field(
-        None,
-        description="CA bundle (PEM) that signs the SMTP server's certificate; default:"
-        " the system's.",
-    )
-    give_up_after_hours: float = Field(
-        48.0, gt=0, description="Hours a message is retried (backoff) before it is given up."
-    )
-    admin: Email | None = Field(
-        None,
-        description="The practice's admin address, told when a calendar is held by the"
-        " mass-deletion guard (default: the `from` address).",
-    )
-
-
-class SmsSettings(Section):
-    transport: Literal["folder", "twilio", "webhook"] = Field(
-        "folder",
-        description="folder (one file per text), twilio (Twilio-compatible REST) or"
-        " webhook (a signed JSON POST to `url`).",
-    )
-    from_: str = Field(
-        "", alias="from", description="The number (E.164) or sender name texts come from."
-    )
-    folder: Path = Field(Path("sms"), description="Where the folder transport writes texts.")
-    url: str = Field(
-        "https://api.twilio.com",
-        description="twilio: the API's base URL; webhook: the URL each text is POSTed to.",
-    )
-    account_sid: str = Field("", description="twilio: the account SID (basic-auth user).")
-    token: SecretStr | None = Field(
-        None, description="twilio: auth token; webhook: signing key. Prefer token_file."
-    )
-    token_file: Path | None = Field(None, description="File holding the token.")
-    region: str = Field("GB", description="Country assumed for numbers given without +.")
-    timeout: float = Field(30.0, gt=0, description="Seconds before a provider call gives up.")
-    give_up_after_hours: float = Field(
-        48.0, gt=0, description="Hours a text is retried (backoff) before it is given up."
-    )
-    status_callback: bool = Field(
-        True, description="twilio: ask for delivery status callbacks to calbridge's server."
-    )
-
-    def secret(self) -> str:
-        return read_secret(self.token, self.token_file) or ""
-
-    @field_validator("token_file")
-    @classmethod
-    def _readable_token(cls, value: Path | None) -> Path | None:
-        return readable_file(value)
-
-    @model_validator(mode="after")
-    def _provider_complete(self) -> SmsSettings:
-        if self.transport == "twilio" and not (self.account_sid and self.from_):
-            raise ValueError("the twilio transport needs account_sid and from")
-        if self.transport != "folder" and not (self.token or self.token_file):
-            raise ValueError(f"the {self.transport} transport needs token or token_file")
-        return self
 
 
 class HttpSettings(Section):
@@ -305,160 +187,6 @@ class SyncSettings(Section):
         return {**DEFAULT_COLORS, **value}
 
 
-class DavSettings(Secret):
-    """Where a calendar is and how to log in: basic, bearer token, or OAuth2 refresh token."""
-
-    url: str = Field(..., description="CalDAV collection URL, or a folder path (vdir).")
-    username: str | None = Field(None, description="Login for basic auth.")
-    token: SecretStr | None = Field(None, description="Bearer token; prefer token_file.")
-    token_file: Path | None = Field(None, description="File holding a bearer token.")
-    oauth_token_url: str | None = Field(
-        None, description="OAuth2 token endpoint (Google: https://oauth2.googleapis.com/token)."
-    )
-    oauth_client_id: str | None = Field(None, description="OAuth2 client id.")
-    oauth_client_secret_file: Path | None = Field(None, description="File: OAuth2 secret.")
-    oauth_refresh_token_file: Path | None = Field(
-        None, description="File: refresh token (written by `calbridge auth google`)."
-    )
-    oauth_auth_url: str = Field(
-        "https://accounts.google.com/o/oauth2/v2/auth",
-        description="OAuth2 authorization endpoint, for `calbridge auth google`.",
-    )
-
-    @field_validator("token_file", "oauth_client_secret_file")
-    @classmethod
-    def _readable_files(cls, value: Path | None) -> Path | None:
-        return readable_file(value)
-
-    @field_validator("oauth_refresh_token_file")
-    @classmethod
-    def _token_file(cls, value: Path | None) -> Path | None:
-        """Resolved like the other files, but it may not exist yet: the sign-in writes it."""
-        return None if value is None else resolve_path(value)
-
-    @model_validator(mode="after")
-    def _oauth_complete(self) -> DavSettings:
-        parts = (self.oauth_client_id, self.oauth_client_secret_file, self.oauth_refresh_token_file)
-        if self.oauth_token_url and not all(parts):
-            raise ValueError(
-                "oauth_token_url needs oauth_client_id, oauth_client_secret_file and"
-                " oauth_refresh_token_file"
-            )
-        return self
-
-    def bearer(self) -> str | None:
-        return read_secret(self.token, self.token_file)
-
-
-class CalendarSettings(DavSettings):
-    kind: Literal["auto", "caldav", "folder", "graph"] = Field(
-        "auto",
-        description="graph: url is a Microsoft Graph calendar (.../v1.0/me/calendars/ID).",
-    )
-    graph_client_id: str | None = Field(
-        None, description="graph: the application (client) id registered in Microsoft Entra."
-    )
-    graph_authority: str = Field(
-        "https://login.microsoftonline.com/common",
-        description="graph: sign-in authority (https://login.microsoftonline.com/TENANT).",
-    )
-    graph_token_file: Path | None = Field(
-        None, description="graph: MSAL token cache written by `calbridge auth graph` (0600)."
-    )
-
-
-class BusySettings(DavSettings):
-    url: str = Field(..., description="CalDAV collection, ICS feed URL, or folder: busy time.")
-    kind: Literal["auto", "caldav", "ics", "folder", "graph"] = Field(
-        "auto", description="auto: .ics and webcal:// URLs are feeds, folders are vdir."
-    )
-
-
-class Coach(Section):
-    id: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="Stable id used on the CLI.")
-    name: str = Field(..., min_length=1, description="Full name shown to clients.")
-    email: Email = Field(..., description="Coach's address (Reply-To, ORGANIZER).")
-    timezone: Timezone = Field("UTC", description="IANA timezone of the coach.")
-    working_hours: dict[str, str] = Field(
-        default_factory=dict, description="Weekly template, e.g. mon = '09:00-17:00'."
-    )
-    calendar: CalendarSettings | None = Field(None, description="Sessions calendar (two-way).")
-    busy: list[BusySettings] = Field(default_factory=list, description="Read-only calendars.")
-    video_url: str | None = Field(
-        None, description="The coach's video-call link, given with video sessions."
-    )
-    phone: str | None = Field(None, description="The coach's mobile number, for texts.")
-    notify: Literal["email", "sms", "both"] = Field(
-        "email", description="How the coach is told (email, sms or both)."
-    )
-
-    @field_validator("working_hours")
-    @classmethod
-    def _hours(cls, value: dict[str, str]) -> dict[str, str]:
-        problems = []
-        for day, spec in value.items():
-            if day not in WEEKDAYS:
-                problems.append(f"{day!r} is not a weekday (use {', '.join(WEEKDAYS)})")
-                continue
-            try:
-                parse_hours(spec)
-            except ValueError as exc:
-                problems.append(f"{day}: {exc}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return value
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        from calbridge.sms.phone import e164
-
-        if not value.strip().startswith("+"):
-            raise ValueError(f"{value!r}: give the number with its country code, like +44...")
-        return e164(value)
-
-    @model_validator(mode="after")
-    def _sms_needs_phone(self) -> Coach:
-        if self.notify != "email" and self.phone is None:
-            raise ValueError(f"notify = {self.notify!r} needs the coach's phone")
-        return self
-
-    def hours(self) -> dict[int, list[tuple[time, time]]]:
-        """Working hours by ISO weekday index (0 = Monday)."""
-        return {WEEKDAYS.index(day): parse_hours(spec) for day, spec in self.working_hours.items()}
-
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-_BASE_DIR: list[Path] = [Path.cwd()]
-
-
-def resolve_path(path: Path) -> Path:
-    """Relative paths in the config are relative to the config file's folder."""
-    path = path.expanduser()
-    return path if path.is_absolute() else _BASE_DIR[-1] / path
-
-
-def resolve_writable(path: Path) -> Path:
-    """Folders calbridge writes: relative ones go under $STATE_DIRECTORY when systemd runs
-    it (the config's folder, /etc/calbridge, is read-only there), else by the config."""
-    systemd = os.environ.get("STATE_DIRECTORY")
-    path = path.expanduser()
-    if systemd and not path.is_absolute():
-        return Path(systemd.split(":")[0]) / path
-    return resolve_path(path)
-
-
-def default_state_dir() -> Path:
-    systemd = os.environ.get("STATE_DIRECTORY")
-    if systemd:
-        return Path(systemd.split(":")[0])
-    return Path(os.environ.get("XDG_STATE_HOME", "~/.local/state")).expanduser() / "calbridge"
-
-
 class Settings(BaseSettings):
     """The whole configuration of calbridge."""
 
@@ -492,9 +220,9 @@ class Settings(BaseSettings):
     outcomes: OutcomesSettings = Field(default_factory=OutcomesSettings)
     offers: OffersSettings = Field(default_factory=OffersSettings)
     feeds: FeedsSettings = Field(default_factory=FeedsSettings)
-    service: DaemonSettings = Field(default_factory=lambda: _service_settings())
+    service: DaemonSettings = Field(default_factory=DaemonSettings)
     inbound: InboundSettings | None = Field(None, description="The mailbox answers are read from.")
-    policies: PoliciesSettings = Field(default_factory=lambda: PoliciesSettings())
+    policies: PoliciesSettings = Field(default_factory=PoliciesSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -512,8 +240,12 @@ class Settings(BaseSettings):
     def _paths_and_uniqueness(self) -> Settings:
         self.state_dir = resolve_writable(self.state_dir)
         self.mail.folder = resolve_writable(self.mail.folder)
-        for coach in self.coaches:
+        self.sms.folder = resolve_writable(self.sms.folder)
+        for index, coach in enumerate(self.coaches):
+            if coach.calendar:
+                coach.calendar._key = f"coaches[{index}].calendar.url"
             if coach.calendar and "://" not in coach.calendar.url:
+                coach.calendar._parents_within = writable_base(Path(coach.calendar.url))
                 coach.calendar.url = str(resolve_writable(Path(coach.calendar.url)))
         return self
 
@@ -543,10 +275,6 @@ class Settings(BaseSettings):
         return [parse_duration(v) for v in self.reminders.lead_times]
 
 
-def _service_settings() -> DaemonSettings:
-    return DaemonSettings()
-
-
 def describe(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
     """Every key path of the schema with its help text (used by tests and docs)."""
     out: dict[str, Any] = {}
@@ -568,9 +296,3 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
-
-
-from calbridge.config.daemon import ServiceSettings as DaemonSettings  # noqa: E402  (it imports Section from here)
-from calbridge.config.inbound import InboundSettings, PoliciesSettings  # noqa: E402
-
-Settings.model_rebuild()

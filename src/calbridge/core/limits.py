@@ -81,6 +81,10 @@ def _tally(
     return over, added
 
 
+def _zone_name(zone: tzinfo) -> str:
+    return str(getattr(zone, "key", None) or zone)
+
+
 def check(client: ClientMonths, placements: Sequence[Placement], zone: tzinfo) -> None:
     """Raise ``Refused(monthly_limit)`` naming the month, what fills it and the next with room."""
     over, added = _tally(client, placements)
@@ -93,9 +97,11 @@ def check(client: ClientMonths, placements: Sequence[Placement], zone: tzinfo) -
         filled_by.append(f"{added[month]} earlier occurrence(s) of this request")
     nxt = client.next_month_with_room(month, added)
     taken = client.count(month) + added.get(month, 0)
+    # The client's sessions may be another coach's: say which zone their times are in.
+    listed = f"times in {_zone_name(zone)}: {', '.join(filled_by)}" if filled_by else ""
     message = (
         f"client {client.client_id}'s month {month} is full: {taken} of"
-        f" {client.limit} sessions ({', '.join(filled_by) or 'nothing else booked'})"
+        f" {client.limit} sessions ({listed or 'nothing else booked'})"
     )
     if len(placements) > 1:
         names = ", ".join(show(p.start, zone) for p in over)

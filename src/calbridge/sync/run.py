@@ -20,7 +20,8 @@ def sync_coach(
     if coach.calendar is None:
         return Report(coach.id, error="no [coaches.calendar] configured", dry_run=dry_run)
     try:
-        with opened(coach.calendar, batch=book.settings.sync.multiget_batch) as store:
+        batch = book.settings.sync.multiget_batch
+        with opened(coach.calendar, batch=batch, create=not dry_run) as store:
             return CalendarSync(book, coach, store, decision=decision).run(dry_run)
     except StorageError as exc:  # discovery or opening failed
         return Report(coach.id, error=f"{type(exc).__name__}: {exc}", dry_run=dry_run)

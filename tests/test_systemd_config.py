@@ -1,0 +1,66 @@
+"""Configuration under systemd: $STATE_DIRECTORY and the unit's credentials (issue 13)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli_helpers import cli, write_config
+from conftest import base_config
+
+
+def _config(tmp_path: Path, **extra: Any) -> Path:
+    data = base_config("")
+    data.pop("database")
+    data.update(extra)
+    return write_config(tmp_path / "config.toml", data)
+
+
+def test_an_absolute_state_dir_wins_over_state_directory_but_check_config_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from calbridge.config import load_config
+
+    systemd_state, elsewhere = tmp_path / "var-lib-calbridge", tmp_path / "srv" / "calbridge"
+    systemd_state.mkdir()
+    config = _config(tmp_path, state_dir=str(elsewhere))
+    monkeypatch.setenv("STATE_DIRECTORY", str(systemd_state))
+    assert load_config(config).state_dir == elsewhere
+    code, data, err = cli(capsys, config, "check-config", "--json")
+    assert code == 0, err
+    assert f"state_dir = {str(elsewhere)!r} is outside $STATE_DIRECTORY" in err
+    assert "ProtectSystem=strict" in err and "ReadWritePaths=" in err
+    assert any("state_dir" in note for note in data["warnings"])
+    # The relative mail folder lands in $STATE_DIRECTORY: nothing to warn about there.
+    assert not any("mail.folder" in note for note in data["warnings"])
+
+
+def test_folders_inside_state_directory_or_without_systemd_give_no_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    systemd_state = tmp_path / "var-lib-calbridge"
+    config = _config(
+        tmp_path,
+        state_dir=str(systemd_state / "book"),
+        mail={"transport": "folder", "folder": "outgoing"},
+    )
+    monkeypatch.setenv("STATE_DIRECTORY", str(systemd_state))
+    code, _out, err = cli(capsys, config, "check-config")
+    assert code == 0 and "STATE_DIRECTORY" not in err, err
+    monkeypatch.delenv("STATE_DIRECTORY")
+    code, _, err = cli(capsys, _config(tmp_path, state_dir="/srv/x"), "check-config")
+    assert "STATE_DIRECTORY" not in err
+
+
+def test_the_sms_folder_resolves_like_the_mail_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calbridge.config import load_config
+
+    state = tmp_path / "state"
+    config = _config(tmp_path, state_dir="state")
+    assert load_config(config).sms.folder == tmp_path / "sms"
+    monkeypatch.setenv("STATE_DIRECTORY", str(state))
+    assert load_config(config).sms.folder == state / "sms"
