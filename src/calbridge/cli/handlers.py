@@ -288,23 +288,6 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("agenda", None): agenda,
     ("sync", None): sync,
 }
-# Areas merge their own handlers here: HANDLERS.update(handlers_<area>.HANDLERS).
-from calbridge.cli import handlers_outcomes  # noqa: E402
-
-HANDLERS.update(handlers_outcomes.HANDLERS)
-from calbridge.cli import handlers_offers  # noqa: E402
-
-HANDLERS.update(handlers_offers.HANDLERS)
-from calbridge.cli import handlers_mail  # noqa: E402  (it imports Output from here)
-
-HANDLERS.update(handlers_mail.HANDLERS)
-from calbridge.cli import handlers_daemon  # noqa: E402  (it imports Output from here)
-
-HANDLERS.update(handlers_daemon.HANDLERS)
-from calbridge.cli import handlers_auth  # noqa: E402  (it imports Output from here)
-
-HANDLERS.update(handlers_auth.HANDLERS)
-from calbridge.cli import handlers_inbound  # noqa: E402  (it imports Output from here)
-
-HANDLERS.update(handlers_inbound.HANDLERS)
+# Areas' handlers stay in their cli/handlers_<area>.py, found by cli/dispatch.py: never
+# import them here (every command would pay for aiohttp, IMAP, Graph at start-up).
 _ = UTC

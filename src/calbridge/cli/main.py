@@ -1,28 +1,31 @@
-"""Entry point: the one place that turns errors into messages and exit statuses."""
+"""Entry point: the one place that turns errors into messages and exit statuses.
+
+Imports stay light here: `--help` needs only the parser, and each command imports its
+own handler module when it runs (cli/dispatch.py), so no command pays for another's.
+"""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import os
-import socket
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from calbridge.book import Book
 from calbridge.cli import parser
-from calbridge.cli.handlers import HANDLERS, Output
-from calbridge.config import Settings, load_config
-from calbridge.config.folders import folder_problems, warnings
-from calbridge.config.load import find_config
-from calbridge.config.schema import describe
 from calbridge.errors import CalbridgeError, ConfigError, Refused, UserError
+
+if TYPE_CHECKING:
+    from calbridge.cli.handlers import Output
+    from calbridge.config import Settings
 
 
 def _origin(settings: Settings) -> str:
+    import getpass
+    import socket
+
     label = settings.book.audit_origin
     where = f"cli:{getpass.getuser()}@{socket.gethostname()}"
     return f"{where} ({label})" if label else where
@@ -36,6 +39,12 @@ def _print(out: Output, as_json: bool) -> None:
 
 
 def _check_config(args: argparse.Namespace) -> Output:
+    from calbridge.cli.handlers import Output
+    from calbridge.config import Settings, load_config
+    from calbridge.config.folders import folder_problems, warnings
+    from calbridge.config.load import find_config
+    from calbridge.config.schema import describe
+
     settings = load_config(args.config)
     problems = folder_problems(settings)
     if problems:
@@ -70,15 +79,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     )
     as_json = bool(getattr(args, "json", False))
     try:
-        if args.command == "check-config":
-            out = _check_config(args)
-        else:
-            settings = load_config(args.config)
-            book = Book.open(settings, origin=_origin(settings))
-            try:
-                out = HANDLERS[(args.command, getattr(args, "action", None))](book, args)
-            finally:
-                book.engine.dispose()
+        out = _check_config(args) if args.command == "check-config" else _command(args)
         _print(out, as_json)
         return out.status
     except Refused as exc:
@@ -99,6 +100,21 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _fail(error, as_json, {"error": {"code": "os", "message": str(error)}})
 
 
+def _command(args: argparse.Namespace) -> Output:
+    from calbridge.book import Book
+    from calbridge.cli.dispatch import handler
+    from calbridge.config import load_config
+
+    run_it = handler(args.command, getattr(args, "action", None))
+    settings = load_config(args.config)
+    book = Book.open(settings, origin=_origin(settings))
+    try:
+        out: Output = run_it(book, args)
+    finally:
+        book.engine.dispose()
+    return out
+
+
 def _fail(exc: CalbridgeError, as_json: bool, payload: dict[str, Any]) -> int:
     print(f"calbridge: {exc}", file=sys.stderr)
     if as_json:
@@ -106,9 +122,9 @@ def _fail(exc: CalbridgeError, as_json: bool, payload: dict[str, Any]) -> int:
     return exc.exit_code
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     try:
-        code = run()
+        code = run(argv)
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (`calbridge agenda --all | head -1`): not an error of ours.
