@@ -18,7 +18,7 @@ from calbridge.cli import parser
 from calbridge.errors import CalbridgeError, ConfigError, Refused, UserError
 
 if TYPE_CHECKING:
-    from calbridge.cli.handlers import Output
+    from calbridge.cli.output import Output
     from calbridge.config import Settings
 
 
@@ -39,7 +39,7 @@ def _print(out: Output, as_json: bool) -> None:
 
 
 def _check_config(args: argparse.Namespace) -> Output:
-    from calbridge.cli.handlers import Output
+    from calbridge.cli.output import Output
     from calbridge.config import Settings, load_config
     from calbridge.config.folders import folder_problems, warnings
     from calbridge.config.load import find_config
