@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from calbridge.cli import parser
@@ -133,6 +133,7 @@ def test_every_command_is_generated() -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(argv=ARGV)
+@example(argv=["session", "show", "9" * 30])  # OverflowError from SQLite
 def test_any_command_line_ends_cleanly(book: Path, argv: list[str]) -> None:
     db = book.parent / "book.db"
     before = _dump(db)

@@ -70,6 +70,7 @@ def _check_config(args: argparse.Namespace) -> Output:
 def run(argv: Sequence[str] | None = None) -> int:
     root = parser.build()
     args = root.parse_args(argv)
+    _numbers_fit(root, args)
     if args.command is None:
         root.print_help()
         return 0
@@ -98,6 +99,16 @@ def run(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         error = UserError(f"{where}{exc.strerror or exc}")
         return _fail(error, as_json, {"error": {"code": "os", "message": str(error)}})
+
+
+_BIGGEST = 2**63 - 1  # what a database integer holds
+
+
+def _numbers_fit(root: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A number no database column can hold (an id of 40 digits) is bad usage: exit 2."""
+    for name, value in vars(args).items():
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _BIGGEST:
+            root.error(f"{name.rstrip('_').replace('_', '-')}: {value} is too large")
 
 
 def _command(args: argparse.Namespace) -> Output:
