@@ -128,12 +128,14 @@ def test_every_command_is_generated() -> None:
 
 
 @settings(
-    max_examples=400,
+    max_examples=250,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(argv=ARGV)
 @example(argv=["session", "show", "9" * 30])  # OverflowError from SQLite
+@example(argv=["closure", "add", "--from", "2026-12-01", "--to", "9999-12-31", "--reason", "r", "--notify-only"])
+@example(argv=["session", "list", "--from", "2027-01-01", "--to", "9999-12-31"])
 def test_any_command_line_ends_cleanly(book: Path, argv: list[str]) -> None:
     db = book.parent / "book.db"
     before = _dump(db)

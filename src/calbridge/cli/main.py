@@ -94,6 +94,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, as_json, {"error": {"code": "usage", "message": str(exc)}})
     except BrokenPipeError:
         raise
+    except OverflowError as exc:  # a date past 9999-12-31 (--to 9999-12-31 plus a day)
+        error = UserError(f"a date or number is out of range ({exc}): give a nearer one")
+        return _fail(error, as_json, {"error": {"code": "usage", "message": str(error)}})
     except OSError as exc:
         # A file or folder the system refused (permissions, a file where a folder should be).
         where = f"{exc.filename}: " if exc.filename else ""
