@@ -87,6 +87,10 @@ LEAVES = [(path, p) for path, p in _leaves(parser.build()) if path not in SKIPPE
 ARGV = st.one_of(*(_argv(path, p) for path, p in LEAVES))
 
 
+CLOSURE_TO_END = ["closure", "add", "--from", "2026-12-01", "--to", "9999-12-31", "--reason", "r"]
+CLOSURE_TO_END += ["--notify-only"]
+
+
 def _dump(db: Path) -> dict[str, list[Any]]:
     with contextlib.closing(sqlite3.connect(db)) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
@@ -134,7 +138,7 @@ def test_every_command_is_generated() -> None:
 )
 @given(argv=ARGV)
 @example(argv=["session", "show", "9" * 30])  # OverflowError from SQLite
-@example(argv=["closure", "add", "--from", "2026-12-01", "--to", "9999-12-31", "--reason", "r", "--notify-only"])
+@example(argv=CLOSURE_TO_END)
 @example(argv=["session", "list", "--from", "2027-01-01", "--to", "9999-12-31"])
 def test_any_command_line_ends_cleanly(book: Path, argv: list[str]) -> None:
     db = book.parent / "book.db"
