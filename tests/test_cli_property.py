@@ -44,6 +44,29 @@ NUMBERS = st.one_of(
 )
 
 
+# Values that fit the seeded book, by the flag's dest, so commands also get past validation.
+FITTING: dict[str, list[str]] = {
+    "coach": ["maia", "sam"],
+    "client": ["ana"],
+    "third_party": ["tp-one"],
+    "id": ["1", "2", "ana", "tp-one"],
+    "start": ["2026-12-02T10:00", "2026-12-08T14:00", "2027-01-05T09:00"],
+    "end": ["2026-12-02T11:00"],
+    "duration": ["60", "30"],
+    "from_": ["2026-12-01", "2027-01-01"],
+    "to": ["2026-12-31", "2027-01-31"],
+    "until": ["2027-02-01"],
+    "month": ["2026-12", "2027-01"],
+    "week": ["2026-12-02"],
+    "program": ["standard", "intensive"],
+    "email": ["new@example.org"],
+    "name": ["Cara Müller", "Bo"],
+    "count": ["2", "3"],
+    "on": ["mon,wed", "tue"],
+    "reason": ["holiday"],
+}
+
+
 def _leaves(
     p: argparse.ArgumentParser, path: tuple[str, ...] = ()
 ) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
@@ -55,36 +78,41 @@ def _leaves(
         yield from _leaves(sub, (*path, name))
 
 
-def _value(action: argparse.Action) -> st.SearchStrategy[str]:
+def _value(action: argparse.Action, fitting: bool) -> st.SearchStrategy[str]:
     if action.choices:
-        return st.one_of(st.sampled_from([str(c) for c in action.choices]), VALUES)
+        valid = st.sampled_from([str(c) for c in action.choices])
+        return valid if fitting else st.one_of(valid, VALUES)
+    if fitting and action.dest in FITTING:
+        return st.sampled_from(FITTING[action.dest])
     return NUMBERS if action.type is int else VALUES
 
 
-def _argv(path: tuple[str, ...], p: argparse.ArgumentParser) -> st.SearchStrategy[list[str]]:
+def _argv(
+    path: tuple[str, ...], p: argparse.ArgumentParser, fitting: bool
+) -> st.SearchStrategy[list[str]]:
     parts: list[st.SearchStrategy[list[str]]] = []
     for action in p._actions:
         if isinstance(action, argparse._HelpAction) or GLOBAL & set(action.option_strings):
             continue
         if not action.option_strings:  # a positional: always there
-            parts.append(_value(action).map(lambda v: [v]))
+            parts.append(_value(action, fitting).map(lambda v: [v]))
             continue
         flag = st.sampled_from(action.option_strings)
         if action.nargs == 0:
             given_ = flag.map(lambda f: [f])
         elif action.nargs == "?":
-            given_ = st.tuples(flag, st.one_of(st.none(), _value(action))).map(
+            given_ = st.tuples(flag, st.one_of(st.none(), _value(action, fitting))).map(
                 lambda t: [t[0]] if t[1] is None else [t[0], t[1]]
             )
         else:
-            given_ = st.tuples(flag, _value(action)).map(lambda t: [t[0], t[1]])
+            given_ = st.tuples(flag, _value(action, fitting)).map(lambda t: [t[0], t[1]])
         weight = st.booleans() if not action.required else st.sampled_from([True] * 9 + [False])
         parts.append(st.tuples(weight, given_).map(lambda t: t[1] if t[0] else []))
     return st.tuples(*parts).map(lambda chunks: [*path, *(x for c in chunks for x in c)])
 
 
 LEAVES = [(path, p) for path, p in _leaves(parser.build()) if path not in SKIPPED]
-ARGV = st.one_of(*(_argv(path, p) for path, p in LEAVES))
+ARGV = st.one_of(*(_argv(path, p, fitting) for path, p in LEAVES for fitting in (True, False)))
 
 
 CLOSURE_TO_END = ["closure", "add", "--from", "2026-12-01", "--to", "9999-12-31", "--reason", "r"]
