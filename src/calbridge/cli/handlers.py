@@ -4,31 +4,30 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from calbridge.book import Book, closures, contacts, parties, planning, views
+from calbridge.book import Book
 from calbridge.book.requests import EditRequest, PlanRequest
 from calbridge.cli import render
+from calbridge.cli.output import Handler as Handler  # re-exported for the area modules
+from calbridge.cli.output import Lazy
+from calbridge.cli.output import Output as Output
 from calbridge.core.model import Actor, Kind, SeriesSpec
 from calbridge.core.series import parse_weekdays
 from calbridge.core.timeutil import day_start, parse_date, parse_month, parse_time
 from calbridge.errors import CalbridgeError, UserError
 from calbridge.store import repo
 
-
-@dataclass
-class Output:
-    data: Any
-    text: str
-    #: 1 when the command did its work but something needs a person (a held calendar).
-    status: int = 0
-
-
-Handler = Callable[[Book, argparse.Namespace], Output]
+if TYPE_CHECKING:
+    from calbridge.book import closures, contacts, parties, planning, views
+else:  # each imported by the first command that uses it (start-up time)
+    closures, contacts, parties, planning, views = (
+        Lazy(f"calbridge.book.{m}")
+        for m in ("closures", "contacts", "parties", "planning", "views")
+    )
 
 
 def _practice_zone(book: Book, coach_id: str | None) -> ZoneInfo:
@@ -289,23 +288,6 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("agenda", None): agenda,
     ("sync", None): sync,
 }
-# Areas merge their own handlers here: HANDLERS.update(handlers_<area>.HANDLERS).
-from calbridge.cli import handlers_outcomes  # noqa: E402
-
-HANDLERS.update(handlers_outcomes.HANDLERS)
-from calbridge.cli import handlers_offers  # noqa: E402
-
-HANDLERS.update(handlers_offers.HANDLERS)
-from calbridge.cli import handlers_mail  # noqa: E402  (it imports Output from here)
-
-HANDLERS.update(handlers_mail.HANDLERS)
-from calbridge.cli import handlers_daemon  # noqa: E402  (it imports Output from here)
-
-HANDLERS.update(handlers_daemon.HANDLERS)
-from calbridge.cli import handlers_auth  # noqa: E402  (it imports Output from here)
-
-HANDLERS.update(handlers_auth.HANDLERS)
-from calbridge.cli import handlers_inbound  # noqa: E402  (it imports Output from here)
-
-HANDLERS.update(handlers_inbound.HANDLERS)
+# Areas' handlers stay in their cli/handlers_<area>.py, found by cli/dispatch.py: never
+# import them here (every command would pay for aiohttp, IMAP, Graph at start-up).
 _ = UTC

@@ -1,28 +1,31 @@
-"""Entry point: the one place that turns errors into messages and exit statuses."""
+"""Entry point: the one place that turns errors into messages and exit statuses.
+
+Imports stay light here: `--help` needs only the parser, and each command imports its
+own handler module when it runs (cli/dispatch.py), so no command pays for another's.
+"""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import os
-import socket
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from calbridge.book import Book
 from calbridge.cli import parser
-from calbridge.cli.handlers import HANDLERS, Output
-from calbridge.config import Settings, load_config
-from calbridge.config.folders import folder_problems, warnings
-from calbridge.config.load import find_config
-from calbridge.config.schema import describe
 from calbridge.errors import CalbridgeError, ConfigError, Refused, UserError
+
+if TYPE_CHECKING:
+    from calbridge.cli.output import Output
+    from calbridge.config import Settings
 
 
 def _origin(settings: Settings) -> str:
+    import getpass
+    import socket
+
     label = settings.book.audit_origin
     where = f"cli:{getpass.getuser()}@{socket.gethostname()}"
     return f"{where} ({label})" if label else where
@@ -36,6 +39,12 @@ def _print(out: Output, as_json: bool) -> None:
 
 
 def _check_config(args: argparse.Namespace) -> Output:
+    from calbridge.cli.output import Output
+    from calbridge.config import Settings, load_config
+    from calbridge.config.folders import folder_problems, warnings
+    from calbridge.config.load import find_config
+    from calbridge.config.schema import describe
+
     settings = load_config(args.config)
     problems = folder_problems(settings)
     if problems:
@@ -61,6 +70,7 @@ def _check_config(args: argparse.Namespace) -> Output:
 def run(argv: Sequence[str] | None = None) -> int:
     root = parser.build()
     args = root.parse_args(argv)
+    _numbers_fit(root, args)
     if args.command is None:
         root.print_help()
         return 0
@@ -70,15 +80,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     )
     as_json = bool(getattr(args, "json", False))
     try:
-        if args.command == "check-config":
-            out = _check_config(args)
-        else:
-            settings = load_config(args.config)
-            book = Book.open(settings, origin=_origin(settings))
-            try:
-                out = HANDLERS[(args.command, getattr(args, "action", None))](book, args)
-            finally:
-                book.engine.dispose()
+        out = _check_config(args) if args.command == "check-config" else _command(args)
         _print(out, as_json)
         return out.status
     except Refused as exc:
@@ -92,11 +94,39 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, as_json, {"error": {"code": "usage", "message": str(exc)}})
     except BrokenPipeError:
         raise
+    except OverflowError as exc:  # a date past 9999-12-31 (--to 9999-12-31 plus a day)
+        error = UserError(f"a date or number is out of range ({exc}): give a nearer one")
+        return _fail(error, as_json, {"error": {"code": "usage", "message": str(error)}})
     except OSError as exc:
         # A file or folder the system refused (permissions, a file where a folder should be).
         where = f"{exc.filename}: " if exc.filename else ""
         error = UserError(f"{where}{exc.strerror or exc}")
         return _fail(error, as_json, {"error": {"code": "os", "message": str(error)}})
+
+
+_BIGGEST = 2**63 - 1  # what a database integer holds
+
+
+def _numbers_fit(root: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A number no database column can hold (an id of 40 digits) is bad usage: exit 2."""
+    for name, value in vars(args).items():
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _BIGGEST:
+            root.error(f"{name.rstrip('_').replace('_', '-')}: {value} is too large")
+
+
+def _command(args: argparse.Namespace) -> Output:
+    from calbridge.book import Book
+    from calbridge.cli.dispatch import handler
+    from calbridge.config import load_config
+
+    run_it = handler(args.command, getattr(args, "action", None))
+    settings = load_config(args.config)
+    book = Book.open(settings, origin=_origin(settings))
+    try:
+        out: Output = run_it(book, args)
+    finally:
+        book.engine.dispose()
+    return out
 
 
 def _fail(exc: CalbridgeError, as_json: bool, payload: dict[str, Any]) -> int:
@@ -106,9 +136,9 @@ def _fail(exc: CalbridgeError, as_json: bool, payload: dict[str, Any]) -> int:
     return exc.exit_code
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     try:
-        code = run()
+        code = run(argv)
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (`calbridge agenda --all | head -1`): not an error of ours.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +14,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from calbridge.errors import UserError
@@ -124,21 +126,68 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; several processes may race here safely."""
-    from alembic import command
+_ASSIGNED = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
 
+
+def known_revisions() -> tuple[set[str], set[str]]:
+    """(every revision, the heads) read from the migration files' own assignments, without
+    Alembic (loading its script directory costs every command a fifth of a second)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found: dict[str, str] = {m[1]: m[2] for m in _ASSIGNED.finditer(source)}
+        if "revision" not in found:
+            continue
+        revisions.add(ast.literal_eval(found["revision"]))
+        down = ast.literal_eval(found.get("down_revision", "None"))
+        parents.update([down] if isinstance(down, str) else (down or ()))
+    return revisions, revisions - parents
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The book's alembic_version, one plain query; None for a new (or pre-Alembic) book."""
+    with engine.connect() as connection:
+        try:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        except (OperationalError, ProgrammingError):
+            return None  # no table yet: Alembic creates it
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision; several processes may race here safely.
+
+    The common case (the book is at the head) costs one query; Alembic is loaded only when
+    there is something to do. A book migrated by a newer calbridge is refused, untouched.
+    """
     try:
-        if current_revision(engine) == head_revision():
+        stored = _stored_revision(engine)
+        revisions, heads = known_revisions()
+        if stored is not None and stored in heads and len(heads) == 1:
             return
-        with engine.begin() as connection:
-            if is_postgres(engine):
-                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-            log.info("migrating the book database to the newest schema")
-            command.upgrade(_alembic_config(connection), "head")
+        if stored is not None and stored not in revisions:
+            raise UserError(
+                f"the book database is at schema revision {stored}, which this calbridge does"
+                f" not know (its newest is {', '.join(sorted(heads))}): run the calbridge"
+                " version that wrote it, or upgrade calbridge"
+            )
+        _upgrade(engine)
     except OperationalError as exc:
         where = engine.url.database if engine.dialect.name == "sqlite" else engine.url.host
         raise UserError(f"cannot open the book database ({where}): {exc.orig}") from None
+
+
+def _upgrade(engine: Engine) -> None:
+    from alembic import command
+
+    if current_revision(engine) == head_revision():
+        return
+    with engine.begin() as connection:
+        if is_postgres(engine):
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        log.info("migrating the book database to the newest schema")
+        command.upgrade(_alembic_config(connection), "head")
 
 
 _FACTORIES: WeakKeyDictionary[Engine, sessionmaker[Session]] = WeakKeyDictionary()

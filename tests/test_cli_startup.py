@@ -1,0 +1,124 @@
+"""Start-up: each command imports only what it needs, and the schema check is one query."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from calbridge.cli import dispatch, parser
+from calbridge.errors import UserError
+from calbridge.store.db import (
+    current_revision,
+    head_revision,
+    known_revisions,
+    migrate,
+    open_engine,
+)
+from cli_helpers import write_config
+from conftest import base_config
+
+HEAVY = ["aiohttp", "calbridge.web.app", "calbridge.cli.handlers_offers", "msal", "imapclient"]
+HEAVY += ["phonenumbers", "alembic"]
+
+
+def _leaves(p: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    import argparse
+
+    assert isinstance(p, argparse.ArgumentParser)
+    subs = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        return [path]
+    return [leaf for name, sub in subs[0].choices.items() for leaf in _leaves(sub, (*path, name))]
+
+
+def test_every_command_of_the_parser_has_the_handler_of_the_registry() -> None:
+    every = dispatch.every_handler()
+    for leaf in _leaves(parser.build()):
+        if leaf == ("check-config",):
+            continue
+        key = (leaf[0], leaf[1] if len(leaf) > 1 else None)
+        assert dispatch.handler(*key) is every[key], key
+
+
+def test_two_areas_never_claim_one_command() -> None:
+    seen: dict[tuple[str, str | None], str] = {}
+    for module in dispatch.area_modules():
+        for key in dispatch._handlers_of(module):
+            assert key not in seen, f"{key} in {module} and {seen[key]}"
+            seen[key] = module
+
+
+def _imported(config: Path, *args: str) -> set[str]:
+    code = (
+        "import sys\nfrom calbridge.cli.main import run\n"
+        f"status = run({list(args)!r})\n"
+        "print('MODULES', ' '.join(sys.modules))\nsys.exit(status)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=config.parent
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("MODULES "))
+    return set(line.split()[1:])
+
+
+def test_help_and_book_commands_import_none_of_the_heavy_modules(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config.toml", base_config(f"sqlite:///{tmp_path}/b.db"))
+    assert _imported(config, "--config", str(config), "client", "list")  # migrates once
+    for args in (["client", "list"], ["session", "list", "--json"], ["check-config"]):
+        loaded = _imported(config, "--config", str(config), *args)
+        assert not [m for m in HEAVY if m in loaded], args
+    code = "import sys\nfrom calbridge.cli import main, parser\nparser.build().format_help()\n"
+    code += "print(' '.join(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    helped = set(done.stdout.split())
+    assert not [m for m in [*HEAVY, "sqlalchemy", "pydantic"] if m in helped]
+
+
+def test_the_cheap_schema_check_knows_what_alembic_knows() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from calbridge.store.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    revisions, heads = known_revisions()
+    assert revisions == {r.revision for r in script.walk_revisions()}
+    assert heads == {head_revision()}
+
+
+def test_a_book_from_a_newer_calbridge_is_refused_untouched(db_url: str) -> None:
+    engine = open_engine(db_url)
+    try:
+        migrate(engine)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        with pytest.raises(UserError, match="revision 9999, which this calbridge does not know"):
+            migrate(engine)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999"
+    finally:
+        engine.dispose()
+
+
+def test_a_book_behind_the_head_is_still_migrated(db_url: str) -> None:
+    from alembic import command
+
+    from calbridge.store.db import _alembic_config
+
+    engine = open_engine(db_url)
+    try:
+        migrate(engine)
+        with engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "-1")
+        assert current_revision(engine) != head_revision()
+        migrate(engine)
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
