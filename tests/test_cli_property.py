@@ -14,6 +14,7 @@ import io
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,10 @@ def _dump(db: Path) -> dict[str, list[Any]]:
         return {n: sorted(map(repr, conn.execute(f'SELECT * FROM "{n}"'))) for n in names}
 
 
+#: The seeded session lies ahead (planning into the past is refused without --record).
+NEXT_MONDAY = (date.today() + timedelta(days=7 - date.today().weekday())).isoformat() + "T10:00"
+
+
 @pytest.fixture(scope="module")
 def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("cli-property")
@@ -135,7 +140,7 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     seed = [
         ["client", "add", "--name", "Ana", "--email", "ana@example.org", "--program", "standard"],
         ["third-party", "add", "--name", "Tee Pee", "--email", "tp@example.org", "--id", "tp-one"],
-        ["session", "plan", "--coach", "maia", "--client", "ana", "--start", "2026-12-01T10:00"],
+        ["session", "plan", "--coach", "maia", "--client", "ana", "--start", NEXT_MONDAY],
     ]
     for args in seed:
         assert _run(config, args)[0] == 0, args
