@@ -308,3 +308,6 @@ from calbridge.cli import handlers_inbound  # noqa: E402  (it imports Output fro
 
 HANDLERS.update(handlers_inbound.HANDLERS)
 _ = UTC
+from calbridge.cli import handlers_admin  # noqa: E402  (it imports Output from here)
+
+HANDLERS.update(handlers_admin.HANDLERS)

@@ -300,3 +300,6 @@ def _closures(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         const="notify-only",
         help="tell participants, keep the sessions",
     )
+    from calbridge.cli import parser_admin
+
+    parser_admin.closure_actions(sub)

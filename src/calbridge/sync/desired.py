@@ -136,11 +136,14 @@ def wanted_closures(
     db: Db, settings: Settings, coach: Coach, ids: Iterable[int], now: datetime
 ) -> dict[str, Wanted]:
     out: dict[str, Wanted] = {}
-    rows = db.scalars(select(ClosureRow).where(ClosureRow.id.in_(list(ids))))
+    asked = list(ids)
+    rows = db.scalars(select(ClosureRow).where(ClosureRow.id.in_(asked)))
     for closure in (repo.closure_from_row(r) for r in rows):
         if closure.covers(coach.id):
             data = render_all_day(closure_spec(closure, settings.sync.colors), now)
             out[closure_uid(closure.id or 0)] = Wanted(
                 closure_uid(closure.id or 0), data, fingerprint(data)
             )
+    for gone in asked:  # removed (`closure remove`): its all-day event leaves the calendar
+        out.setdefault(closure_uid(gone), Wanted(closure_uid(gone), None, None))
     return out

@@ -1,0 +1,44 @@
+"""Command-line shape of a practice's housekeeping: closures, archived clients and third
+parties, offers, reminders and series."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TypeAlias
+
+Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _sub(parent: Sub, name: str, text: str, json: bool = True) -> argparse.ArgumentParser:
+    p = parent.add_parser(
+        name, help=text, description=text, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    if json:
+        p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    return p
+
+
+def _id(p: argparse.ArgumentParser, text: str) -> None:
+    p.add_argument("id", type=_number, metavar="ID", help=text)
+
+
+def _number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 2**31:
+        raise argparse.ArgumentTypeError(f"{text} is not an id (a positive number)")
+    return value
+
+
+def closure_actions(sub: Sub) -> None:
+    p = _sub(sub, "list", "list closures (every closure, past and future)")
+    p.add_argument("--coach", metavar="ID", help="only those that close this coach")
+    p = _sub(
+        sub,
+        "remove",
+        "remove a closure: its days can be planned again and its all-day events leave\n"
+        "the calendars on the next sync (sessions it cancelled stay cancelled)",
+    )
+    _id(p, "the closure's number (from `closure list`)")
