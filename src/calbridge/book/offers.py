@@ -108,6 +108,7 @@ def make_offer(
         session = repo.to_session(row)
         now = book.clock()
         client = repo.client(db, _offerable(session))
+        checks.not_archived(db, [client.id])
         ordered = _check_times(times, now)
         found = repo_offers.open_offer(db, session_id)
         if found is not None and found.deadline <= now:  # due, not yet expired by a pass

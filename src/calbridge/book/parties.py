@@ -9,7 +9,7 @@ from typing import Any
 from calbridge.book import contacts
 from calbridge.book.context import Book
 from calbridge.core.model import Actor, Client, ThirdParty
-from calbridge.errors import Refused, UserError
+from calbridge.errors import NotFound, Refused, UserError
 from calbridge.store import repo, repo_sms
 from calbridge.store.tables import ClientRow, ThirdPartyRow
 
@@ -136,3 +136,27 @@ def add_third_party(
             {"name": name, "email": email},
         )
     return ThirdParty(party_id, name, email)
+
+
+def edit_third_party(book: Book, party_id: str, **changes: str | None) -> ThirdParty:
+    phone, notify = changes.pop("phone", None), changes.pop("notify", None)
+    wanted: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+    with book.transaction() as db:
+        row = db.get(ThirdPartyRow, party_id)
+        if row is None:
+            raise NotFound(f"unknown third party {party_id!r} (see `calbridge third-party list`)")
+        _check(party_id, wanted.get("name", row.name), wanted.get("email", row.email))
+        before = {k: getattr(row, k) for k in wanted}
+        for key, value in wanted.items():
+            setattr(row, key, value)
+        if phone is not None or notify is not None:
+            was = repo_sms.contact(db, "third-party", party_id)
+            channel = contacts.checked(book, was, phone, notify)
+            contacts.save(db, "third-party", party_id, channel)
+            before |= {"phone": was.phone or "", "notify": was.notify}
+            wanted |= {"phone": channel.phone or "", "notify": channel.notify}
+        changes_ = {"before": before, "after": wanted}
+        repo.audit(
+            db, book.clock(), "third-party", party_id, "edited", Actor.ADMIN, book.origin, changes_
+        )
+        return ThirdParty(party_id, row.name, row.email)

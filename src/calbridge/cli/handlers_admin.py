@@ -4,12 +4,15 @@ offers, reminders and series."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from typing import Any
 
-from calbridge.book import Book, closures
+from calbridge.book import Book, archive, closures, parties
 from calbridge.cli import render
 from calbridge.cli.handlers import Handler, Output
 from calbridge.core.model import Closure
+from calbridge.errors import UserError
+from calbridge.store import repo
 
 
 def _closure_json(c: Closure) -> dict[str, Any]:
@@ -38,7 +41,72 @@ def closure_remove(book: Book, a: argparse.Namespace) -> Output:
     return Output(_closure_json(c) | {"removed": True}, text)
 
 
+def _listed(
+    book: Book, kind: str, rows: list[dict[str, Any]], everyone: bool
+) -> list[dict[str, Any]]:
+    when = archive.archived_at(book, kind)
+    out = []
+    for row in rows:
+        at = when.get(row["id"])
+        if at is None or everyone:
+            out.append(row | {"archived": at.isoformat() if at else None})
+    return out
+
+
+def client_list(book: Book, a: argparse.Namespace) -> Output:
+    with book.transaction() as db:
+        found = [asdict(c) for c in repo.clients(db)]
+    rows = _listed(book, "client", found, a.all)
+    columns = ["id", "name", "email", "program"] + (["archived"] if a.all else [])
+    return Output(rows, render.table(rows, columns, "no clients"))
+
+
+def third_party_list(book: Book, a: argparse.Namespace) -> Output:
+    with book.transaction() as db:
+        found = [asdict(t) for t in repo.third_parties(db)]
+    rows = _listed(book, "third-party", found, a.all)
+    columns = ["id", "name", "email"] + (["archived"] if a.all else [])
+    return Output(rows, render.table(rows, columns, "no third parties"))
+
+
+def _archive(kind: str, archived: bool) -> Handler:
+    def handle(book: Book, a: argparse.Namespace) -> Output:
+        done = archive.set_archived(book, kind, a.id, archived)
+        what = kind.replace("-", " ")
+        data = {
+            "kind": kind,
+            "id": done.id,
+            "archived": done.archived_at.isoformat() if done.archived_at else None,
+            "upcoming_sessions": done.upcoming,
+        }
+        if not archived:
+            return Output(data, f"{what} {done.id} unarchived: can be planned again")
+        text = f"{what} {done.id} archived: kept with their history, not planned or offered"
+        if done.upcoming:
+            ids = ", ".join(f"#{i}" for i in done.upcoming)
+            text += f"\n{len(done.upcoming)} upcoming session(s) kept: {ids} (cancel if wanted)"
+        return Output(data, text)
+
+    return handle
+
+
+def third_party_edit(book: Book, a: argparse.Namespace) -> Output:
+    if a.name is None and a.email is None and a.phone is None and a.notify is None:
+        raise UserError("say what changes: --name, --email, --phone or --notify")
+    t = parties.edit_third_party(
+        book, a.id, name=a.name, email=a.email, phone=a.phone, notify=a.notify
+    )
+    return Output(asdict(t), f"third party {t.id}: {t.name} <{t.email}>")
+
+
 HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("closure", "list"): closure_list,
     ("closure", "remove"): closure_remove,
+    ("client", "list"): client_list,
+    ("client", "archive"): _archive("client", True),
+    ("client", "unarchive"): _archive("client", False),
+    ("third-party", "list"): third_party_list,
+    ("third-party", "edit"): third_party_edit,
+    ("third-party", "archive"): _archive("third-party", True),
+    ("third-party", "unarchive"): _archive("third-party", False),
 }

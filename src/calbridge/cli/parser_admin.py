@@ -42,3 +42,24 @@ def closure_actions(sub: Sub) -> None:
         "the calendars on the next sync (sessions it cancelled stay cancelled)",
     )
     _id(p, "the closure's number (from `closure list`)")
+
+
+def party_actions(sub: Sub, what: str, kind: str) -> None:
+    """``archive`` and ``unarchive`` of a client or third party; ``edit`` of a third party
+    (a client's edit lives with the other client commands)."""
+    p = _sub(
+        sub,
+        "archive",
+        f"archive a {what}: kept with their history and in reports, but not planned or\n"
+        f"offered times until unarchived; hidden from `{kind} list` without --all",
+    )
+    p.add_argument("id", help=f"the {what}'s id")
+    p = _sub(sub, "unarchive", f"make an archived {what} plannable again")
+    p.add_argument("id", help=f"the {what}'s id")
+    if kind == "third-party":
+        p = _sub(sub, "edit", "change a third party's name, email, phone or channel")
+        p.add_argument("id")
+        p.add_argument("--name")
+        p.add_argument("--email")
+        p.add_argument("--phone", help='mobile number for texts ("" removes it)')
+        p.add_argument("--notify", choices=["email", "sms", "both"], help="how they are told")
