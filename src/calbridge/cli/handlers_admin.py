@@ -7,7 +7,7 @@ import argparse
 from dataclasses import asdict
 from typing import Any
 
-from calbridge.book import Book, archive, closures, parties
+from calbridge.book import Book, archive, closures, offer_admin, parties
 from calbridge.cli import render
 from calbridge.cli.handlers import Handler, Output
 from calbridge.core.model import Closure
@@ -99,10 +99,49 @@ def third_party_edit(book: Book, a: argparse.Namespace) -> Output:
     return Output(asdict(t), f"third party {t.id}: {t.name} <{t.email}>")
 
 
+def _offer_lines(o: dict[str, Any]) -> list[str]:
+    head = (
+        f"offer #{o['id']}  session {o['session']}  {o['coach']} -> {o['client']}  {o['state']}"
+        f"  (until {o['deadline']})"
+    )
+    holds = [f"  {h['choice']}. {h['start']} - {h['end'][11:16]}" for h in o["holds"]]
+    return [head, *holds]
+
+
+def offer_list(book: Book, a: argparse.Namespace) -> Output:
+    rows = offer_admin.list_offers(book, a.state, a.session)
+    text = "\n".join(line for o in rows for line in _offer_lines(o)) or "no offers"
+    return Output(rows, text)
+
+
+def offer_show(book: Book, a: argparse.Namespace) -> Output:
+    data = offer_admin.show_offer(book, a.id)
+    lines = _offer_lines(data)
+    if data["links"]:
+        lines += ["links (send these to the client):"]
+        lines += [f"  {choice}: {url}" for choice, url in data["links"].items()]
+    else:
+        lines += [f"no working links: the offer is {data['state']} or past its deadline"]
+    return Output(data, "\n".join(lines))
+
+
+def offer_cancel(book: Book, a: argparse.Namespace) -> Output:
+    data = offer_admin.cancel_offer(book, a.id, a.reason)
+    held = len(data["holds"])
+    text = (
+        f"offer #{data['id']} cancelled: {held} hold(s) released, the client's email is queued;"
+        f" session {data['session']} keeps its time"
+    )
+    return Output(data, text)
+
+
 HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("closure", "list"): closure_list,
     ("closure", "remove"): closure_remove,
     ("client", "list"): client_list,
+    ("offer", "list"): offer_list,
+    ("offer", "show"): offer_show,
+    ("offer", "cancel"): offer_cancel,
     ("client", "archive"): _archive("client", True),
     ("client", "unarchive"): _archive("client", False),
     ("third-party", "list"): third_party_list,

@@ -7,6 +7,8 @@ import argparse
 from typing import TypeAlias
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+#: What an offer can be (tables_offers.OfferRow.state; `offer cancel` makes "cancelled").
+OFFER_STATES = ("open", "accepted", "rejected", "expired", "withdrawn", "cancelled")
 
 
 def _sub(parent: Sub, name: str, text: str, json: bool = True) -> argparse.ArgumentParser:
@@ -63,3 +65,25 @@ def party_actions(sub: Sub, what: str, kind: str) -> None:
         p.add_argument("--email")
         p.add_argument("--phone", help='mobile number for texts ("" removes it)')
         p.add_argument("--notify", choices=["email", "sms", "both"], help="how they are told")
+
+
+def offer_actions(sub: Sub) -> None:
+    p = _sub(sub, "list", "list offers, newest last, with their state and times")
+    p.add_argument("--state", choices=OFFER_STATES, help="only offers in this state")
+    p.add_argument("--session", type=_number, metavar="ID", help="only this session's offers")
+    p = _sub(
+        sub,
+        "show",
+        "show one offer with its links, signed again exactly as mailed (for a client\n"
+        "who lost the email; a closed offer's links no longer work and are not shown)",
+    )
+    _id(p, "the offer's number (from `offer list`)")
+    p = _sub(
+        sub,
+        "cancel",
+        "cancel an open offer: its holds are released (they leave the coach's calendar\n"
+        "on the next sync), its links stop working and the client is emailed; the\n"
+        "session keeps its time",
+    )
+    _id(p, "the offer's number (from `offer list`)")
+    p.add_argument("--reason", help="a line added to the client's email")
