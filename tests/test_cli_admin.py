@@ -97,3 +97,21 @@ def test_closure_remove_bad_id_is_a_clear_error(
 def test_closure_list_unknown_coach(capsys: pytest.CaptureFixture[str], config: Path) -> None:
     code, _, err = cli(capsys, config, "closure", "list", "--coach", "nobody")
     assert code == 2 and "nobody" in err
+
+
+def test_reminder_list(capsys: pytest.CaptureFixture[str], config: Path) -> None:
+    code, out, _ = cli(capsys, config, "reminder", "list")
+    assert code == 0 and out.strip() == "no reminders to come"
+    plan = ["session", "plan", "--coach", "maia", "--client", "ana", "--start", "2030-12-03T10:00"]
+    code, _, err = cli(capsys, config, *plan, "--remind")
+    assert code == 0, err
+    code, data, _ = cli(capsys, config, "reminder", "list", "--json")
+    assert [(r["state"], r["due"], r["lead"], r["to"]) for r in data] == [
+        ("planned", "2030-12-02T10:00:00+00:00", "24h", ["ana"])
+    ]
+    code, out, _ = cli(capsys, config, "reminder", "list", "--coach", "maia")
+    assert "planned" in out and "ana" in out
+    code, data, _ = cli(capsys, config, "reminder", "list", "--coach", "sam", "--json")
+    assert data == []
+    code, _, err = _run(capsys, config, "reminder", "list", "--session", "abc")
+    assert code == 2 and "not a number" in err

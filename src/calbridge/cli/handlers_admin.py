@@ -135,10 +135,20 @@ def offer_cancel(book: Book, a: argparse.Namespace) -> Output:
     return Output(data, text)
 
 
+def reminder_list(book: Book, a: argparse.Namespace) -> Output:
+    from calbridge.mail.reminder_list import upcoming
+
+    rows = upcoming(book, a.coach, a.session)
+    shown = [r | {"to": ", ".join(r["to"])} for r in rows]
+    columns = ["due", "state", "session", "coach", "start", "lead", "to"]
+    return Output(rows, render.table(shown, columns, "no reminders to come"))
+
+
 HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("closure", "list"): closure_list,
     ("closure", "remove"): closure_remove,
     ("client", "list"): client_list,
+    ("reminder", "list"): reminder_list,
     ("offer", "list"): offer_list,
     ("offer", "show"): offer_show,
     ("offer", "cancel"): offer_cancel,

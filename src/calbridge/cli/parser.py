@@ -74,6 +74,9 @@ def build() -> argparse.ArgumentParser:
     from calbridge.cli import parser_auth
 
     parser_auth.add(cmds)
+    from calbridge.cli import parser_admin
+
+    parser_admin.add(cmds)
 
     p = _sub(cmds, "slots", "list free slots that respect availability and the monthly limit")
     p.add_argument("--coach", required=True, metavar="ID")

@@ -87,3 +87,17 @@ def offer_actions(sub: Sub) -> None:
     )
     _id(p, "the offer's number (from `offer list`)")
     p.add_argument("--reason", help="a line added to the client's email")
+
+
+def add(cmds: Sub) -> None:
+    """Top-level housekeeping commands: `reminder`."""
+    group = _sub(cmds, "reminder", "see the reminders to come", json=False)
+    sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = _sub(
+        sub,
+        "list",
+        "what reminders are coming, when and for whom: 'queued' ones wait in the outbox;\n"
+        "'planned' ones are queued by the first pass (run, mail send) after their due time",
+    )
+    p.add_argument("--coach", metavar="ID", help="only this coach's sessions")
+    p.add_argument("--session", type=_number, metavar="ID", help="only this session")
