@@ -115,3 +115,39 @@ def test_reminder_list(capsys: pytest.CaptureFixture[str], config: Path) -> None
     assert data == []
     code, _, err = _run(capsys, config, "reminder", "list", "--session", "abc")
     assert code == 2 and "not a number" in err
+
+
+def test_series_disable_mirrors_and_mails_nothing_until_enabled(
+    capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path
+) -> None:
+    plan = ["session", "plan", "--coach", "maia", "--client", "ana", "--start", "2030-12-02T10:00"]
+    series = ["--repeat", "monthly", "--count", "3", "--remind", "--json"]
+    code, data, err = cli(capsys, config, *plan, *series)
+    assert code == 0, err
+    (series_id,) = {s["series"] for s in data}
+    code, data, err = cli(capsys, config, "series", "disable", str(series_id), "--json")
+    assert code == 0 and data["enabled"] is False and len(data["sessions"]) == 3, err
+    code, data, _ = cli(capsys, config, "reminder", "list", "--json")
+    assert data == []  # no reminders while disabled
+    code, _, err = cli(capsys, config, "sync", "--coach", "maia")
+    assert code == 0, err
+    assert _calendar(tmp_path) == []  # nothing new mirrored
+    code, out, _ = cli(capsys, config, "series", "show", str(series_id))
+    assert "disabled" in out and out.count("#") >= 4
+    code, _, err = cli(capsys, config, "series", "disable", str(series_id))
+    assert code == 2 and "already disabled" in err
+
+    code, data, err = cli(capsys, config, "series", "enable", str(series_id), "--json")
+    assert code == 0 and data["enabled"] is True, err
+    code, data, _ = cli(capsys, config, "reminder", "list", "--json")
+    assert len(data) == 3 and {r["state"] for r in data} == {"planned"}
+    code, _, err = cli(capsys, config, "sync", "--coach", "maia")
+    assert code == 0, err
+    (event,) = _calendar(tmp_path)  # one event with its RRULE
+    assert "RRULE:FREQ=MONTHLY" in event
+
+
+@pytest.mark.parametrize("args", [["show", "5"], ["enable", "x"], ["disable", "0"], ["show"]])
+def test_series_bad_ids(capsys: pytest.CaptureFixture[str], config: Path, args: list[str]) -> None:
+    code, _, err = _run(capsys, config, "series", *args)
+    assert code == 2 and "Traceback" not in err and err.startswith(("calbridge", "usage"))

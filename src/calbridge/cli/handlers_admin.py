@@ -144,11 +144,35 @@ def reminder_list(book: Book, a: argparse.Namespace) -> Output:
     return Output(rows, render.table(shown, columns, "no reminders to come"))
 
 
+def series_show(book: Book, a: argparse.Namespace) -> Output:
+    from calbridge.book.series_admin import show_series
+
+    return _series_out(show_series(book, a.id), "")
+
+
+def _series_toggle(enabled: bool) -> Handler:
+    def handle(book: Book, a: argparse.Namespace) -> Output:
+        from calbridge.book.series_admin import set_enabled
+
+        return _series_out(set_enabled(book, a.id, enabled), "enabled" if enabled else "disabled")
+
+    return handle
+
+
+def _series_out(data: dict[str, Any], verb: str) -> Output:
+    state = "enabled" if data["enabled"] else "disabled"
+    head = f"series #{data['id']} ({data['coach']}, {data['rrule']}): {verb or state}"
+    return Output(data, head + "\n" + render.sessions(data["sessions"], "  no sessions"))
+
+
 HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("closure", "list"): closure_list,
     ("closure", "remove"): closure_remove,
     ("client", "list"): client_list,
     ("reminder", "list"): reminder_list,
+    ("series", "show"): series_show,
+    ("series", "enable"): _series_toggle(True),
+    ("series", "disable"): _series_toggle(False),
     ("offer", "list"): offer_list,
     ("offer", "show"): offer_show,
     ("offer", "cancel"): offer_cancel,

@@ -90,7 +90,7 @@ def offer_actions(sub: Sub) -> None:
 
 
 def add(cmds: Sub) -> None:
-    """Top-level housekeeping commands: `reminder`."""
+    """Top-level housekeeping commands: `reminder`, `series`."""
     group = _sub(cmds, "reminder", "see the reminders to come", json=False)
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = _sub(
@@ -101,3 +101,22 @@ def add(cmds: Sub) -> None:
     )
     p.add_argument("--coach", metavar="ID", help="only this coach's sessions")
     p.add_argument("--session", type=_number, metavar="ID", help="only this session")
+
+    group = _sub(cmds, "series", "show, enable and disable a series of sessions", json=False)
+    sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = _sub(sub, "show", "show a series: its rule, whether it is enabled, every occurrence")
+    _id(p, "the series' number (the [series N] of `session list`)")
+    p = _sub(
+        sub,
+        "disable",
+        "disable a series: nothing new is planned, mirrored or mailed for it (no\n"
+        "reminders; the calendars keep the events they have) until it is enabled",
+    )
+    _id(p, "the series' number")
+    p = _sub(
+        sub,
+        "enable",
+        "enable a series again: reminders resume and the next sync brings its events\n"
+        "in the calendars up to date",
+    )
+    _id(p, "the series' number")

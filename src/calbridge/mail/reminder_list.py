@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from calbridge.book.context import Book
-from calbridge.mail.reminders import OPEN
+from calbridge.mail.reminders import OPEN, enabled_series
 from calbridge.store.tables import OutboxRow, SessionRow
 from calbridge.store.tables_mail import ReminderRow
 
@@ -42,7 +42,10 @@ def upcoming(
             .where(OutboxRow.kind == "reminder", OutboxRow.state.in_(WAITING))
         )
         planned = select(SessionRow).where(
-            SessionRow.remind.is_(True), SessionRow.status.in_(OPEN), SessionRow.start > now
+            SessionRow.remind.is_(True),
+            SessionRow.status.in_(OPEN),
+            SessionRow.start > now,
+            enabled_series(),
         )
         if coach_id:
             queued = queued.where(SessionRow.coach_id == coach_id)
