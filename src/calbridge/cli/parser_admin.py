@@ -4,20 +4,11 @@ parties, offers, reminders and series."""
 from __future__ import annotations
 
 import argparse
-from typing import TypeAlias
 
-Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+from calbridge.cli.parser_offers import Sub, _sub
+
 #: What an offer can be (tables_offers.OfferRow.state; `offer cancel` makes "cancelled").
 OFFER_STATES = ("open", "accepted", "rejected", "expired", "withdrawn", "cancelled")
-
-
-def _sub(parent: Sub, name: str, text: str, json: bool = True) -> argparse.ArgumentParser:
-    p = parent.add_parser(
-        name, help=text, description=text, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    if json:
-        p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    return p
 
 
 def _id(p: argparse.ArgumentParser, text: str) -> None:
