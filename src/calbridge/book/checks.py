@@ -127,3 +127,16 @@ def first_month_with_room(book: Book, db: Db, clients: Sequence[Client], month: 
 def placements(coach: Coach, spans: Sequence[Span]) -> list[limits.Placement]:
     zone = coach.zone()
     return [limits.Placement(month_of(s, zone), s) for s, _ in spans]
+
+
+def not_archived(db: Db, clients: Sequence[str], third_parties: Sequence[str] = ()) -> None:
+    """Refuse planning or offering to an archived client or third party (exit 1)."""
+    for kind, ids in (("client", clients), ("third-party", third_parties)):
+        found = repo.archived_ids(db, kind, ids)
+        if found:
+            what = kind.replace("-", " ")
+            raise Refused(
+                "archived",
+                f"{what} {found[0]!r} is archived: `calbridge {kind} unarchive {found[0]}` first",
+                party=found[0],
+            )

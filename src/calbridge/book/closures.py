@@ -16,7 +16,7 @@ from calbridge.errors import UserError
 from calbridge.mail import notify as mail
 from calbridge.store import repo
 from calbridge.store.db import lock
-from calbridge.store.tables import SessionRow
+from calbridge.store.tables import ClosureRow, SessionRow
 
 
 class ClosureMode(StrEnum):
@@ -88,3 +88,38 @@ def add_closure(
                 mail.cancelled(book, db, affected, False, closure.reason)
         closure = Closure(first, last, closure.reason, coach_id, closure_id)
         return ClosureResult(closure, affected, mode)
+
+
+def list_closures(book: Book, coach_id: str | None = None) -> list[Closure]:
+    """Every closure, oldest first; with ``coach_id``, those that close that coach."""
+    if coach_id:
+        book.coach(coach_id)
+    with book.transaction() as db:
+        return repo.closures(db, coach_id, date.min, date.max)
+
+
+def remove_closure(book: Book, closure_id: int) -> Closure:
+    """Free a closure's days; the next sync takes its all-day events out of the calendars.
+    Sessions it cancelled stay cancelled (plan them again if wanted)."""
+    with book.transaction() as db:
+        row = db.get(ClosureRow, closure_id)
+        if row is None:
+            raise UserError(f"no closure #{closure_id} (see `calbridge closure list`)")
+        closure = repo.closure_from_row(row)
+        coaches = [closure.coach_id] if closure.coach_id else [c.id for c in book.settings.coaches]
+        lock(db, [f"coach:{c}" for c in coaches])
+        db.delete(row)
+        now = book.clock()
+        fields = {"from": str(closure.start), "to": str(closure.end), "coach": closure.coach_id}
+        repo.audit(
+            db,
+            now,
+            "closure",
+            closure_id,
+            "removed",
+            Actor.ADMIN,
+            book.origin,
+            fields | {"reason": closure.reason},
+        )
+        repo.record_change(db, now, "closure.removed", None, {"closure": closure_id})
+        return closure

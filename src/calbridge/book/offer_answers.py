@@ -28,6 +28,7 @@ _CLOSED = {
     "rejected": "You already rejected this offer.",
     "expired": "This offer has expired and its times were released.",
     "withdrawn": "This offer was withdrawn: the session was cancelled or declined.",
+    "cancelled": "This offer was cancelled: its times are no longer held.",
 }
 
 

@@ -16,7 +16,7 @@ from calbridge.book.context import Book
 from calbridge.config.schema import Settings
 from calbridge.config.secret import load_secret
 from calbridge.core import limits
-from calbridge.core.model import CLIENT_KINDS, Actor, Role, Session, Status
+from calbridge.core.model import CLIENT_KINDS, Actor, Client, Role, Session, Status
 from calbridge.core.timeutil import month_of, show
 from calbridge.core.tokens import REJECT, sign_offer
 from calbridge.errors import Refused, UserError
@@ -108,6 +108,7 @@ def make_offer(
         session = repo.to_session(row)
         now = book.clock()
         client = repo.client(db, _offerable(session))
+        checks.not_archived(db, [client.id])
         ordered = _check_times(times, now)
         found = repo_offers.open_offer(db, session_id)
         if found is not None and found.deadline <= now:  # due, not yet expired by a pass
@@ -154,17 +155,7 @@ def make_offer(
         db.add(offer)
         db.flush()
         urls = links(book.settings, secret, offer.id, len(ordered), deadline)
-        mail = OfferMail(
-            practice=book.settings.mail.from_,
-            coach=Person(coach.name, coach.email),
-            zone=zone,
-            client=Person(client.name, client.email),
-            current=(session.start, session.end),
-            choices=[Choice(h.start, h.end, urls[str(h.position)]) for h in offer.holds],
-            reject_url=urls[REJECT],
-            deadline=deadline,
-            note=session.note,
-        )
+        mail = offer_mail(book, offer, session, client, urls)
         domain = book.settings.mail.from_.rpartition("@")[2]
         offer.message_id = enqueue(
             db, offer_message(mail), kind="offer", now=now, domain=domain, session_id=session_id
@@ -200,6 +191,24 @@ def make_offer(
             urls,
             offer.message_id,
         )
+
+
+def offer_mail(
+    book: Book, offer: OfferRow, session: Session, client: Client, urls: dict[str, str]
+) -> OfferMail:
+    """What the client's offer email says (also what `offer cancel` takes back)."""
+    coach = book.coach(session.coach_id)
+    return OfferMail(
+        practice=book.settings.mail.from_,
+        coach=Person(coach.name, coach.email),
+        zone=coach.zone(),
+        client=Person(client.name, client.email),
+        current=(session.start, session.end),
+        choices=[Choice(h.start, h.end, urls[str(h.position)]) for h in offer.holds],
+        reject_url=urls[REJECT],
+        deadline=offer.deadline,
+        note=session.note,
+    )
 
 
 def release(offer: OfferRow, now: datetime, state: str, kept: int | None = None) -> list[int]:

@@ -6,10 +6,12 @@ import re
 import unicodedata
 from typing import Any
 
+from sqlalchemy.orm import Session as Db
+
 from calbridge.book import contacts
 from calbridge.book.context import Book
 from calbridge.core.model import Actor, Client, ThirdParty
-from calbridge.errors import Refused, UserError
+from calbridge.errors import NotFound, Refused, UserError
 from calbridge.store import repo, repo_sms
 from calbridge.store.tables import ClientRow, ThirdPartyRow
 
@@ -73,6 +75,29 @@ def add_client(
     return Client(party_id, name, email, program)
 
 
+def _apply(
+    book: Book,
+    db: Db,
+    row: ClientRow | ThirdPartyRow,
+    kind: str,
+    wanted: dict[str, Any],
+    phone: str | None,
+    notify: str | None,
+) -> dict[str, Any]:
+    """Write ``wanted`` (and a new phone or channel) on ``row``; returns the old values
+    and adds the new channel to ``wanted``, for the audit trail."""
+    before = {k: getattr(row, k) for k in wanted}
+    for key, value in wanted.items():
+        setattr(row, key, value)
+    if phone is not None or notify is not None:
+        was = repo_sms.contact(db, kind, row.id)
+        channel = contacts.checked(book, was, phone, notify)
+        contacts.save(db, kind, row.id, channel)
+        before |= {"phone": was.phone or "", "notify": was.notify}
+        wanted |= {"phone": channel.phone or "", "notify": channel.notify}
+    return before
+
+
 def edit_client(book: Book, party_id: str, **changes: str | None) -> Client:
     phone, notify = changes.pop("phone", None), changes.pop("notify", None)
     wanted: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
@@ -85,15 +110,7 @@ def edit_client(book: Book, party_id: str, **changes: str | None) -> Client:
         _check(party_id, merged["name"], merged["email"])
         row = db.get(ClientRow, party_id)
         assert row is not None
-        before = {k: getattr(row, k) for k in wanted}
-        for key, value in wanted.items():
-            setattr(row, key, value)
-        if phone is not None or notify is not None:
-            was = repo_sms.contact(db, "client", party_id)
-            channel = contacts.checked(book, was, phone, notify)
-            contacts.save(db, "client", party_id, channel)
-            before |= {"phone": was.phone or "", "notify": was.notify}
-            wanted |= {"phone": channel.phone or "", "notify": channel.notify}
+        before = _apply(book, db, row, "client", wanted, phone, notify)
         repo.audit(
             db,
             book.clock(),
@@ -136,3 +153,19 @@ def add_third_party(
             {"name": name, "email": email},
         )
     return ThirdParty(party_id, name, email)
+
+
+def edit_third_party(book: Book, party_id: str, **changes: str | None) -> ThirdParty:
+    phone, notify = changes.pop("phone", None), changes.pop("notify", None)
+    wanted: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+    with book.transaction() as db:
+        row = db.get(ThirdPartyRow, party_id)
+        if row is None:
+            raise NotFound(f"unknown third party {party_id!r} (see `calbridge third-party list`)")
+        _check(party_id, wanted.get("name", row.name), wanted.get("email", row.email))
+        before = _apply(book, db, row, "third-party", wanted, phone, notify)
+        changes_ = {"before": before, "after": wanted}
+        repo.audit(
+            db, book.clock(), "third-party", party_id, "edited", Actor.ADMIN, book.origin, changes_
+        )
+        return ThirdParty(party_id, row.name, row.email)

@@ -103,6 +103,7 @@ def plan(book: Book, req: PlanRequest) -> list[Session]:
         clients = [repo.client(db, c) for c in req.clients]
         for party in req.third_parties:
             repo.third_party(db, party)
+        checks.not_archived(db, req.clients, req.third_parties)
         start = req.start or _first_free(book, db, coach, clients, length)
         starts = series.expand(req.series, start, zone) if req.series else [start]
         spans = [(s, s + length) for s in starts]

@@ -49,12 +49,6 @@ def client_add(book: Book, a: argparse.Namespace) -> Output:
     return Output(asdict(c), f"added client {c.id} ({c.name}, {c.program})")
 
 
-def client_list(book: Book, a: argparse.Namespace) -> Output:
-    with book.transaction() as db:
-        rows = [asdict(c) for c in repo.clients(db)]
-    return Output(rows, render.table(rows, ["id", "name", "email", "program"], "no clients"))
-
-
 def client_show(book: Book, a: argparse.Namespace) -> Output:
     with book.transaction() as db:
         c = asdict(repo.client(db, a.id)) | contacts.described(db, "client", a.id)
@@ -72,12 +66,6 @@ def client_edit(book: Book, a: argparse.Namespace) -> Output:
 def third_party_add(book: Book, a: argparse.Namespace) -> Output:
     t = parties.add_third_party(book, a.name, a.email, a.id, a.phone, a.notify)
     return Output(asdict(t), f"added third party {t.id} ({t.name})")
-
-
-def third_party_list(book: Book, a: argparse.Namespace) -> Output:
-    with book.transaction() as db:
-        rows = [asdict(t) for t in repo.third_parties(db)]
-    return Output(rows, render.table(rows, ["id", "name", "email"], "no third parties"))
 
 
 def _series(a: argparse.Namespace) -> SeriesSpec | None:
@@ -272,11 +260,9 @@ class SyncFailed(CalbridgeError):
 
 HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("client", "add"): client_add,
-    ("client", "list"): client_list,
     ("client", "show"): client_show,
     ("client", "edit"): client_edit,
     ("third-party", "add"): third_party_add,
-    ("third-party", "list"): third_party_list,
     ("session", "plan"): session_plan,
     ("session", "edit"): session_edit,
     ("session", "answer"): session_answer,
@@ -291,3 +277,6 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
 # Areas' handlers stay in their cli/handlers_<area>.py, found by cli/dispatch.py: never
 # import them here (every command would pay for aiohttp, IMAP, Graph at start-up).
 _ = UTC
+from calbridge.cli import handlers_admin  # noqa: E402  (it imports Output from here)
+
+HANDLERS.update(handlers_admin.HANDLERS)

@@ -74,6 +74,9 @@ def build() -> argparse.ArgumentParser:
     from calbridge.cli import parser_auth
 
     parser_auth.add(cmds)
+    from calbridge.cli import parser_admin
+
+    parser_admin.add(cmds)
 
     p = _sub(cmds, "slots", "list free slots that respect availability and the monthly limit")
     p.add_argument("--coach", required=True, metavar="ID")
@@ -135,7 +138,7 @@ def _global_flags_anywhere(p: argparse.ArgumentParser) -> None:
 
 
 def _clients(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    group = _sub(cmds, "client", "add, list, show and edit clients", json=False)
+    group = _sub(cmds, "client", "add, list, show, edit and archive clients", json=False)
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = _sub(sub, "add", "add a client")
     p.add_argument("--name", required=True)
@@ -143,7 +146,8 @@ def _clients(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--program", required=True, help="a program from [programs] in the config")
     p.add_argument("--id", help="stable id (default: made from the name)")
     _channel(p)
-    _sub(sub, "list", "list clients")
+    p = _sub(sub, "list", "list clients (archived ones only with --all)")
+    p.add_argument("--all", action="store_true", help="archived clients too")
     p = _sub(sub, "show", "show one client")
     p.add_argument("id")
     p = _sub(sub, "edit", "change a client's name, email, program, phone or channel")
@@ -152,6 +156,9 @@ def _clients(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--email")
     p.add_argument("--program")
     _channel(p)
+    from calbridge.cli import parser_admin
+
+    parser_admin.party_actions(sub, "client", "client")
 
 
 def _channel(p: argparse.ArgumentParser) -> None:
@@ -163,7 +170,10 @@ def _channel(p: argparse.ArgumentParser) -> None:
 
 def _third_parties(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     group = _sub(
-        cmds, "third-party", "add and list third parties (optional participants)", json=False
+        cmds,
+        "third-party",
+        "add, list, edit and archive third parties (optional participants)",
+        json=False,
     )
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = _sub(sub, "add", "add a third party")
@@ -171,7 +181,11 @@ def _third_parties(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--email", required=True)
     p.add_argument("--id")
     _channel(p)
-    _sub(sub, "list", "list third parties")
+    p = _sub(sub, "list", "list third parties (archived ones only with --all)")
+    p.add_argument("--all", action="store_true", help="archived third parties too")
+    from calbridge.cli import parser_admin
+
+    parser_admin.party_actions(sub, "third party", "third-party")
 
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -306,3 +320,6 @@ def _closures(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         const="notify-only",
         help="tell participants, keep the sessions",
     )
+    from calbridge.cli import parser_admin
+
+    parser_admin.closure_actions(sub)

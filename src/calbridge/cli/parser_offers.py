@@ -49,7 +49,7 @@ def add_offer_commands(cmds: Sub, session_actions: Sub) -> None:
         help="offer busy times too (never a closure or a full month)",
     )
 
-    group = _sub(cmds, "offer", "manage offers", json=False)
+    group = _sub(cmds, "offer", "list, show, cancel and expire offers", json=False)
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = _sub(
         sub,
@@ -58,6 +58,9 @@ def add_offer_commands(cmds: Sub, session_actions: Sub) -> None:
         "each pass; also safe to run from cron)",
     )
     p.add_argument("--dry-run", action="store_true", help="count what is due; change nothing")
+    from calbridge.cli import parser_admin
+
+    parser_admin.offer_actions(sub)
 
     group = _sub(cmds, "feed", "read-only ICS feeds for calendar subscriptions", json=False)
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)

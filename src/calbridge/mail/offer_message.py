@@ -106,13 +106,41 @@ def _html(mail: OfferMail) -> str:
     )
 
 
-def offer_message(mail: OfferMail) -> EmailMessage:
+def _envelope(mail: OfferMail, subject: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = Address("", *mail.practice.split("@", 1))
     message["To"] = _address(mail.client)
     message["Reply-To"] = _address(mail.coach)
     name = _BREAKS.sub(" ", mail.coach.name).strip()
-    message["Subject"] = f"New times offered for your session with {name}"
+    message["Subject"] = f"{subject} for your session with {name}"
+    return message
+
+
+def offer_message(mail: OfferMail) -> EmailMessage:
+    message = _envelope(mail, "New times offered")
     message.set_content(_text(mail))
     message.add_alternative(_html(mail), subtype="html")
+    return message
+
+
+def offer_cancelled_message(mail: OfferMail, reason: str = "") -> EmailMessage:
+    """`offer cancel`: the client is told the offered times are gone and their links dead;
+    the session keeps the time it had."""
+    tz = mail.zone.key
+    lines = [
+        f"Hello {mail.client.name},",
+        "",
+        f"{mail.coach.name} has withdrawn the times offered for your session on"
+        f" {when(*mail.current, mail.zone)} ({tz} time):",
+        "",
+        *(f"- {when(c.start, c.end, mail.zone)}" for c in mail.choices),
+        "",
+        "Their links no longer work. Your session keeps its time for now;"
+        f" {mail.coach.name} will be in touch.",
+    ]
+    if reason:
+        lines += ["", _BREAKS.sub(" ", reason).strip()]
+    lines += ["", f"Questions? Reply to this email to reach {mail.coach.name}."]
+    message = _envelope(mail, "Offered times withdrawn")
+    message.set_content("\n".join(lines) + "\n")
     return message

@@ -23,13 +23,19 @@ from calbridge.core.model import Session, Status
 from calbridge.mail import bodies, notify
 from calbridge.sms import texts
 from calbridge.store import repo
-from calbridge.store.tables import SessionRow
+from calbridge.store.tables import SeriesRow, SessionRow
 from calbridge.store.tables_mail import ReminderRow
 
 log = logging.getLogger(__name__)
 #: Sessions that began at most this long ago are still looked at, to log what was missed.
 LOOK_BACK = timedelta(days=1)
 OPEN = (Status.REQUESTED.value, Status.SCHEDULED.value)
+
+
+def enabled_series() -> Any:
+    """Sessions outside any series, or in one that is enabled (`series disable`)."""
+    enabled = select(SeriesRow.id).where(SeriesRow.enabled.is_(True))
+    return or_(SessionRow.series_id.is_(None), SessionRow.series_id.in_(enabled))
 
 
 def _due_query(now: datetime, leads: list[timedelta]) -> Any:
@@ -44,6 +50,7 @@ def _due_query(now: datetime, leads: list[timedelta]) -> Any:
         SessionRow.remind.is_(True),
         SessionRow.status.in_(OPEN),
         SessionRow.start > now - LOOK_BACK,
+        enabled_series(),
         or_(*(and_(SessionRow.start <= now + lead, unqueued(lead)) for lead in leads)),
     )
 

@@ -285,3 +285,12 @@ def next_sequence(db: Db, uid: str) -> int:
     """
     found = db.scalar(select(func.max(SessionRow.sequence)).where(SessionRow.uid == uid))
     return int(found or 0) + 1
+
+
+def archived_ids(db: Db, kind: str, ids: Sequence[str]) -> list[str]:
+    """Which of ``ids`` (clients, or third parties with ``kind`` "third-party") are archived."""
+    if not ids:
+        return []
+    table = ThirdPartyRow if kind == "third-party" else ClientRow
+    query = select(table.id).where(table.id.in_(list(ids)), table.archived_at.is_not(None))
+    return sorted(db.scalars(query))

@@ -63,6 +63,7 @@ class ClientRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     program: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    archived_at: Mapped[datetime | None]  # kept with its history; not planned or offered
 
 
 class ThirdPartyRow(Base):
@@ -71,6 +72,7 @@ class ThirdPartyRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]
+    archived_at: Mapped[datetime | None]
 
 
 class SeriesRow(Base):

@@ -49,33 +49,30 @@ def _people(db: Db, sessions: Iterable[Session]) -> dict[str, Person]:
     return people
 
 
-def _rrules(db: Db, sessions: Iterable[Session]) -> dict[int, str]:
+def _series(db: Db, sessions: Iterable[Session]) -> dict[int, SeriesRow]:
     ids = {s.series_id for s in sessions if s.series_id is not None}
     if not ids:
         return {}
-    return {r.id: r.rrule for r in db.scalars(select(SeriesRow).where(SeriesRow.id.in_(ids)))}
+    return {r.id: r for r in db.scalars(select(SeriesRow).where(SeriesRow.id.in_(ids)))}
 
 
 def session_specs(
     db: Db, settings: Settings, coach: Coach, uids: Iterable[str]
 ) -> dict[str, EventSpec | None]:
-    """The resource each UID should be (None: none, all cancelled or declined)."""
+    """The resource each UID should be (None: none, all cancelled or declined); a UID of
+    a disabled series is left out (the calendar's copy is left alone)."""
     grouped = sessions_by_uid(db, coach.id, uids)
     every = [s for rows in grouped.values() for s in rows]
-    people, rrules = _people(db, every), _rrules(db, every)
+    people, series = _people(db, every), _series(db, every)
     organizer = Person(coach.name, coach.email)
     colors = {**settings.sync.colors, "done": settings.outcomes.done_color}
     out: dict[str, EventSpec | None] = {}
     for uid, rows in grouped.items():
-        series_id = rows[0].series_id
-        out[uid] = session_spec(
-            rows,
-            organizer,
-            people,
-            colors,
-            rrules.get(series_id) if series_id is not None else None,
-            coach.video_url,
-        )
+        found = series.get(rows[0].series_id or 0)
+        if found is not None and not found.enabled:
+            continue  # `series disable`: the calendar keeps what it has, nothing new goes
+        rrule = found.rrule if found is not None else None
+        out[uid] = session_spec(rows, organizer, people, colors, rrule, coach.video_url)
     return out
 
 
@@ -136,11 +133,14 @@ def wanted_closures(
     db: Db, settings: Settings, coach: Coach, ids: Iterable[int], now: datetime
 ) -> dict[str, Wanted]:
     out: dict[str, Wanted] = {}
-    rows = db.scalars(select(ClosureRow).where(ClosureRow.id.in_(list(ids))))
+    asked = list(ids)
+    rows = db.scalars(select(ClosureRow).where(ClosureRow.id.in_(asked)))
     for closure in (repo.closure_from_row(r) for r in rows):
         if closure.covers(coach.id):
             data = render_all_day(closure_spec(closure, settings.sync.colors), now)
             out[closure_uid(closure.id or 0)] = Wanted(
                 closure_uid(closure.id or 0), data, fingerprint(data)
             )
+    for gone in asked:  # removed (`closure remove`): its all-day event leaves the calendar
+        out.setdefault(closure_uid(gone), Wanted(closure_uid(gone), None, None))
     return out

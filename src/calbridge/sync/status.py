@@ -159,7 +159,9 @@ def dirty_uids(db: Db, coach_id: str, state: State, upto: int) -> tuple[set[str]
     )
     closures: set[int] = set()
     topics = select(ChangeRow.payload).where(
-        ChangeRow.id > state.cursor, ChangeRow.id <= upto, ChangeRow.topic == "closure.added"
+        ChangeRow.id > state.cursor,
+        ChangeRow.id <= upto,
+        ChangeRow.topic.in_(("closure.added", "closure.removed")),
     )
     for payload in db.scalars(topics):
         closures.add(int(payload["closure"]))

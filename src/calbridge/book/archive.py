@@ -1,0 +1,67 @@
+"""Archiving clients and third parties: they keep their history and stay in reports, but
+cannot be planned or offered times until unarchived."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from calbridge.book.context import Book
+from calbridge.core.model import ACTIVE, Actor
+from calbridge.errors import NotFound, UserError
+from calbridge.store import repo
+from calbridge.store.db import lock
+from calbridge.store.tables import ClientRow, ParticipantRow, SessionRow, ThirdPartyRow
+
+KINDS: dict[str, type[ClientRow] | type[ThirdPartyRow]] = {
+    "client": ClientRow,
+    "third-party": ThirdPartyRow,
+}
+
+
+@dataclass
+class Archived:
+    kind: str
+    id: str
+    archived_at: datetime | None
+    #: Their sessions still to come (kept: cancel them with `session cancel` if wanted).
+    upcoming: list[int]
+
+
+def set_archived(book: Book, kind: str, party_id: str, archived: bool) -> Archived:
+    what = kind.replace("-", " ")
+    with book.transaction() as db:
+        if kind == "client":  # planning holds this lock while it checks the client
+            lock(db, [f"client:{party_id}"])
+        row: ClientRow | ThirdPartyRow | None = (
+            db.get(ClientRow, party_id) if kind == "client" else db.get(ThirdPartyRow, party_id)
+        )
+        if row is None:
+            raise NotFound(f"unknown {what} {party_id!r} (see `calbridge {kind} list --all`)")
+        if (row.archived_at is not None) == archived:
+            state = "archived" if archived else "not archived"
+            raise UserError(f"{what} {party_id!r} is already {state}")
+        now = book.clock()
+        row.archived_at = now if archived else None
+        action = "archived" if archived else "unarchived"
+        repo.audit(db, now, kind, party_id, action, Actor.ADMIN, book.origin, {})
+        upcoming = (
+            select(SessionRow.id)
+            .join(ParticipantRow)
+            .where(
+                ParticipantRow.party_id == party_id,
+                SessionRow.start >= now,
+                SessionRow.status.in_([s.value for s in ACTIVE]),
+            )
+        )
+        return Archived(kind, party_id, row.archived_at, sorted(db.scalars(upcoming)))
+
+
+def archived_at(book: Book, kind: str) -> dict[str, datetime]:
+    """When each archived client (or third party) was archived."""
+    table = KINDS[kind]
+    with book.transaction() as db:
+        rows = db.execute(select(table.id, table.archived_at).where(table.archived_at.is_not(None)))
+        return {i: at for i, at in rows if at is not None}

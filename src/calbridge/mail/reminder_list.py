@@ -1,0 +1,95 @@
+"""`reminder list`: what reminders are coming, when and for whom (read only).
+
+Two kinds: ``queued`` ones are messages in the outbox waiting to go (one per recipient
+and channel); ``planned`` ones are not decided yet: an opted-in active session, one per
+``[reminders] lead_times`` entry, queued by the pass after ``due`` (start - lead).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from calbridge.book.context import Book
+from calbridge.mail.reminders import OPEN, enabled_series
+from calbridge.store.tables import OutboxRow, SessionRow
+from calbridge.store.tables_mail import ReminderRow
+
+WAITING = ("queued", "sending")
+
+
+def _lead(seconds: float) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}h" + (f"{rest // 60:02d}m" if rest else "")
+
+
+def upcoming(
+    book: Book, coach_id: str | None = None, session_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Queued and planned reminders, soonest first (a planned one already due goes out
+    with the next pass of `run` or `mail send`)."""
+    if coach_id:
+        book.coach(coach_id)
+    now = book.clock()
+    leads = sorted(set(book.settings.lead_times()))
+    out: list[dict[str, Any]] = []
+    with book.transaction() as db:
+        queued = (
+            select(OutboxRow, SessionRow)
+            .join(SessionRow, SessionRow.id == OutboxRow.session_id)
+            .where(OutboxRow.kind == "reminder", OutboxRow.state.in_(WAITING))
+        )
+        planned = select(SessionRow).where(
+            SessionRow.remind.is_(True),
+            SessionRow.status.in_(OPEN),
+            SessionRow.start > now,
+            enabled_series(),
+        )
+        if coach_id:
+            queued = queued.where(SessionRow.coach_id == coach_id)
+            planned = planned.where(SessionRow.coach_id == coach_id)
+        if session_id is not None:
+            queued = queued.where(SessionRow.id == session_id)
+            planned = planned.where(SessionRow.id == session_id)
+        for message, session in db.execute(queued):
+            out.append(_item(book, session, "queued", message.not_before, [message.recipient]))
+            out[-1] |= {"channel": message.channel, "outbox": message.id}
+        sessions = list(db.scalars(planned))
+        decided = _decided(db, [s.id for s in sessions])
+        for session in sessions:
+            for lead in leads:
+                if (session.id, session.start, int(lead.total_seconds())) in decided:
+                    continue  # queued (listed above if still unsent) or dropped
+                who = [p.party_id for p in session.participants]
+                out.append(_item(book, session, "planned", session.start - lead, who, lead))
+    out.sort(key=lambda r: (datetime.fromisoformat(r["due"]), r["session"], r["state"]))
+    return out
+
+
+def _decided(db: Any, ids: list[int]) -> set[tuple[int, datetime, int]]:
+    if not ids:
+        return set()
+    rows = db.scalars(select(ReminderRow).where(ReminderRow.session_id.in_(ids)))
+    return {(r.session_id, r.start, r.lead_seconds) for r in rows}
+
+
+def _item(
+    book: Book,
+    session: SessionRow,
+    state: str,
+    due: datetime,
+    to: list[str],
+    lead: timedelta | None = None,
+) -> dict[str, Any]:
+    zone = book.zone(session.coach_id)
+    return {
+        "state": state,
+        "due": due.astimezone(zone).isoformat(),
+        "session": session.id,
+        "coach": session.coach_id,
+        "start": session.start.astimezone(zone).isoformat(),
+        "lead": _lead(((session.start - due) if lead is None else lead).total_seconds()),
+        "to": to,
+    }
