@@ -35,9 +35,28 @@ _BY_COMMAND: dict[str, str] = {
     "auth": "handlers_auth",
     "inbound": "handlers_inbound",
     "counter": "handlers_inbound",
+    "reminder": "handlers_admin",
+    "series": "handlers_admin",
 }
 _WHERE: dict[Key, str] = {
     ("session", "offer"): "handlers_offers",
+    **dict.fromkeys(
+        (
+            ("client", "list"),
+            ("client", "archive"),
+            ("client", "unarchive"),
+            ("third-party", "list"),
+            ("third-party", "edit"),
+            ("third-party", "archive"),
+            ("third-party", "unarchive"),
+            ("closure", "list"),
+            ("closure", "remove"),
+            ("offer", "list"),
+            ("offer", "show"),
+            ("offer", "cancel"),
+        ),
+        "handlers_admin",
+    ),
     **{
         ("session", action): "handlers_outcomes"
         for action in ("complete", "cancel-many", "retype", "cancel", "note", "comment", "record")

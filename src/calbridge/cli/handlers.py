@@ -277,6 +277,3 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
 # Areas' handlers stay in their cli/handlers_<area>.py, found by cli/dispatch.py: never
 # import them here (every command would pay for aiohttp, IMAP, Graph at start-up).
 _ = UTC
-from calbridge.cli import handlers_admin  # noqa: E402  (it imports Output from here)
-
-HANDLERS.update(handlers_admin.HANDLERS)
