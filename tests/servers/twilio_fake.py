@@ -63,6 +63,7 @@ class FakeTwilio:
     callbacks: list[tuple[str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     loop: asyncio.AbstractEventLoop | None = None
+    pending: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -75,6 +76,23 @@ class FakeTwilio:
     def to(self) -> list[str]:
         with self.lock:
             return [m["To"] for m in self.accepted]
+
+    def later(self, job: Any) -> None:
+        """Run ``job`` (a status callback) on the fake's loop, kept until it ends."""
+        task = asyncio.get_running_loop().create_task(job)
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+    def settle(self, timeout: float = 30) -> None:
+        """Wait until every status callback posted so far has been answered, so the
+        server they post to can be stopped without a connection half accepted."""
+
+        async def done() -> None:
+            while self.pending:
+                await asyncio.wait(set(self.pending))
+
+        assert self.loop is not None
+        asyncio.run_coroutine_threadsafe(done(), self.loop).result(timeout)
 
     def then(self, *answers: Answer) -> None:
         with self.lock:
@@ -173,7 +191,7 @@ def _app(fake: FakeTwilio) -> web.Application:
         }
         callback = form.get("StatusCallback")
         if callback:
-            asyncio.get_running_loop().create_task(_statuses(fake, callback, sid, form))
+            fake.later(_statuses(fake, callback, sid, form))
         return web.json_response(resource, status=201)
 
     async def gateway(request: web.Request) -> web.StreamResponse:
@@ -197,7 +215,7 @@ def _app(fake: FakeTwilio) -> web.Application:
             )
         if sent.get("status_url"):
             report = json.dumps({"id": ident, "status": "delivered"}).encode()
-            asyncio.get_running_loop().create_task(_post_json(fake, sent["status_url"], report))
+            fake.later(_post_json(fake, sent["status_url"], report))
         return web.json_response({"id": ident}, status=202)
 
     app = web.Application()
@@ -261,6 +279,8 @@ def fake_twilio(latency: float = 0.0) -> Iterator[FakeTwilio]:
         stop.append(asyncio.Event())
         ready.set()
         await stop[0].wait()
+        if fake.pending:
+            await asyncio.wait(set(fake.pending), timeout=10)
         await runner.cleanup()
         await asyncio.sleep(0.1)  # closed connections' callbacks run before the loop ends
 

@@ -120,3 +120,28 @@ def test_claim_many_takes_only_free_due_calendars(book: Book) -> None:
         assert leases.claim_many(db, {"a", "b", "c"}, "me", NOW, TTL) == ["a", "c"]
         assert leases.claim_many(db, {"a", "b", "c", "d"}, "me2", NOW, TTL) == ["d"]
         assert leases.claim_many(db, set(), "me", NOW, TTL) == []
+
+
+def test_an_answer_while_the_calendar_is_syncing_keeps_it_due(book: Book) -> None:
+    """A reply applied while a sync of the coach's calendar runs: that sync may have read
+    the book before the reply, so giving the lease back leaves the calendar due at once,
+    not an interval later (the answer would wait an hour otherwise)."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)  # hurry() reads the database's clock
+    with book.transaction() as db:
+        leases.ensure(db, ["maia", "sam"], now)
+    assert claim(book, "maia", "a", now)
+    with book.transaction() as db:
+        leases.hurry(db, ["maia", "sam"])
+    done = now + timedelta(seconds=1)
+    assert release(book, "maia", "a", Outcome(True), done) == done
+    assert row(book, "maia").next_sync_at == done
+    # Not hurried: the next sync an interval later, as before.
+    assert claim(book, "maia", "a", done)
+    assert release(book, "maia", "a", Outcome(True), done) == done + timedelta(seconds=300)
+    # A free calendar waiting for its interval is made due now; a due one stays as it is.
+    with book.transaction() as db:
+        leases.hurry(db, ["maia"])
+    assert row(book, "maia").next_sync_at <= datetime.now(UTC)
+    assert row(book, "sam").next_sync_at == now

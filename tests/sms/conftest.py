@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from calbridge.book import Book, parties
 from calbridge.mail.sender import SendReport, send_due
+from calbridge.web.sms import sms_routes
+from servers.threaded import serving_app
 from servers.twilio_fake import SID, TOKEN, FakeTwilio, fake_twilio
 
 ANA, DOC = "+447911123401", "+447911123402"
@@ -35,6 +38,18 @@ def add_people(book: Book) -> None:
 
 def send(book: Book, channel: str = "sms", owner: str = "test", **kw: Any) -> SendReport:
     return asyncio.run(send_due(book, owner=owner, channel=channel, **kw))
+
+
+@contextmanager
+def serving_sms(book: Book, twilio: FakeTwilio) -> Iterator[str]:
+    """calbridge's SMS webhooks on loopback, the book's public URL pointing at them;
+    the fake's status callbacks are all answered before the server stops."""
+    with serving_app([sms_routes(book, book.settings)]) as url:
+        book.settings.http.public_url = url
+        try:
+            yield url
+        finally:
+            twilio.settle()
 
 
 @pytest.fixture

@@ -15,18 +15,15 @@ from calbridge.book import Book, contacts, planning
 from calbridge.core.model import Actor
 from calbridge.mail.reminders import queue_due_reminders
 from calbridge.store.tables import OutboxRow
-from calbridge.web.sms import sms_routes
 from conftest import Clock
-from servers.threaded import serving_app
 from servers.twilio_fake import FakeTwilio
 
-from .conftest import ANA, DOC, send
+from .conftest import ANA, DOC, send, serving_sms
 
 
 @pytest.fixture
-def base(sms_book: Book) -> Iterator[str]:
-    with serving_app([sms_routes(sms_book, sms_book.settings)]) as url:
-        sms_book.settings.http.public_url = url
+def base(sms_book: Book, twilio: FakeTwilio) -> Iterator[str]:
+    with serving_sms(sms_book, twilio) as url:
         yield url
 
 

@@ -15,12 +15,10 @@ from book_helpers import plan_one
 from calbridge.book import Book, contacts, planning
 from calbridge.core.model import Actor
 from calbridge.store.tables import OutboxRow
-from calbridge.web.sms import sms_routes
 from conftest import NOW, Clock
-from servers.threaded import serving_app
 from servers.twilio_fake import Answer, FakeTwilio, signed_json
 
-from .conftest import ANA, add_people, send
+from .conftest import ANA, add_people, send, serving_sms
 
 
 @pytest.fixture
@@ -32,9 +30,8 @@ def hook_book(make_book: Callable[..., Book], twilio: FakeTwilio, token_file: st
 
 
 @pytest.fixture
-def base(hook_book: Book) -> Iterator[str]:
-    with serving_app([sms_routes(hook_book, hook_book.settings)]) as url:
-        hook_book.settings.http.public_url = url
+def base(hook_book: Book, twilio: FakeTwilio) -> Iterator[str]:
+    with serving_sms(hook_book, twilio) as url:
         yield url
 
 

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Integer, Table, bindparam, or_, select, text, update
+from sqlalchemy import Integer, Table, bindparam, case, or_, select, text, update
 from sqlalchemy.orm import Session as Db
 
 from calbridge.store.tables_daemon import CalendarLeaseRow
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+#: ``next_sync_at`` of a calendar hurried while an instance held it: the sync under way
+#: may have read the book before the change, so giving the lease back keeps it due.
+HURRIED = EPOCH
 #: The statements that run for every sync pass are built once, on the table (Core), with
 #: bound parameters: building and cache-keying a statement per call, through the ORM, was
 #: most of an idle pass's database time.
@@ -53,7 +56,14 @@ _GIVE_BACK = (
     update(LEASES)
     .where(T.calendar_id == bindparam("one"), T.owner == _OWNER)
     .values(failures=0, last_error=None, owner=None, last_owner=_OWNER, last_ok_at=_NOW)
-    .values(expires_at=_NOW, next_sync_at=bindparam("due_at", type_=T.next_sync_at.type))
+    .values(
+        expires_at=_NOW,
+        next_sync_at=case(
+            (T.next_sync_at == HURRIED, _NOW),
+            else_=bindparam("due_at", type_=T.next_sync_at.type),
+        ),
+    )
+    .returning(T.next_sync_at)
 )
 
 
@@ -158,11 +168,10 @@ def release(
     max_backoff: float,
 ) -> datetime | None:
     """Give the lease back with the next due time; None if it was no longer ours."""
-    if outcome.ok:  # the common case in one statement
+    if outcome.ok:  # the common case in one statement (a hurried calendar stays due)
         due = now + timedelta(seconds=interval)
         params = {"one": calendar_id, "holder": owner, "at": now, "due_at": due}
-        result = db.execute(_GIVE_BACK, params)
-        return due if result.rowcount else None  # type: ignore[attr-defined]
+        return db.execute(_GIVE_BACK, params).scalar_one_or_none()  # type: ignore[no-any-return]
     row = db.get(CalendarLeaseRow, calendar_id, with_for_update=True)
     if row is None or row.owner != owner:
         return None
@@ -184,9 +193,7 @@ def hurry(db: Db, calendar_ids: Collection[str]) -> None:
     instance: the one that claims them next rewrites the coach's copy."""
     if not calendar_ids:
         return
-    now = db_now(db)
-    db.execute(
-        update(LEASES)
-        .where(T.calendar_id.in_(sorted(calendar_ids)), T.next_sync_at > now)
-        .values(next_sync_at=now)
-    )
+    now, ids = db_now(db), T.calendar_id.in_(sorted(calendar_ids))
+    held = (T.owner.is_not(None)) & (T.expires_at > now)
+    db.execute(update(LEASES).where(ids, held).values(next_sync_at=HURRIED))
+    db.execute(update(LEASES).where(ids, ~held, T.next_sync_at > now).values(next_sync_at=now))

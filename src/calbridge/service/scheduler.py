@@ -180,6 +180,7 @@ class Scheduler:
         try:
             while not stop.is_set():
                 self.last_tick = time.monotonic()
+                self._wake.clear()  # before claiming: a wake while claiming is kept
                 if pending is not None and not pending and not self.running:
                     break
                 if pending is not None and time.monotonic() > give_up and not self.running:
@@ -199,7 +200,6 @@ class Scheduler:
                         self.running[cid] = asyncio.create_task(self._sync((cid, known)))
                 if self.running:  # --once waits a lease time from the last progress
                     give_up = time.monotonic() + self.rt.settings.service.lease + 10
-                self._wake.clear()
                 await _first(stop.wait(), self._wake.wait(), timeout=self.rt.settings.service.poll)
         finally:
             renewer.cancel()
