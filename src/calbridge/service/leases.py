@@ -171,7 +171,7 @@ def release(
     if outcome.ok:  # the common case in one statement (a hurried calendar stays due)
         due = now + timedelta(seconds=interval)
         params = {"one": calendar_id, "holder": owner, "at": now, "due_at": due}
-        return db.execute(_GIVE_BACK, params).scalar_one_or_none()  # type: ignore[no-any-return]
+        return db.execute(_GIVE_BACK, params).scalar_one_or_none()
     row = db.get(CalendarLeaseRow, calendar_id, with_for_update=True)
     if row is None or row.owner != owner:
         return None
