@@ -28,6 +28,7 @@ commits before the client learns of it. A daemon that stops should let the pass 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Callable
@@ -176,101 +177,117 @@ async def send_due(
     limit: int = 100,
     channel: str = "mail",
 ) -> SendReport:
-    """One pass of ``channel``: send every due message (at most ``limit``), each once."""
+    """One pass of ``channel``: send every due message (at most ``limit``), each once.
+
+    Every transaction, the journal's fsync and the folder transports' writes run in a
+    worker thread (``asyncio.to_thread``): the daemon's event loop, which also answers
+    /healthz and the offer pages, only waits on the network."""
     clock: Callable[[], datetime] = (lambda: now) if now is not None else book.clock
     report = SendReport(channel=channel)
     settings = book.settings.sms if channel == "sms" else book.settings.mail
     give_up = timedelta(hours=settings.give_up_after_hours)
     sender = settings.from_
-    with book.transaction() as db:
-        ids = list(
-            db.scalars(
-                select(OutboxRow.id)
-                .where(OutboxRow.channel == channel, due(clock()))
-                .order_by(OutboxRow.not_before, OutboxRow.id)
-                .limit(limit)
-            )
-        )
+    ids = await asyncio.to_thread(_due_ids, book, channel, clock(), limit)
     if not ids:
         return report
-    journal = Journal(journal_path(book, channel))
+    journal = await asyncio.to_thread(Journal, journal_path(book, channel))
     async with _opened(book, channel) as transport:
         for row_id in ids:
             current = clock()
-            with book.transaction() as db:
-                if not _claim(db, row_id, owner, current, current + lease(book)):
-                    continue  # another instance has it
-                row = db.get(OutboxRow, row_id)
-                assert row is not None
-                message_id, recipient, raw = row.message_id, row.recipient, row.raw
-                created, expires, attempts = row.created_at, row.expires_at, row.attempts
-                stopped = channel == "sms" and repo_sms.opted_out(db, recipient)
+            claim = await asyncio.to_thread(_take, book, row_id, owner, current, channel)
+            if claim is None:
+                continue  # another instance has it
+            message_id, recipient = claim.message_id, claim.recipient
             if transport.duplicates and message_id in journal:
                 provider = journal.seen[message_id] or None
-                with book.transaction() as db:
-                    _finish(
-                        db,
-                        row_id,
-                        owner,
-                        state="sent",
-                        sent_at=current,
-                        last_error=None,
-                        provider_id=provider,
-                    )
+                await asyncio.to_thread(_sent, book, row_id, owner, current, provider)
                 report.recovered.append(message_id)
                 log.info("message %s to %s was sent before a restart", message_id, recipient)
                 continue
-            if expires is not None and current >= expires:
-                _drop(book, row_id, owner, message_id, recipient, report)
+            if claim.expires is not None and current >= claim.expires:
+                await asyncio.to_thread(_drop, book, row_id, owner, message_id, recipient, report)
                 continue
-            if stopped:  # STOP arrived after it was queued
-                _drop(book, row_id, owner, message_id, recipient, report, "opted out (STOP)")
+            if claim.stopped:  # STOP arrived after it was queued
+                why = "opted out (STOP)"
+                await asyncio.to_thread(
+                    _drop, book, row_id, owner, message_id, recipient, report, why
+                )
                 continue
             checkpoint("claimed", message_id)
             try:
-                provider = await transport.send(sender, recipient, message_id, raw)
+                provider = await transport.send(sender, recipient, message_id, claim.raw)
             except Temporary as exc:
                 report.error = str(exc)
-                _retry(
-                    book,
-                    row_id,
-                    owner,
-                    message_id,
-                    recipient,
-                    attempts,
-                    created,
-                    current,
-                    give_up,
-                    str(exc),
-                    report,
-                    exc.retry_after,
-                )
+                retry = _Retry(claim, current, give_up, str(exc), exc.retry_after)
+                await asyncio.to_thread(_retry, book, row_id, owner, retry, report)
                 if exc.connection:
                     break  # the server is away: the rest waits for the next pass
                 continue
             except Permanent as exc:
-                with book.transaction() as db:
-                    _finish(db, row_id, owner, state="failed", last_error=str(exc))
+                await asyncio.to_thread(_failed, book, row_id, owner, str(exc))
                 report.failed.append(message_id)
                 log.error("message %s to %s failed for good: %s", message_id, recipient, exc)
                 continue
             if transport.duplicates:
-                journal.add(message_id, provider)
+                await asyncio.to_thread(journal.add, message_id, provider)
             checkpoint("handed", message_id)
-            with book.transaction() as db:
-                _finish(
-                    db,
-                    row_id,
-                    owner,
-                    state="sent",
-                    sent_at=clock(),
-                    last_error=None,
-                    provider_id=provider,
-                )
+            await asyncio.to_thread(_sent, book, row_id, owner, clock(), provider)
             checkpoint("recorded", message_id)
             report.sent.append(message_id)
-    _prune(book, journal)
+    await asyncio.to_thread(_prune, book, journal)
     return report
+
+
+@dataclass(frozen=True)
+class _Claim:
+    message_id: str
+    recipient: str
+    raw: bytes
+    created: datetime
+    expires: datetime | None
+    attempts: int
+    stopped: bool  # a text to someone who sent STOP after it was queued
+
+
+def _due_ids(book: Book, channel: str, now: datetime, limit: int) -> list[int]:
+    with book.transaction() as db:
+        return list(
+            db.scalars(
+                select(OutboxRow.id)
+                .where(OutboxRow.channel == channel, due(now))
+                .order_by(OutboxRow.not_before, OutboxRow.id)
+                .limit(limit)
+            )
+        )
+
+
+def _take(book: Book, row_id: int, owner: str, now: datetime, channel: str) -> _Claim | None:
+    """Claim one row (step 1) and read what sending it needs; None if another has it."""
+    with book.transaction() as db:
+        if not _claim(db, row_id, owner, now, now + lease(book)):
+            return None
+        row = db.get(OutboxRow, row_id)
+        assert row is not None
+        stopped = channel == "sms" and repo_sms.opted_out(db, row.recipient)
+        return _Claim(
+            row.message_id,
+            row.recipient,
+            row.raw,
+            row.created_at,
+            row.expires_at,
+            row.attempts,
+            stopped,
+        )
+
+
+def _sent(book: Book, row_id: int, owner: str, at: datetime, provider: str | None) -> None:
+    with book.transaction() as db:
+        _finish(db, row_id, owner, state="sent", sent_at=at, last_error=None, provider_id=provider)
+
+
+def _failed(book: Book, row_id: int, owner: str, error: str) -> None:
+    with book.transaction() as db:
+        _finish(db, row_id, owner, state="failed", last_error=error)
 
 
 def _drop(
@@ -288,22 +305,20 @@ def _drop(
     log.warning("dropped %s to %s: %s", message_id, recipient, why)
 
 
-def _retry(
-    book: Book,
-    row_id: int,
-    owner: str,
-    message_id: str,
-    recipient: str,
-    attempts: int,
-    created: datetime,
-    now: datetime,
-    give_up: timedelta,
-    error: str,
-    report: SendReport,
-    wait: float | None = None,
-) -> None:
+@dataclass(frozen=True)
+class _Retry:
+    claim: _Claim
+    now: datetime
+    give_up: timedelta
+    error: str
+    wait: float | None  # the provider's Retry-After, seconds
+
+
+def _retry(book: Book, row_id: int, owner: str, retry: _Retry, report: SendReport) -> None:
+    claim, now, error = retry.claim, retry.now, retry.error
+    message_id, recipient, attempts = claim.message_id, claim.recipient, claim.attempts
     with book.transaction() as db:
-        if now - created >= give_up:
+        if now - claim.created >= retry.give_up:
             _finish(db, row_id, owner, state="failed", last_error=f"gave up: {error}")
             report.failed.append(message_id)
             log.error(
@@ -311,7 +326,7 @@ def _retry(
                 message_id,
                 recipient,
                 attempts,
-                now - created,
+                now - claim.created,
                 error,
             )
             return
@@ -321,7 +336,7 @@ def _retry(
             owner,
             state="queued",
             claimed_by=None,
-            not_before=now + max(backoff(attempts), timedelta(seconds=wait or 0)),
+            not_before=now + max(backoff(attempts), timedelta(seconds=retry.wait or 0)),
             last_error=error,
         )
     report.retried.append(message_id)

@@ -66,7 +66,7 @@ class FolderTransport:
         self.folder = folder
 
     async def send(self, sender: str, recipient: str, message_id: str, raw: bytes) -> None:
-        write_once(self.folder, eml_name(message_id), raw)
+        await asyncio.to_thread(write_once, self.folder, eml_name(message_id), raw)
 
     async def close(self) -> None:
         return None

@@ -5,6 +5,7 @@ raises ``Temporary`` (429 with its Retry-After, 5xx, timeouts, connection errors
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -33,7 +34,7 @@ class FolderSms:
 
     async def send(self, sender: str, recipient: str, message_id: str, raw: bytes) -> str | None:
         head = f"To: {recipient}\nFrom: {sender}\nId: {message_id}\n\n".encode()
-        write_once(self.folder, text_name(message_id), head + raw)
+        await asyncio.to_thread(write_once, self.folder, text_name(message_id), head + raw)
         return None
 
     async def close(self) -> None:
