@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from calbridge.config.base import Section
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class OffersSettings(_Section):
+class OffersSettings(Section):
     hold_hours: float = Field(
         24.0,
         gt=0,
@@ -18,7 +16,7 @@ class OffersSettings(_Section):
     )
 
 
-class FeedsSettings(_Section):
+class FeedsSettings(Section):
     refresh_minutes: int = Field(
         60, ge=5, le=24 * 60, description="REFRESH-INTERVAL asked of feed subscribers (minutes)."
     )

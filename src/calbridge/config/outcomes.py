@@ -7,8 +7,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
+from calbridge.config.base import Section
 from calbridge.core.money import parse_amount
 from calbridge.core.outcomes import check_label, parse_outcome
 
@@ -19,10 +20,6 @@ def _amount(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise ValueError('an amount is written like "45.50"')
     return parse_amount(str(value))
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 Amount = Annotated[Decimal, BeforeValidator(_amount)]
