@@ -14,10 +14,10 @@ from book_helpers import move, plan_one
 from calbridge.book import Book, planning
 from calbridge.book.closures import ClosureMode, add_closure
 from calbridge.core.model import Actor
+from calbridge.core.phone import e164
 from calbridge.core.timeutil import parse_date
 from calbridge.mail.bodies import About, Reader
 from calbridge.sms import texts
-from calbridge.sms.phone import e164
 from calbridge.sms.segments import encoding, segments
 from servers.twilio_fake import FakeTwilio
 

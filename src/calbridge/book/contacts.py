@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.orm import Session as Db
 
 from calbridge.book.context import Book
+from calbridge.core.phone import e164
 from calbridge.errors import UserError
-from calbridge.sms.phone import e164
 from calbridge.sms.signature import STOP_WORDS, consent_word
 from calbridge.store import repo_sms
 from calbridge.store.repo_sms import NOTIFY, Contact

@@ -155,7 +155,7 @@ class Coach(Section):
     def _phone(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        from calbridge.sms.phone import e164
+        from calbridge.core.phone import e164
 
         if not value.strip().startswith("+"):
             raise ValueError(f"{value!r}: give the number with its country code, like +44...")
