@@ -63,7 +63,9 @@ def test_the_daemon_applies_a_decline_and_rewrites_the_coachs_calendar(
             took = _wait(lambda: not copy.exists())
             assert views.show(book, s.id or 0)["status"] == "declined"
             print(f"reply to calendar rewritten: {took:.2f} s")
-            assert took < 5.0, took  # IDLE, then the coach's calendar made due at once
+            # Due again because of the answer, not the hour's interval (the latency itself is
+            # bench/inbound_bench.py's to measure: a loaded CI machine is no place for it).
+            assert took < 25.0, took
             assert proc.of("inbound.applied")
             proc.signal(signal.SIGTERM)
             assert proc.wait() == 0
