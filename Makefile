@@ -43,8 +43,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two workers (pytest-xdist): most tests wait on a server or a subprocess, so two cores
+# run the suite in about 60 % of the time one does. JOBS=0 runs it in one process.
+JOBS ?= 2
 unit: $(STAMP) postgres
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(JOBS) --dist worksteal
 
 test: lint typecheck unit
 

@@ -29,6 +29,8 @@ from icsguard import hooks
 from icsguard.check import TOOL, ToolBroken, in_ci, validate_files
 
 SWITCH = "CALBRIDGE_TEST_VALIDATE"
+#: Set by an xdist controller to its pid: its workers' sitecustomize leaves them alone.
+CONTROLLER_ENV = "ICSGUARD_XDIST_CONTROLLER"
 SITE = Path(__file__).with_name("site")
 #: Invalid objects listed in full in the summary (the rest are counted).
 SHOWN = 20
@@ -81,7 +83,12 @@ def enabled() -> bool:
 
 
 class Guard:
-    def __init__(self) -> None:
+    """In a plain run, and in each xdist worker: records, sweeps after every test.
+    Workers hand what they saw to the controller (``workeroutput``), which validates."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.worker = hasattr(config, "workerinput")
         self.dump = Path(tempfile.mkdtemp(prefix="icsguard-"))
         self.collector = Collector(self.dump)
         self.invalid: list[Seen] = []
@@ -92,6 +99,9 @@ class Guard:
         path = os.environ.get("PYTHONPATH")
         os.environ["PYTHONPATH"] = os.pathsep.join([str(SITE), *([path] if path else [])])
         os.environ[hooks.DIR_ENV] = str(self.dump)
+        self._env[CONTROLLER_ENV] = os.environ.get(CONTROLLER_ENV)
+        if not self.worker and getattr(config.option, "numprocesses", None):
+            os.environ[CONTROLLER_ENV] = str(os.getpid())
         hooks.set_sink(self.collector.take)
         hooks.install()
 
@@ -102,8 +112,28 @@ class Guard:
         self.collector.sweep()
         self.collector.test = "(between tests)"
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: object, error: object) -> None:
+        """xdist controller: take in what a worker recorded."""
+        output = getattr(node, "workeroutput", {}).get("icsguard", [])
+        with self.collector._lock:
+            for stored, digest, kind, data, where, tests, times in output:
+                seen = self.collector.seen.get((stored, digest))
+                self.collector.total += times
+                if seen is None:
+                    self.collector.seen[(stored, digest)] = Seen(kind, data, where, tests, times)
+                else:
+                    seen.times += times
+                    seen.tests.extend(t for t in tests if len(seen.tests) < 3)
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.collector.sweep()
+        if self.worker:
+            self.config.workeroutput["icsguard"] = [  # type: ignore[attr-defined]
+                (stored, digest, s.kind, s.data, s.where, s.tests, s.times)
+                for (stored, digest), s in self.collector.seen.items()
+            ]
+            return
         started = time.perf_counter()
         try:
             self.invalid = self._verdict()
@@ -135,6 +165,8 @@ class Guard:
         return invalid
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.worker:
+            return
         c = self.collector
         stored = sum(key[0] for key in c.seen)
         counts = (
@@ -168,4 +200,4 @@ class Guard:
 
 def pytest_configure(config: pytest.Config) -> None:
     if enabled():
-        config.pluginmanager.register(Guard(), "icsguard")
+        config.pluginmanager.register(Guard(config), "icsguard")

@@ -80,7 +80,7 @@ def test_a_child_process_mails_one(tmp_path):
 '''
 
 
-def inner_run(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def inner_run(tmp_path: Path, *extra: str, **env: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "test_inner.py").write_text(INNER)
     clean = {
         k: v
@@ -90,7 +90,7 @@ def inner_run(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean.update(PYTHONPATH=str(TESTS), **env)
     args = [sys.executable, "-m", "pytest", "-q", "-p", "icsguard.plugin", "-p", "no:cacheprovider"]
     return subprocess.run(
-        [*args, "test_inner.py"],
+        [*args, *extra, "test_inner.py"],
         cwd=tmp_path,
         env=clean,
         capture_output=True,
@@ -101,8 +101,13 @@ def inner_run(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.skipif(not TOOL.exists(), reason=f"needs the validator {TOOL}")
-def test_invalid_objects_fail_the_run_each_named_with_its_test(tmp_path: Path) -> None:
-    done = inner_run(tmp_path)
+@pytest.mark.parametrize("workers", [None, "2"], ids=["one-process", "xdist"])
+def test_invalid_objects_fail_the_run_each_named_with_its_test(
+    tmp_path: Path, workers: str | None
+) -> None:
+    # Under pytest-xdist (make test runs two workers) each worker records, the controller
+    # validates what they all saw.
+    done = inner_run(tmp_path, *(["-n", workers] if workers else []))
     out = done.stdout
     assert done.returncode == 1, out + done.stderr
     assert "4 passed" in out and ": 3 invalid" in out, out

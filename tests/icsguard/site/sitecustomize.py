@@ -8,7 +8,10 @@ import os
 import sys
 from pathlib import Path
 
-if os.environ.get("ICSGUARD_DIR"):
+# Under pytest-xdist the workers run their own guard (tests/icsguard/plugin.py); the
+# controller names itself so that its workers, and only they, skip this.
+_worker = os.environ.get("ICSGUARD_XDIST_CONTROLLER") == str(os.getppid())
+if os.environ.get("ICSGUARD_DIR") and not _worker:
     _path = Path(__file__).resolve().parent.parent / "hooks.py"
     _spec = importlib.util.spec_from_file_location("icsguard_hooks", _path)
     if _spec is not None and _spec.loader is not None:
