@@ -271,3 +271,34 @@ def test_the_practice_accepting_a_client_request_tells_the_client(
     (item,) = _sent(mail_book, recorder)
     _, method = _check_shape(item)
     assert method == "CANCEL" and "declined by Maia Jones" in _text(item)
+
+
+def test_a_cancelled_occurrence_in_the_repeated_hour_keeps_its_instant() -> None:
+    """A daily series at 01:30 London: on 31 October 2027 01:30 happens twice. Cancelling
+    the second one (fold=1) must name that instant: RFC 5545 reads a TZID local time in
+    the repeated hour as the first pass, so it is written in UTC."""
+    from dataclasses import replace
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from calbridge.ical.model import Attendee, EventSpec, Occurrence, Person
+    from calbridge.mail.imip import cancel
+    from validate_helpers import assert_valid
+
+    london = ZoneInfo("Europe/London")
+    second = datetime(2027, 10, 31, 1, 30, fold=1, tzinfo=london)
+    assert second.astimezone(UTC) == datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
+    ana = Person("Ana López", "ana@example.org")
+    occurrence = Occurrence(second, second + (at("2027-01-01T11:00") - at("2027-01-01T10:00")))
+    spec = EventSpec(
+        uid="night@calbridge",
+        sequence=2,
+        tzid="Europe/London",
+        organizer=Person("Maia Jones", "maia@practice.example"),
+        master=replace(occurrence, attendees=(Attendee(ana),), summary="Coaching: Ana"),
+    )
+    data = cancel(spec, datetime(2027, 10, 1, tzinfo=UTC), recurrence_id=second)
+    assert_valid(data)
+    (event,) = Calendar.from_ical(data).walk("VEVENT")
+    named = event.decoded("RECURRENCE-ID")
+    assert named.astimezone(UTC) == datetime(2027, 10, 31, 1, 30, tzinfo=UTC), named

@@ -57,15 +57,22 @@ _EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
 
 
 def render_event(
-    spec: EventSpec, stamp: datetime | None = None, *, method: str | None = None
+    spec: EventSpec,
+    stamp: datetime | None = None,
+    *,
+    method: str | None = None,
+    recurrence_id: datetime | None = None,
 ) -> bytes:
     """The resource ``{spec.uid}.ics``: the master VEVENT, then one VEVENT per override.
 
     With ``method`` it is the same object as an iTIP message for mail (RFC 6047): a
     METHOD property, and neither SCHEDULE-AGENT nor the X-CALBRIDGE-* markers, which
-    are for the coach's server and calbridge only.
+    are for the coach's server and calbridge only. ``recurrence_id`` (mail only) makes
+    the master VEVENT name that one occurrence of a series (a CANCEL of one occurrence).
     """
-    return _serialize(_event_calendar(spec, stamp, method))
+    if recurrence_id is not None and (method is None or spec.rrule or spec.overrides):
+        raise ValueError(f"{spec.uid}: a recurrence_id is for one occurrence in mail")
+    return _serialize(_event_calendar(spec, stamp, method, recurrence_id))
 
 
 def render_with_fingerprint(spec: EventSpec, stamp: datetime | None = None) -> tuple[bytes, str]:
@@ -75,12 +82,19 @@ def render_with_fingerprint(spec: EventSpec, stamp: datetime | None = None) -> t
     return _serialize(calendar), _fingerprint_of([calendar])
 
 
-def _event_calendar(spec: EventSpec, stamp: datetime | None, method: str | None) -> Calendar:
+def _event_calendar(
+    spec: EventSpec,
+    stamp: datetime | None,
+    method: str | None,
+    recurrence_id: datetime | None = None,
+) -> Calendar:
     _check_spec(spec)
     zone = _zone(spec.tzid)
     now = _stamp(stamp)
     mail = method is not None
     master = _timed_event(spec, spec.master, zone, now, mail)
+    if recurrence_id is not None:
+        master.add("RECURRENCE-ID", _wall_time(recurrence_id, zone))
     if spec.rrule is not None:
         master.add("RRULE", vRecur.from_ical(spec.rrule))
     if spec.exdates:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
@@ -31,15 +30,7 @@ def cancel(spec: EventSpec, stamp: datetime, recurrence_id: datetime | None = No
     """
     master = replace(spec.master, status="CANCELLED", recurrence_id=None)
     single = replace(spec, master=master, rrule=None, exdates=(), overrides=())
-    data = render_event(single, stamp, method="CANCEL")
-    if recurrence_id is None:
-        return data
-    calendar = Calendar.from_ical(data)
-    local = recurrence_id.astimezone(ZoneInfo(spec.tzid)).replace(microsecond=0)
-    for vevent in calendar.walk("VEVENT"):
-        vevent.add("RECURRENCE-ID", local)
-    out: bytes = calendar.to_ical()
-    return out
+    return render_event(single, stamp, method="CANCEL", recurrence_id=recurrence_id)
 
 
 def decline_counter(
