@@ -253,6 +253,11 @@ class Settings(BaseSettings):
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.state_dir / 'calbridge.db'}"
 
+    def event_colors(self) -> dict[str, str]:
+        """The colour of each kind of event, wherever an event is built (the calendar
+        copy and the mail alike): ``[sync.colors]`` and the outcomes' "done" colour."""
+        return {**self.sync.colors, "done": self.outcomes.done_color}
+
     def coach(self, coach_id: str) -> Coach:
         from calbridge.errors import NotFound
 

@@ -25,7 +25,7 @@ from calbridge.mail.outbox import enqueue
 from calbridge.sms import texts
 from calbridge.store import repo, repo_sms
 from calbridge.store.tables import OutboxRow, SeriesRow, SessionRow
-from calbridge.sync.spec import session_spec
+from calbridge.sync.spec import session_spec, summary
 
 
 @dataclass
@@ -41,15 +41,12 @@ class Group:
     def spec(self, book: Book) -> EventSpec | None:
         rrule = self.series.rrule if self.series is not None else None
         organizer = Person(self.coach.name, self.coach.email)
-        colors, video = book.settings.sync.colors, self.coach.video_url
+        colors, video = book.settings.event_colors(), self.coach.video_url
         return session_spec(self.rows, organizer, self.people, colors, rrule, video)
 
     def about(self, book: Book, session: Session) -> About:
-        single = replace(session, status=Status.SCHEDULED, recurrence_id=None, series_id=None)
-        spec = session_spec([single], _organizer(self.coach), self.people, {})
-        title = spec.master.summary if spec is not None else "Session"
         return About(
-            title,
+            summary(session, self.people),
             self.coach.name,
             session.start,
             session.end,

@@ -65,7 +65,7 @@ def session_specs(
     every = [s for rows in grouped.values() for s in rows]
     people, series = _people(db, every), _series(db, every)
     organizer = Person(coach.name, coach.email)
-    colors = {**settings.sync.colors, "done": settings.outcomes.done_color}
+    colors = settings.event_colors()
     out: dict[str, EventSpec | None] = {}
     for uid, rows in grouped.items():
         found = series.get(rows[0].series_id or 0)

@@ -53,7 +53,9 @@ def _attendees(session: Session, people: Mapping[str, Person]) -> tuple[Attendee
     return tuple(found)
 
 
-def _summary(session: Session, people: Mapping[str, Person]) -> str:
+def summary(session: Session, people: Mapping[str, Person]) -> str:
+    """The event's title: the kind and the clients' names (a session without clients:
+    the first line of its note). Mail subjects and texts use it too."""
     label = LABELS[session.kind]
     names = [people[c].name for c in session.clients]
     if len(names) > 1:
@@ -69,7 +71,7 @@ def _occurrence(
         end=session.end,
         status=_status(session),
         attendees=_attendees(session, people),
-        summary=_summary(session, people),
+        summary=summary(session, people),
         description=session.note,
         recurrence_id=recurrence_id,
     )
