@@ -9,14 +9,13 @@ import socket
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import select
-
 from calbridge.book import Book
 from calbridge.cli.handlers import Handler, Output
 from calbridge.cli.render import table
 from calbridge.errors import UserError
 from calbridge.mail.reminders import queue_due_reminders
-from calbridge.mail.sender import CHANNELS, due, send_due
+from calbridge.mail.sender import CHANNELS, send_due
+from calbridge.store import repo_outbox
 from calbridge.store.tables import OutboxRow
 
 PENDING = ("queued", "sending", "failed")
@@ -57,9 +56,8 @@ def mail_send(book: Book, a: argparse.Namespace) -> Output:
 
 def _dry_run(book: Book, limit: int) -> Output:
     reminders = queue_due_reminders(book, dry_run=True)
-    query = select(OutboxRow).where(due(book.clock())).order_by(OutboxRow.not_before)
     with book.transaction() as db:
-        rows = [_row(r) for r in db.scalars(query.limit(limit))]
+        rows = [_row(r) for r in repo_outbox.due_rows(db, book.clock(), limit)]
     data = {"dry_run": True, "reminders_due": reminders, "due": rows}
     text = f"dry run, nothing sent: {len(rows)} message(s) due, {reminders} reminder(s) due"
     listing = table(rows, ["id", "channel", "kind", "session", "to", "state", "attempts"], "")
@@ -85,11 +83,8 @@ def _row(r: OutboxRow) -> dict[str, Any]:
 
 
 def mail_outbox(book: Book, a: argparse.Namespace) -> Output:
-    query = select(OutboxRow).order_by(OutboxRow.id)
-    if not a.all:
-        query = query.where(OutboxRow.state.in_(PENDING))
     with book.transaction() as db:
-        rows = [_row(r) for r in db.scalars(query)]
+        rows = [_row(r) for r in repo_outbox.rows(db, None if a.all else PENDING)]
     columns = ["id", "channel", "kind", "session", "to", "state", "attempts", "not_before"]
     columns.append("last_error")
     return Output(rows, table(rows, columns, "the outbox is empty"))

@@ -15,7 +15,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book import planning
 from calbridge.book.context import Book
@@ -24,6 +23,7 @@ from calbridge.errors import CalbridgeError
 from calbridge.inbound.message import Itip, NotItip, message_key, read
 from calbridge.mail import notify
 from calbridge.store import repo
+from calbridge.store.db import Db
 from calbridge.store.tables import SessionRow
 from calbridge.store.tables_inbound import InboundAnswerRow, InboundMessageRow
 

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book import planning
 from calbridge.book.context import Book
@@ -24,6 +23,7 @@ from calbridge.inbound.apply import Target, check_newer
 from calbridge.inbound.message import NotItip
 from calbridge.mail import counter_mail
 from calbridge.store import repo
+from calbridge.store.db import Db
 from calbridge.store.tables_inbound import CounterRow
 
 

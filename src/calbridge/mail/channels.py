@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session as Db
-
 from calbridge.mail.outbox import enqueue_text
 from calbridge.store import repo_sms
+from calbridge.store.db import Db
 from calbridge.store.repo_sms import EMAIL_ONLY, Contact
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session as Db
-
 from calbridge.book.context import Book
 from calbridge.core.model import Session
 from calbridge.mail import bodies, imip
 from calbridge.mail.bodies import Body
 from calbridge.mail.notify import load, send
+from calbridge.store.db import Db
 
 
 def declined(book: Book, db: Db, session: Session, party: str, reason: str) -> None:

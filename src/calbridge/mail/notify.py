@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach
@@ -24,6 +23,7 @@ from calbridge.mail.bodies import About, Body, Reader
 from calbridge.mail.outbox import enqueue
 from calbridge.sms import texts
 from calbridge.store import repo, repo_sms
+from calbridge.store.db import Db
 from calbridge.store.tables import OutboxRow, SeriesRow, SessionRow
 from calbridge.sync.spec import session_spec, summary
 

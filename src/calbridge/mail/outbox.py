@@ -15,9 +15,8 @@ from email.policy import SMTP
 from email.utils import make_msgid
 from uuid import uuid4
 
-from sqlalchemy.orm import Session as Db
-
-from calbridge.store.tables import OutboxRow
+from calbridge.store.db import Db
+from calbridge.store.repo_outbox import put
 
 
 def enqueue(
@@ -63,32 +62,3 @@ def enqueue_text(
     message_id = f"<sms.{uuid4().hex}@{domain}>"
     put(db, "sms", message_id, phone, text.encode("utf-8"), kind, now, session_id, None, expires_at)
     return message_id
-
-
-def put(
-    db: Db,
-    channel: str,
-    message_id: str,
-    recipient: str,
-    raw: bytes,
-    kind: str,
-    now: datetime,
-    session_id: int | None,
-    not_before: datetime | None,
-    expires_at: datetime | None,
-) -> None:
-    db.add(
-        OutboxRow(
-            channel=channel,
-            message_id=message_id,
-            kind=kind,
-            session_id=session_id,
-            recipient=recipient,
-            created_at=now,
-            not_before=not_before or now,
-            state="queued",
-            attempts=0,
-            raw=raw,
-            expires_at=expires_at,
-        )
-    )

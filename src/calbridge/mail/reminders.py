@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book.context import Book
 from calbridge.core.model import Session, Status
 from calbridge.mail import bodies, notify
 from calbridge.sms import texts
 from calbridge.store import repo
+from calbridge.store.db import Db
 from calbridge.store.tables import SeriesRow, SessionRow
 from calbridge.store.tables_mail import ReminderRow
 

@@ -35,16 +35,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book.context import Book
 from calbridge.mail.transport import Closing, Opened, Permanent, Temporary
 from calbridge.sms.transport import OpenedSms
-from calbridge.store import repo_sms
-from calbridge.store.tables import OutboxRow
+from calbridge.store import repo_outbox, repo_sms
 
 log = logging.getLogger(__name__)
 
@@ -120,38 +115,6 @@ class Journal:
         temp.replace(self.path)
 
 
-def due(now: datetime) -> Any:
-    """Rows a pass may claim: queued and due, or claimed by a sender whose lease ran out."""
-    return or_(
-        (OutboxRow.state == "queued") & (OutboxRow.not_before <= now),
-        (OutboxRow.state == "sending") & (OutboxRow.claimed_until < now),
-    )
-
-
-def _claim(db: Db, row_id: int, owner: str, now: datetime, until: datetime) -> bool:
-    result = db.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == row_id, due(now))
-        .values(
-            state="sending",
-            claimed_by=owner,
-            claimed_until=until,
-            attempts=OutboxRow.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0) == 1)
-
-
-def _finish(db: Db, row_id: int, owner: str, **values: object) -> None:
-    db.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == row_id, OutboxRow.claimed_by == owner)
-        .values(claimed_until=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def backoff(attempts: int) -> timedelta:
     step: timedelta = FIRST_BACKOFF * (2 ** min(max(attempts - 1, 0), 16))
     return min(step, MAX_BACKOFF)
@@ -204,7 +167,7 @@ async def send_due(
                 report.recovered.append(message_id)
                 log.info("message %s to %s was sent before a restart", message_id, recipient)
                 continue
-            if claim.expires is not None and current >= claim.expires:
+            if claim.row.expires is not None and current >= claim.row.expires:
                 await asyncio.to_thread(_drop, book, row_id, owner, message_id, recipient, report)
                 continue
             if claim.stopped:  # STOP arrived after it was queued
@@ -215,7 +178,7 @@ async def send_due(
                 continue
             checkpoint("claimed", message_id)
             try:
-                provider = await transport.send(sender, recipient, message_id, claim.raw)
+                provider = await transport.send(sender, recipient, message_id, claim.row.raw)
             except Temporary as exc:
                 report.error = str(exc)
                 retry = _Retry(claim, current, give_up, str(exc), exc.retry_after)
@@ -240,54 +203,43 @@ async def send_due(
 
 @dataclass(frozen=True)
 class _Claim:
-    message_id: str
-    recipient: str
-    raw: bytes
-    created: datetime
-    expires: datetime | None
-    attempts: int
+    row: repo_outbox.Claimed
     stopped: bool  # a text to someone who sent STOP after it was queued
+
+    @property
+    def message_id(self) -> str:
+        return self.row.message_id
+
+    @property
+    def recipient(self) -> str:
+        return self.row.recipient
 
 
 def _due_ids(book: Book, channel: str, now: datetime, limit: int) -> list[int]:
     with book.transaction() as db:
-        return list(
-            db.scalars(
-                select(OutboxRow.id)
-                .where(OutboxRow.channel == channel, due(now))
-                .order_by(OutboxRow.not_before, OutboxRow.id)
-                .limit(limit)
-            )
-        )
+        return repo_outbox.due_ids(db, channel, now, limit)
 
 
 def _take(book: Book, row_id: int, owner: str, now: datetime, channel: str) -> _Claim | None:
     """Claim one row (step 1) and read what sending it needs; None if another has it."""
     with book.transaction() as db:
-        if not _claim(db, row_id, owner, now, now + lease(book)):
+        claimed = repo_outbox.claim(db, row_id, owner, now, now + lease(book))
+        if claimed is None:
             return None
-        row = db.get(OutboxRow, row_id)
-        assert row is not None
-        stopped = channel == "sms" and repo_sms.opted_out(db, row.recipient)
-        return _Claim(
-            row.message_id,
-            row.recipient,
-            row.raw,
-            row.created_at,
-            row.expires_at,
-            row.attempts,
-            stopped,
-        )
+        stopped = channel == "sms" and repo_sms.opted_out(db, claimed.recipient)
+        return _Claim(claimed, stopped)
 
 
 def _sent(book: Book, row_id: int, owner: str, at: datetime, provider: str | None) -> None:
     with book.transaction() as db:
-        _finish(db, row_id, owner, state="sent", sent_at=at, last_error=None, provider_id=provider)
+        repo_outbox.finish(
+            db, row_id, owner, state="sent", sent_at=at, last_error=None, provider_id=provider
+        )
 
 
 def _failed(book: Book, row_id: int, owner: str, error: str) -> None:
     with book.transaction() as db:
-        _finish(db, row_id, owner, state="failed", last_error=error)
+        repo_outbox.finish(db, row_id, owner, state="failed", last_error=error)
 
 
 def _drop(
@@ -300,7 +252,7 @@ def _drop(
     why: str = "it could not be sent before the session began",
 ) -> None:
     with book.transaction() as db:
-        _finish(db, row_id, owner, state="dropped", last_error=why)
+        repo_outbox.finish(db, row_id, owner, state="dropped", last_error=why)
     report.dropped.append(message_id)
     log.warning("dropped %s to %s: %s", message_id, recipient, why)
 
@@ -315,11 +267,11 @@ class _Retry:
 
 
 def _retry(book: Book, row_id: int, owner: str, retry: _Retry, report: SendReport) -> None:
-    claim, now, error = retry.claim, retry.now, retry.error
+    claim, now, error = retry.claim.row, retry.now, retry.error
     message_id, recipient, attempts = claim.message_id, claim.recipient, claim.attempts
     with book.transaction() as db:
         if now - claim.created >= retry.give_up:
-            _finish(db, row_id, owner, state="failed", last_error=f"gave up: {error}")
+            repo_outbox.finish(db, row_id, owner, state="failed", last_error=f"gave up: {error}")
             report.failed.append(message_id)
             log.error(
                 "gave up on message %s to %s after %d attempts over %s: %s",
@@ -330,7 +282,7 @@ def _retry(book: Book, row_id: int, owner: str, retry: _Retry, report: SendRepor
                 error,
             )
             return
-        _finish(
+        repo_outbox.finish(
             db,
             row_id,
             owner,
@@ -350,11 +302,5 @@ def _prune(book: Book, journal: Journal) -> None:
     if len(journal.seen) < 1000:
         return
     with book.transaction() as db:
-        pending = set(
-            db.scalars(
-                select(OutboxRow.message_id).where(
-                    OutboxRow.message_id.in_(list(journal.seen)), OutboxRow.state != "sent"
-                )
-            )
-        )
+        pending = repo_outbox.not_sent(db, journal.seen)
     journal.forget(pending)

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Integer, Table, bindparam, case, or_, select, text, update
-from sqlalchemy.orm import Session as Db
 
+from calbridge.store.db import Db
 from calbridge.store.tables_daemon import CalendarLeaseRow
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

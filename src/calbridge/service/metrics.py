@@ -16,8 +16,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session as Db
 
+from calbridge.store.db import Db
 from calbridge.store.tables import OutboxRow
 from calbridge.store.tables_daemon import CalendarLeaseRow
 from calbridge.sync.status import held_calendars

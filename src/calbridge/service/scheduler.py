@@ -20,7 +20,6 @@ from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book import Book
 from calbridge.service import leases
@@ -29,6 +28,7 @@ from calbridge.service.logs import event
 from calbridge.service.metrics import Metrics
 from calbridge.service.notify import Notifier
 from calbridge.service.passes import Result, StoreCache, sync_blocking
+from calbridge.store.db import Db
 from calbridge.sync import status
 
 log = logging.getLogger("calbridge.service")

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from calbridge.errors import UserError
 
+#: The handle of one transaction, as the book's code passes it to the repositories here.
+Db = Session
+
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x63616C62  # "calb"

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book import Book
 from calbridge.calendars.base import Item, StorageError
@@ -27,6 +26,7 @@ from calbridge.ical.bounds import uid_in
 from calbridge.ical.busyread import busy_instances
 from calbridge.ical.model import Instance, MalformedEvent
 from calbridge.ical.parse import Window
+from calbridge.store.db import Db
 from calbridge.store.tables import BusyBlockRow
 from calbridge.sync import status
 

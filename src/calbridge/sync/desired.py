@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session as Db
 
 from calbridge.config.schema import Coach, Settings
 from calbridge.core.model import Role, Session
 from calbridge.ical.build import fingerprint, render_all_day, render_with_fingerprint
 from calbridge.ical.model import EventSpec, Person
 from calbridge.store import repo, repo_offers
+from calbridge.store.db import Db
 from calbridge.store.tables import ClientRow, ClosureRow, SeriesRow, SessionRow, ThirdPartyRow
 from calbridge.sync.planner import Wanted
 from calbridge.sync.spec import (
