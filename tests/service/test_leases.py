@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from calbridge.book import Book
-from calbridge.service import leases
-from calbridge.service.leases import Outcome
+from calbridge.store import leases
+from calbridge.store.leases import Outcome
 from calbridge.store.tables_daemon import CalendarLeaseRow
 from conftest import NOW
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from calbridge.service import leases
 from calbridge.service.metrics import CONTENT_TYPE
 from calbridge.service.scheduler import Runtime, Scheduler
+from calbridge.store import leases
 from calbridge.sync.status import held_calendars
 
 DB_TIMEOUT = 5.0

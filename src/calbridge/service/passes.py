@@ -9,7 +9,7 @@ from calbridge.book import Book
 from calbridge.calendars.base import CalendarStore, StorageError
 from calbridge.calendars.open import open_store
 from calbridge.config.schema import CalendarSettings, Coach
-from calbridge.service.leases import Outcome
+from calbridge.store.leases import Outcome
 from calbridge.sync import busy, status
 from calbridge.sync.engine import CalendarSync
 

@@ -1,6 +1,6 @@
 """The calendar scheduler: claim due coaches, sync each in a worker thread, give them back.
 
-The lease table is the shared schedule (see service/leases.py): an instance claims up to
+The lease table is the shared schedule (see store/leases.py): an instance claims up to
 ``concurrency`` due coaches, runs the existing blocking sync (busy calendars, then the
 sessions calendar) with ``asyncio.to_thread``, and releases each lease with its next due
 time: ``interval`` plus random jitter after a good pass, exponential backoff after a failed
@@ -22,13 +22,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from calbridge.book import Book
-from calbridge.service import leases
-from calbridge.service.leases import Outcome
 from calbridge.service.logs import event
 from calbridge.service.metrics import Metrics
 from calbridge.service.notify import Notifier
 from calbridge.service.passes import Result, StoreCache, sync_blocking
+from calbridge.store import leases
 from calbridge.store.db import Db
+from calbridge.store.leases import Outcome
 from calbridge.sync import status
 
 log = logging.getLogger("calbridge.service")
