@@ -23,7 +23,7 @@ from calbridge.book.context import Book
 from calbridge.config.inbound import InboundSettings
 from calbridge.errors import UserError
 from calbridge.inbound.apply import Outcome, process
-from calbridge.service.logs import event
+from calbridge.logevents import event
 from calbridge.store import leases
 
 log = logging.getLogger(__name__)

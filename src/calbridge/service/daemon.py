@@ -23,10 +23,10 @@ from calbridge.book import Book
 from calbridge.config.load import load_config
 from calbridge.config.schema import Settings
 from calbridge.errors import ConfigError
+from calbridge.logevents import event
 from calbridge.service import http, jobs, logs
 from calbridge.service.inbound import InboundReader
 from calbridge.service.lockfile import sqlite_lock
-from calbridge.service.logs import event
 from calbridge.service.metrics import Metrics
 from calbridge.service.notify import Notifier
 from calbridge.service.scheduler import Runtime, Scheduler

@@ -10,7 +10,7 @@ import threading
 
 from calbridge.errors import CalbridgeError
 from calbridge.inbound.mailbox import PassResult, run_once, watch
-from calbridge.service.logs import event
+from calbridge.logevents import event
 from calbridge.service.scheduler import Runtime, Scheduler
 
 log = logging.getLogger("calbridge.service")

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from calbridge.book import Book
-from calbridge.service.logs import event
+from calbridge.logevents import event
 from calbridge.service.metrics import Metrics
 
 log = logging.getLogger(__name__)

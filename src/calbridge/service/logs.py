@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from calbridge.config.schema import DavSettings, Settings, read_secret
+from calbridge.logevents import FIELDS
 
 MASK = "***"
 _PRIORITY = {"DEBUG": 7, "INFO": 6, "WARNING": 4, "ERROR": 3, "CRITICAL": 2}
@@ -41,14 +42,7 @@ _PATTERNS = (
         re.I,
     ),
 )
-_FIELDS = "fields"
-_NOT_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", _FIELDS}
-
-
-def event(log: logging.Logger, level: int, name: str, /, **fields: Any) -> None:
-    """Log the event ``name`` with its fields (stable keys, values rendered as text)."""
-    if log.isEnabledFor(level):
-        log.log(level, name, extra={_FIELDS: fields})
+_NOTFIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", FIELDS}
 
 
 def secrets_of(settings: Settings) -> set[str]:
@@ -85,15 +79,15 @@ def _keep_and_mask(match: re.Match[str]) -> str:
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
-    fields = dict(getattr(record, _FIELDS, None) or {})
+    fields = dict(getattr(record, FIELDS, None) or {})
     for key, value in record.__dict__.items():  # extra={...} from other modules
-        if key not in _NOT_FIELDS and not key.startswith("_"):
+        if key not in _NOTFIELDS and not key.startswith("_"):
             fields.setdefault(key, value)
     return fields
 
 
 def _event_and_fields(record: logging.LogRecord) -> tuple[str, dict[str, Any]]:
-    if hasattr(record, _FIELDS):
+    if hasattr(record, FIELDS):
         return record.msg if isinstance(record.msg, str) else "log", _fields(record)
     return "log", {"logger": record.name, "msg": record.getMessage(), **_fields(record)}
 

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from calbridge.book import Book
-from calbridge.service.logs import event
+from calbridge.logevents import event
 from calbridge.service.metrics import Metrics
 from calbridge.service.notify import Notifier
 from calbridge.service.passes import Result, StoreCache, sync_blocking
