@@ -101,3 +101,21 @@ def test_a_removed_clients_queued_reminder_is_dropped(mail_book: Book) -> None:
         rows = db.scalars(select(OutboxRow).where(OutboxRow.kind == "reminder"))
         states = {r.recipient: r.state for r in rows}
     assert states == {"ana@example.org": "queued", "ben@example.org": "dropped"}
+
+
+def test_a_client_added_back_gets_a_request_above_their_cancel(
+    mail_book: Book, recorder: Recorder
+) -> None:
+    """Their calendar holds the CANCEL at SEQUENCE+1: a REQUEST below it would be ignored."""
+    session = plan_one(mail_book, "2026-11-23T10:00", clients=("ana", "ben"))
+    _sent(mail_book, recorder)
+    session_edit.edit(mail_book, session.id or 0, FieldEdit(remove_clients=["ben"]))
+    (cancel,) = _sent(mail_book, recorder)["ben@example.org"]
+    session_edit.edit(mail_book, session.id or 0, FieldEdit(add_clients=["ben"]))
+    got = _sent(mail_book, recorder)
+    assert list(got) == ["ben@example.org"]
+    (event,) = vevents(got["ben@example.org"][0])
+    (gone,) = vevents(cancel)
+    assert _method(got["ben@example.org"][0]) == "REQUEST"
+    assert int(event["SEQUENCE"]) >= int(gone["SEQUENCE"]) > session.sequence
+    assert _attendees(event) == ["ana@example.org", "ben@example.org"]

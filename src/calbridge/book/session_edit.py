@@ -73,10 +73,20 @@ def edit(book: Book, session_id: int, req: FieldEdit) -> Session:
         planning._log(book, db, new, "edited", req.by, changes)
         if old.remind and not new.remind:
             notify.drop_reminders(db, [new])
-        seat_mail.added(book, db, new, changes.get("added", []))
+        added = changes.get("added", [])
+        seat_mail.added(book, db, new, added, _taken_off_before(db, session_id, added))
         sequence = repo.next_sequence(db, old.uid)  # the CANCEL's; the book's stays
         seat_mail.removed(book, db, old, changes.get("removed", []), sequence)
         return new
+
+
+def _taken_off_before(db: Db, session_id: int, parties: list[str]) -> list[str]:
+    """Which of ``parties`` were taken off this session earlier (their CANCEL is sent)."""
+    if not parties:
+        return []
+    trail = repo.audit_trail(db, "session", session_id)
+    gone = {p for row in trail if row.action == "edited" for p in row.changes.get("removed", [])}
+    return [p for p in parties if p in gone]
 
 
 def _check_allowed(old: Session, req: FieldEdit) -> None:

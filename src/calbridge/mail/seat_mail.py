@@ -19,6 +19,8 @@ from calbridge.book.context import Book
 from calbridge.core.model import Session, Status
 from calbridge.mail import bodies, imip, notify
 from calbridge.mail.bodies import About, Body, Reader, short
+from calbridge.sms import texts
+from calbridge.store import repo
 from calbridge.store.tables import OutboxRow
 from calbridge.sync.spec import session_spec
 
@@ -34,19 +36,25 @@ def removed_body(about: About, reader: Reader) -> Body:
     )
 
 
-def added(book: Book, db: Db, session: Session, parties: Sequence[str]) -> None:
-    """The invitation, to the participants just added only."""
+def added(
+    book: Book, db: Db, session: Session, parties: Sequence[str], back: Sequence[str] = ()
+) -> None:
+    """The invitation, to the participants just added only. Those ``back`` after being
+    taken off earlier hold a CANCEL whose SEQUENCE is above the book's: theirs goes
+    above it too (their answers still match, an answer's SEQUENCE may be higher)."""
     if not parties or session.end <= book.clock():
         return
-    group = notify.load(book, db, session)
-    spec = group.spec(book)
-    if spec is None:
-        return
-    data = imip.request(spec, book.clock())
-    about = group.about(book, session)
     for party in parties:
+        seat = session
+        if party in back:
+            seat = replace(session, sequence=repo.next_sequence(db, session.uid))
+        group = notify.load(book, db, seat, [seat])
+        spec = group.spec(book)
+        if spec is None:
+            return
+        data = imip.request(spec, book.clock())
         reader = group.reader(party)
-        body = bodies.invitation(about, reader)
+        body = bodies.invitation(group.about(book, session), reader)
         notify.send(book, db, group, session, reader, body, "request", (data, "REQUEST"))
 
 
@@ -70,8 +78,9 @@ def removed(book: Book, db: Db, before: Session, parties: Sequence[str], sequenc
         alone = replace(spec, master=replace(spec.master, attendees=mine))
         data = imip.cancel(alone, book.clock())
         reader = group.reader(party)
-        body = removed_body(about, reader)
-        notify.send(book, db, group, before, reader, body, "cancel", (data, "CANCEL"))
+        body, said = removed_body(about, reader), texts.cancelled(about, reader, None, False)
+        cancel = (data, "CANCEL")
+        notify.send(book, db, group, before, reader, body, "cancel", cancel, None, said)
 
 
 def _drop_reminders(db: Db, session: Session, recipients: list[str]) -> None:
