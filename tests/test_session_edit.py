@@ -242,3 +242,27 @@ def test_cli_help_explains_each_new_flag(capsys: pytest.CaptureFixture[str]) -> 
     for flag in ("--service", "--add-client", "--remove-client", "--add-third-party"):
         assert flag in text
     assert "only they get an invitation" in text and "only they get a cancellation" in text
+
+
+def test_the_coachs_copy_follows_on_the_next_sync(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = base_config(db_url)
+    data["state_dir"] = str(tmp_path / "state")
+    data["mail"] = {"transport": "folder", "folder": str(tmp_path / "mail")}
+    (tmp_path / "calendars").mkdir()
+    data["coaches"][0]["calendar"] = {"url": str(tmp_path / "calendars" / "maia")}
+    config = write_config(tmp_path / "config.toml", data)
+    for args in (
+        ["client", "add", "--name", "Ana", "--email", "ana@example.org", "--program", "standard"],
+        ["client", "add", "--name", "Ben", "--email", "ben@example.org", "--program", "standard"],
+        ["session", "plan", "--coach", "maia", "--client", "ana", "--start", "2030-12-02T10:00"],
+        ["sync", "--coach", "maia"],
+        ["session", "edit", "1", "--add-client", "ben", "--note", "Both of you"],
+        ["sync", "--coach", "maia"],
+    ):
+        assert cli(capsys, config, *args)[0] == 0, args
+    (copy,) = (tmp_path / "calendars" / "maia").glob("*.ics")
+    text = copy.read_bytes().decode().replace("\r\n ", "")
+    assert "mailto:ben@example.org" in text and "SCHEDULE-AGENT=CLIENT" in text
+    assert "Both of you" in text and "SEQUENCE:0" in text
