@@ -24,9 +24,9 @@ from calbridge.book.requests import FieldEdit
 from calbridge.core import limits
 from calbridge.core.model import CLIENT_KINDS, Participant, Role, Session, Status
 from calbridge.core.timeutil import month_of
-from calbridge.errors import UserError
+from calbridge.errors import Refused, UserError
 from calbridge.mail import notify, seat_mail
-from calbridge.store import repo
+from calbridge.store import repo, repo_offers
 from calbridge.store.db import lock
 
 
@@ -62,6 +62,8 @@ def edit(book: Book, session_id: int, req: FieldEdit) -> Session:
         row = planning._open_row(db, session_id)
         old = repo.to_session(row)
         _check_allowed(old, req)
+        if req.seats:
+            _no_open_offer(book, db, session_id)
         new = replace(old, participants=_seats(db, old, req))
         _apply_fields(new, req)
         _check_kind(old, new)
@@ -102,6 +104,20 @@ def _check_allowed(old: Session, req: FieldEdit) -> None:
         raise UserError(
             f"session {old.id} is an occurrence of a series: adding or taking off"
             " participants works on single sessions only"
+        )
+
+
+def _no_open_offer(book: Book, db: Db, session_id: int) -> None:
+    """An open offer was made to the session's client: its answer would move a session
+    whose participants changed under it."""
+    found = repo_offers.open_offer(db, session_id)
+    if found is not None and found.deadline > book.clock():
+        raise Refused(
+            "offer_open",
+            f"session {session_id} has offer #{found.id} open until"
+            f" {found.deadline.isoformat()}: cancel it first (`calbridge offer cancel"
+            f" {found.id}`) or wait for its answer",
+            offer=found.id,
         )
 
 
