@@ -65,6 +65,11 @@ FITTING: dict[str, list[str]] = {
     "count": ["2", "3"],
     "on": ["mon,wed", "tue"],
     "reason": ["holiday"],
+    "add_client": ["ana"],
+    "remove_client": ["ana"],
+    "add_third_party": ["tp-one"],
+    "remove_third_party": ["tp-one"],
+    "note": ["Bring the workbook", ""],
 }
 
 

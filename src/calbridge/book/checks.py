@@ -13,7 +13,7 @@ from calbridge.core import limits
 from calbridge.core.availability import Busy, closure_busy, conflicts
 from calbridge.core.model import Client
 from calbridge.core.timeutil import add_months, month_of, show
-from calbridge.errors import Refused
+from calbridge.errors import Refused, UserError
 from calbridge.store import repo, repo_offers
 
 Span = tuple[datetime, datetime]
@@ -140,3 +140,10 @@ def not_archived(db: Db, clients: Sequence[str], third_parties: Sequence[str] = 
                 f"{what} {found[0]!r} is archived: `calbridge {kind} unarchive {found[0]}` first",
                 party=found[0],
             )
+
+
+def service(book: Book, name: str) -> None:
+    """A service named by a command must be one of [services]."""
+    if name not in book.settings.services:
+        known = ", ".join(sorted(book.settings.services)) or "none configured in [services]"
+        raise UserError(f"unknown service {name!r} (known: {known})")

@@ -49,9 +49,8 @@ def _validate(book: Book, req: PlanRequest) -> None:
         raise UserError("give --end or --duration, not both")
     if req.series is not None and req.start is None:
         raise UserError("a series needs --start")
-    if req.service is not None and req.service not in book.settings.services:
-        known = ", ".join(sorted(book.settings.services)) or "none configured in [services]"
-        raise UserError(f"unknown service {req.service!r} (known: {known})")
+    if req.service is not None:
+        checks.service(book, req.service)
 
 
 def _duration(

@@ -37,3 +37,26 @@ class EditRequest:
     override_availability: bool = False
     by: Actor = Actor.ADMIN
     remind: bool | None = None  # None: unchanged
+
+
+@dataclass
+class FieldEdit:
+    """`session edit` of anything but the time; None (or empty lists): unchanged."""
+
+    note: str | None = None
+    private_note: str | None = None
+    kind: Kind | None = None
+    direct: bool | None = None
+    service: str | None = None
+    remind: bool | None = None
+    add_clients: list[str] = field(default_factory=list)
+    remove_clients: list[str] = field(default_factory=list)
+    add_third_parties: list[str] = field(default_factory=list)
+    remove_third_parties: list[str] = field(default_factory=list)
+    by: Actor = Actor.ADMIN
+
+    @property
+    def seats(self) -> bool:
+        """Whether participants are added or removed."""
+        seats = (self.add_clients, self.remove_clients, self.add_third_parties)
+        return any((*seats, self.remove_third_parties))

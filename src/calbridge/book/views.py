@@ -36,6 +36,7 @@ def session_json(book: Book, db: Db, session: Session) -> dict[str, Any]:
         "awaiting": session.awaiting.value if session.awaiting else None,
         "kind": session.kind.value,
         "direct": session.direct,
+        "service": session.service,
         "series": session.series_id,
         "recurrence_id": session.recurrence_id.isoformat() if session.recurrence_id else None,
         "note": session.note,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from calbridge.book import Book
-from calbridge.book.requests import EditRequest, PlanRequest
+from calbridge.book.requests import EditRequest, FieldEdit, PlanRequest
 from calbridge.cli import render
 from calbridge.cli.output import Handler as Handler  # re-exported for the area modules
 from calbridge.cli.output import Lazy
@@ -23,10 +23,11 @@ from calbridge.store import repo
 
 if TYPE_CHECKING:
     from calbridge.book import closures, contacts, parties, planning, views
+    from calbridge.book import session_edit as session_edit_
 else:  # each imported by the first command that uses it (start-up time)
-    closures, contacts, parties, planning, views = (
+    closures, contacts, parties, planning, views, session_edit_ = (
         Lazy(f"calbridge.book.{m}")
-        for m in ("closures", "contacts", "parties", "planning", "views")
+        for m in ("closures", "contacts", "parties", "planning", "views", "session_edit")
     )
 
 
@@ -121,10 +122,43 @@ def _session_zone(book: Book, session_id: int) -> ZoneInfo:
         return book.zone(repo.session_row(db, session_id).coach_id)
 
 
+def _field_edit(a: argparse.Namespace) -> FieldEdit | None:
+    """The `session edit` flags other than the time, or None if none is given."""
+    edit = FieldEdit(
+        note=a.note,
+        private_note=a.private_note,
+        kind=Kind(a.kind) if a.kind else None,
+        direct=a.direct,
+        service=a.service,
+        remind=getattr(a, "remind", None),
+        add_clients=a.add_client,
+        remove_clients=a.remove_client,
+        add_third_parties=a.add_third_party,
+        remove_third_parties=a.remove_third_party,
+        by=Actor(a.by),
+    )
+    plain = FieldEdit(remind=edit.remind, by=edit.by)
+    return None if edit == plain else edit
+
+
 def session_edit(book: Book, a: argparse.Namespace) -> Output:
     remind = getattr(a, "remind", None)
-    if not (a.start or a.end or a.duration) and remind is None:
-        raise UserError("say what changes: --start, --end, --duration or --[no-]remind")
+    moving = a.start or a.end or a.duration is not None
+    fields = _field_edit(a)
+    if fields is not None:
+        if moving:
+            raise UserError(
+                "change the time (--start/--end/--duration) and the other fields in two"
+                " `session edit` commands"
+            )
+        session = session_edit_.edit(book, a.id, fields)
+        return _sessions_output(book, [session.id], "edited")
+    if not moving and remind is None:
+        raise UserError(
+            "say what changes: --start, --end, --duration, --[no-]remind, --note,"
+            " --private-note, --kind, --direct/--indirect, --service, --add-client,"
+            " --remove-client, --add-third-party or --remove-third-party"
+        )
     zone = _session_zone(book, a.id)
     req = EditRequest(
         start=parse_time(a.start, zone, "--start") if a.start else None,

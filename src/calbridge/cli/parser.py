@@ -58,6 +58,9 @@ def build() -> argparse.ArgumentParser:
     _clients(cmds)
     _third_parties(cmds)
     session_actions = _sessions(cmds)
+    from calbridge.cli import parser_session_edit
+
+    parser_session_edit.add(session_actions)
     # Areas add their own commands here (their parsers live in cli/parser_<area>.py).
     from calbridge.cli import parser_outcomes  # imports this module: imported here
 
@@ -240,18 +243,27 @@ def _sessions(cmds: Sub) -> Sub:
     end.add_argument("--count", type=int, metavar="N", help="occurrences, the first included")
     end.add_argument("--until", metavar="DATE", help="last day of the series")
 
-    p = _sub(sub, "edit", "move a session (the other side must accept again)")
+    p = _sub(
+        sub,
+        "edit",
+        "move a session (the other side must accept again), or change its notes, kind,"
+        " direct/indirect, service, reminders, clients or third parties",
+    )
     p.add_argument("id", type=int)
-    p.add_argument("--start", metavar="TIME")
+    p.add_argument("--start", metavar="TIME", help="new start (keeps the length)")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--end", metavar="TIME")
-    length.add_argument("--duration", type=int, metavar="MINUTES")
+    length.add_argument("--end", metavar="TIME", help="new end")
+    length.add_argument("--duration", type=int, metavar="MINUTES", help="new length")
     p.add_argument(
         "--client-requested",
         action="store_true",
         help="the new time was agreed with the client: confirmed at once",
     )
-    p.add_argument("--override-availability", action="store_true")
+    p.add_argument(
+        "--override-availability",
+        action="store_true",
+        help="move into busy time (never into a closure or a full month)",
+    )
     _actor(p, "who made the change")
 
     p = _sub(sub, "answer", "record an acceptance or a decline")

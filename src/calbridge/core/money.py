@@ -14,6 +14,8 @@ CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 #: A percentage modifier above this is taken for a typo (1000 % = ten times the fee).
 MAX_PERCENT = Decimal(1000)
+#: An amount at or above this is taken for a typo (and would overflow cent rounding).
+MAX_AMOUNT = Decimal(10) ** 9
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -31,6 +33,8 @@ def parse_amount(text: str | Decimal, what: str = "amount") -> Decimal:
         raise ValueError(f"{what} {text!r} is not an amount like 45 or 45.50") from None
     if not value.is_finite() or value < 0:
         raise ValueError(f"{what} {text!r} must be a positive amount like 45.50")
+    if value >= MAX_AMOUNT:
+        raise ValueError(f"{what} {text!r} is too large: an amount is below {MAX_AMOUNT:,}")
     if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
         raise ValueError(f"{what} {text!r} has more than two decimals")
     return cents(value)
