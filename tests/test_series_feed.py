@@ -1,5 +1,5 @@
 """The published feeds show a series as the calendar copy does: a cancelled occurrence
-is an EXDATE, the master stays open, and the STATUS rule holds (sync.spec)."""
+is an EXDATE, the master stays open, and the STATUS rule holds (events.spec)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A series in the calendar copy and in mail: cancelled occurrences are EXDATEs, the
-master is never CANCELLED; STATUS follows one rule (sync.spec's docstring)."""
+master is never CANCELLED; STATUS follows one rule (events.spec's docstring)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from calbridge.core.model import Participant, Role, Session, Status
 from calbridge.ical.build import render_event
 from calbridge.ical.model import EventSpec, Person
 from calbridge.mail import imip
-from calbridge.sync.spec import event_status, session_spec
+from calbridge.events.spec import event_status, session_spec
 from validate_helpers import assert_valid
 
 START = datetime(2026, 12, 7, 10, tzinfo=UTC)  # a Monday

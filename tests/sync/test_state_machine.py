@@ -762,7 +762,7 @@ class SyncMachine(RuleBasedStateMachine):
                 assert value in stored, f"session {sid}: the coach's {what} was dropped"
             assert "RRULE" not in stored, f"session {sid}: a repeat rule was kept"
             assert there.partstats == {e.email: session.partstats[e.client]}, sid
-            tentative = session.status is Status.REQUESTED  # the STATUS rule (sync.spec)
+            tentative = session.status is Status.REQUESTED  # the STATUS rule (events.spec)
             assert there.status == ("TENTATIVE" if tentative else "CONFIRMED"), sid
 
 

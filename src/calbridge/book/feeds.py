@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from calbridge.book.context import Book
 from calbridge.core.model import Role
+from calbridge.events import load
+from calbridge.events.spec import closure_spec
 from calbridge.ical.model import AllDay, EventSpec
 from calbridge.ical.publish import render_feed
 from calbridge.store import repo, repo_offers
 from calbridge.store.tables import ParticipantRow, SessionRow
-from calbridge.sync import desired
-from calbridge.sync.spec import closure_spec
 
 _FAR = timedelta(days=3660)
 
@@ -29,9 +29,9 @@ def coach_feed(book: Book, coach_id: str, source: str) -> bytes:
             SessionRow.coach_id == coach.id, SessionRow.end >= since
         )
         uids = set(db.scalars(query))
-        specs = desired.session_specs(db, book.settings, coach, uids)
+        specs = load.session_specs(db, book.settings, coach, uids)
         holds = repo_offers.unreleased_hold_uids(db, coach.id)
-        specs.update(desired.hold_specs(db, book.settings, coach, holds, now))
+        specs.update(load.hold_specs(db, book.settings, coach, holds, now))
         days: list[AllDay] = [
             closure_spec(c, book.settings.sync.colors)
             for c in repo.closures(db, coach.id, since.date(), (now + _FAR).date())
@@ -60,7 +60,7 @@ def client_feed(book: Book, client_id: str, source: str) -> bytes:
             by_coach[coach_id].add(uid)
         events: list[EventSpec] = []
         for coach_id, uids in sorted(by_coach.items()):
-            specs = desired.session_specs(db, book.settings, book.coach(coach_id), uids)
+            specs = load.session_specs(db, book.settings, book.coach(coach_id), uids)
             events += [s for _, s in sorted(specs.items()) if s is not None]
     return _render(book, events, [], f"{client.name}: sessions", source)
 

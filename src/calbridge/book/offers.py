@@ -20,6 +20,7 @@ from calbridge.core.model import CLIENT_KINDS, Actor, Client, Role, Session, Sta
 from calbridge.core.timeutil import month_of, show
 from calbridge.core.tokens import REJECT, sign_offer
 from calbridge.errors import Refused, UserError
+from calbridge.events.spec import HOLD_PREFIX
 from calbridge.ical.model import Person
 from calbridge.mail.bodies import Reader
 from calbridge.mail.offer_message import Choice, OfferMail, offer_message
@@ -28,7 +29,6 @@ from calbridge.sms import texts
 from calbridge.store import repo, repo_offers, repo_sms
 from calbridge.store.db import lock
 from calbridge.store.tables_offers import HoldRow, OfferRow
-from calbridge.sync.spec import HOLD_PREFIX
 
 MAX_TIMES = 20
 

@@ -27,11 +27,11 @@ from calbridge.core.model import (
 )
 from calbridge.core.timeutil import add_months, month_bounds, month_of
 from calbridge.errors import Refused, UserError
+from calbridge.events.spec import event_status
 from calbridge.mail import notify as mail
 from calbridge.store import repo
 from calbridge.store.db import lock
 from calbridge.store.tables import SeriesRow, SessionRow
-from calbridge.sync.spec import event_status
 
 
 def new_uid() -> str:

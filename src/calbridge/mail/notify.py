@@ -2,7 +2,7 @@
 
 The book's planning, answering, cancelling and closures call these; the sync importer
 calls ``reverted``. Each builds the same resource the coach's CalDAV copy is
-(``sync.spec.session_spec``), so the UID and SEQUENCE in mail and calendar agree, and
+(``events.spec.session_spec``), so the UID and SEQUENCE in mail and calendar agree, and
 queues one message per recipient with ``mail.outbox.enqueue``.
 """
 
@@ -12,20 +12,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach
 from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
+from calbridge.events.spec import session_spec, summary
 from calbridge.ical.model import EventSpec, Person
 from calbridge.mail import bodies, channels, envelope, imip
 from calbridge.mail.bodies import About, Body, Reader
 from calbridge.mail.outbox import enqueue
 from calbridge.sms import texts
-from calbridge.store import repo, repo_sms
+from calbridge.store import repo_events, repo_sms
 from calbridge.store.db import Db
-from calbridge.store.tables import OutboxRow, SeriesRow, SessionRow
-from calbridge.sync.spec import session_spec, summary
+from calbridge.store.tables import OutboxRow, SeriesRow
 
 
 @dataclass
@@ -70,22 +70,17 @@ def _organizer(coach: Coach) -> Person:
 
 
 def load(book: Book, db: Db, session: Session, rows: list[Session] | None = None) -> Group:
-    """The UID's rows (``rows`` when the caller has them all), people and series."""
+    """The UID's rows (``rows`` when the caller has them all), people and series, read by
+    the same loader as the calendar copy's (store/repo_events)."""
     coach = book.coach(session.coach_id)
     if rows is None:
-        query = select(SessionRow).where(SessionRow.uid == session.uid)
-        rows = [repo.to_session(r) for r in db.scalars(query)]
-    people: dict[str, Person] = {}
+        rows = repo_events.sessions_by_uid(db, coach.id, [session.uid]).get(session.uid, [])
+    people = repo_events.people_of(db, rows)
     contacts: dict[str, repo_sms.Contact] = {}
     for part in {p.party_id: p for r in rows for p in r.participants}.values():
-        if part.role is Role.CLIENT:
-            found = repo.client(db, part.party_id)
-        else:
-            found = repo.third_party(db, part.party_id)  # type: ignore[assignment]
-        people[part.party_id] = Person(found.name, found.email)
         kind = "client" if part.role is Role.CLIENT else "third-party"
         contacts[part.party_id] = repo_sms.contact(db, kind, part.party_id)
-    series = db.get(SeriesRow, session.series_id) if session.series_id is not None else None
+    series = repo_events.series_of(db, rows).get(session.series_id or 0)
     return Group(coach, rows, people, series, contacts)
 
 

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session as Db
 
 from calbridge.book.context import Book
 from calbridge.core.model import Session, Status
+from calbridge.events.spec import session_spec
 from calbridge.mail import bodies, imip, notify
 from calbridge.mail.bodies import About, Body, Reader, short
 from calbridge.sms import texts
 from calbridge.store import repo
 from calbridge.store.tables import OutboxRow
-from calbridge.sync.spec import session_spec
 
 
 def removed_body(about: About, reader: Reader) -> Body:

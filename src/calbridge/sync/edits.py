@@ -17,6 +17,7 @@ from calbridge.config.schema import Coach
 from calbridge.core.model import Actor, Status
 from calbridge.ical.build import fingerprint
 from calbridge.ical.merge import keep_foreign
+from calbridge.store import repo_events
 from calbridge.sync import desired, importer, status
 from calbridge.sync.outcome_tags import OWN
 from calbridge.sync.planner import Action, Kind, Remote, Wanted
@@ -50,7 +51,7 @@ class CalendarEdits:
     def _cancel(self, uid: str) -> None:
         """Deleted in the calendar: a cancellation (closures are the book's: re-created)."""
         with self.book.transaction() as db:
-            rows = desired.sessions_by_uid(db, self.coach.id, [uid]).get(uid, [])
+            rows = repo_events.sessions_by_uid(db, self.coach.id, [uid]).get(uid, [])
             closure = self._owned_wanted(db, uid) if not rows else None
         for row in rows:
             if row.id is not None and row.status in (Status.REQUESTED, Status.SCHEDULED):
@@ -72,7 +73,7 @@ class CalendarEdits:
     ) -> None:
         assert action.data is not None and action.href and action.etag
         with self.book.transaction() as db:
-            rows = desired.sessions_by_uid(db, self.coach.id, [action.uid]).get(action.uid, [])
+            rows = repo_events.sessions_by_uid(db, self.coach.id, [action.uid]).get(action.uid, [])
         if rows:
             outcome = importer.import_event(
                 self.book, self.coach, rows, action.data, refs, action.href

@@ -17,6 +17,7 @@ from calbridge.calendars.base import CalendarStore, Item, StorageError, resource
 from calbridge.calendars.writes import create_each
 from calbridge.config.schema import Coach
 from calbridge.errors import PreconditionFailed
+from calbridge.events.spec import closure_uid
 from calbridge.ical.build import fingerprint
 from calbridge.sync import guard, recovery, status
 from calbridge.sync.edits import CalendarEdits
@@ -24,7 +25,6 @@ from calbridge.sync.planner import Action, Decision, Kind, Plan, Remote, plan
 from calbridge.sync.reading import CalendarReading
 from calbridge.sync.report import Gathered
 from calbridge.sync.report import Report as Report
-from calbridge.sync.spec import closure_uid
 
 log = logging.getLogger(__name__)
 #: Created events whose status rows are committed together.

@@ -18,8 +18,8 @@ from calbridge.core.outcome_tags import markers, read
 from calbridge.core.outcomes import CANCELLING, Outcome
 from calbridge.core.timeutil import show
 from calbridge.errors import Refused, UserError
+from calbridge.events.spec import LABELS
 from calbridge.ical.model import Instance
-from calbridge.sync.spec import LABELS
 
 #: Categories calbridge writes itself: never markers.
 OWN = (*LABELS.values(), "Closure")

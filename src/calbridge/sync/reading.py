@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from calbridge.book import Book
 from calbridge.calendars.base import CalendarStore, Item, Listing
 from calbridge.config.schema import Coach
+from calbridge.events.spec import closure_uid
 from calbridge.ical.bounds import Bounds
 from calbridge.ical.build import fingerprint
 from calbridge.ical.model import MalformedEvent
@@ -23,7 +24,6 @@ from calbridge.ical.parse import uid_of
 from calbridge.sync import desired, foreign, recovery, status
 from calbridge.sync.planner import Decision, Remote, Wanted
 from calbridge.sync.report import Gathered, Report
-from calbridge.sync.spec import closure_uid
 
 log = logging.getLogger(__name__)
 
