@@ -85,7 +85,7 @@ class Daemon:
             feed_routes(lambda: rt.book, rt.settings),
             sms_routes(lambda: rt.book, rt.settings),
         ]
-        runner = await start(make_app(parts), rt.settings.http.listen)
+        runner = await start(make_app(parts, rt.settings.http), rt.settings.http.listen)
         coaches = len(rt.coach_ids())
         event(
             log,
