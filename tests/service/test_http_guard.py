@@ -105,10 +105,16 @@ def test_headers_sent_slowly_past_the_timeout_get_the_connection_closed(
         # An idle connection (no byte at all) is closed too; a quick request still answers.
         with socket.create_connection(("127.0.0.1", port)) as sock:
             assert slowly(sock, b"", every=0.1, within=3) is not None
+        # After a response, the next request's headers are due within the timeout too.
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: calbridge\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+            closed_after = slowly(sock, request, every=0.1, within=4)
+        assert closed_after is not None and 0.9 < closed_after < 2.0, closed_after
         assert d.get("/healthz")[0] == 200
         stop(d)
     (line,) = d.of("http.limited", condition="header_timeout")
-    assert line["count"] == 2 and "within 1 s" in str(line["msg"])
+    assert line["count"] == 3 and "within 1 s" in str(line["msg"])
 
 
 def test_a_body_over_the_maximum_gets_413_and_a_slow_body_408(
