@@ -16,7 +16,7 @@ from calbridge.config.load import load_config
 from calbridge.config.secret import load_secret
 from calbridge.web.feeds import feed_url
 from service.conftest import coach, daemon_config
-from service.helpers import DaemonProcess, daemon
+from service.helpers import DaemonProcess, daemon, metric
 from service.slow_clients import SlowClients, slowly
 
 
@@ -139,6 +139,11 @@ def test_a_body_over_the_maximum_gets_413_and_a_slow_body_408(
             start = time.monotonic()
             assert sock.recv(4096).startswith(b"HTTP/1.1 408 ")
             assert time.monotonic() - start < 3
+        status, text = d.get("/metrics")
+        assert status == 200
+        assert metric(text, "calbridge_http_limited_total", condition="too_large") == 2
+        assert metric(text, "calbridge_http_limited_total", condition="body_timeout") == 1
+        assert (metric(text, "calbridge_http_connections") or 0) >= 1  # this scrape's own
         stop(d)
     assert d.of("http.limited", condition="too_large")[0]["count"] == 2
     assert d.of("http.limited", condition="body_timeout")[0]["count"] == 1

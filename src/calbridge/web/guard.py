@@ -84,6 +84,11 @@ class Guard:
         self.server, self.limits = server, Limits.of(self.http)
         self.reporter = Reporter(self.limits)
 
+    def stats(self) -> tuple[int, dict[str, int]]:
+        """Connections open now, and each condition's count since the start."""
+        totals = dict(self.reporter.totals) if hasattr(self, "reporter") else {}
+        return len(self.open), totals
+
     async def cleanup(self, _: web.Application) -> None:
         if hasattr(self, "reporter"):
             self.reporter.flush()
