@@ -101,7 +101,7 @@ def test_headers_sent_slowly_past_the_timeout_get_the_connection_closed(
         with socket.create_connection(("127.0.0.1", port)) as sock:
             request = b"GET /healthz HTTP/1.1\r\nHost: calbridge\r\nX-Slow: " + b"a" * 40
             closed_after = slowly(sock, request, every=0.1, within=4)
-        assert closed_after is not None and 0.9 < closed_after < 2.0, closed_after
+        assert closed_after is not None and 0.9 < closed_after < 3.0, closed_after
         # An idle connection (no byte at all) is closed too; a quick request still answers.
         with socket.create_connection(("127.0.0.1", port)) as sock:
             assert slowly(sock, b"", every=0.1, within=3) is not None
@@ -110,7 +110,7 @@ def test_headers_sent_slowly_past_the_timeout_get_the_connection_closed(
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: calbridge\r\n\r\n")
             assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
             closed_after = slowly(sock, request, every=0.1, within=4)
-        assert closed_after is not None and 0.9 < closed_after < 2.0, closed_after
+        assert closed_after is not None and 0.9 < closed_after < 3.0, closed_after
         assert d.get("/healthz")[0] == 200
         stop(d)
     (line,) = d.of("http.limited", condition="header_timeout")
