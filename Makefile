@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/hostile_bench.py
 	$(BIN)/python bench/inbound_bench.py
 	$(BIN)/python bench/sms_bench.py
+	$(BIN)/python bench/http_bench.py
 
 clean:
 	rm -rf $(VENV) state mail calendars .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -73,6 +73,7 @@ class DaemonProcess:
         *args: str,
         env: dict[str, str] | None = None,
         level: str = "debug",
+        preexec_fn: Callable[[], None] | None = None,
     ) -> None:
         cmd = [sys.executable, "-m", "calbridge", "--config", str(config), "run", "--log-json"]
         cmd += ["--log-level", level, *args]
@@ -80,7 +81,12 @@ class DaemonProcess:
         full_env.pop("NOTIFY_SOCKET", None)
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=full_env,
+            preexec_fn=preexec_fn,
         )
         self.lines: list[str] = []
         self.events: list[dict[str, Any]] = []

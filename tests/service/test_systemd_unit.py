@@ -45,6 +45,14 @@ def test_the_unit_is_a_notify_service_with_watchdog_credentials_and_hardening() 
     assert unit["ExecStart"][0].endswith("calbridge run")
 
 
+def test_limit_nofile_holds_the_http_connection_cap_and_what_is_kept_for_the_rest() -> None:
+    from calbridge.config.schema import HttpSettings
+    from calbridge.web.limits import RESERVE
+
+    soft = int(settings(UNIT.read_text())["LimitNOFILE"][0].split(":")[0])
+    assert soft >= HttpSettings().max_connections + RESERVE
+
+
 @needs_analyze
 def test_systemd_analyze_verify_passes(tmp_path: Path) -> None:
     # verify checks that ExecStart= exists: point it at this virtualenv's calbridge.

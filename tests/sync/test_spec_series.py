@@ -10,10 +10,10 @@ import pytest
 from icalendar import Calendar
 
 from calbridge.core.model import Participant, Role, Session, Status
+from calbridge.events.spec import event_status, session_spec
 from calbridge.ical.build import render_event
 from calbridge.ical.model import EventSpec, Person
 from calbridge.mail import imip
-from calbridge.events.spec import event_status, session_spec
 from validate_helpers import assert_valid
 
 START = datetime(2026, 12, 7, 10, tzinfo=UTC)  # a Monday

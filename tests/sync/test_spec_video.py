@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar
 
 from calbridge.core.model import Kind, Participant, Role, Session, Status
+from calbridge.events.spec import session_spec
 from calbridge.ical.build import render_event
 from calbridge.ical.model import Person
-from calbridge.events.spec import session_spec
 
 LINK = "https://meet.example/maia"
 START = datetime(2026, 12, 1, 10, tzinfo=UTC)

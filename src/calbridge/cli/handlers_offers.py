@@ -81,7 +81,8 @@ async def _serve(book: Book, listen: str) -> None:
             offer_routes(book, book.settings),
             feed_routes(book, book.settings),
             sms_routes(book, book.settings),
-        ]
+        ],
+        book.settings.http,
     )
     runner = await start(app, listen)
     host = split_listen(listen)[0]

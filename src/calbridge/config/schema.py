@@ -112,6 +112,33 @@ class HttpSettings(Section):
     secret_file: Path | None = Field(
         None, description="File: key that signs links; default generated in state_dir."
     )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="A connection whose request headers are not complete this long after"
+        " it opened or after its previous response is closed (also ends idle keep-alive).",
+    )
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, le=600, description="A request body not received within this gets 408."
+    )
+    max_body_bytes: int = Field(
+        65536, ge=1024, le=64 * 1024 * 1024, description="A larger request body gets 413."
+    )
+    max_connections: int = Field(
+        1024,
+        ge=1,
+        le=1_000_000,
+        description="Client connections open at once; at the cap, the oldest one still"
+        " sending its headers is closed to make room, else the new one is refused."
+        " Lowered to fit the open-file limit (LimitNOFILE) less 256.",
+    )
+    max_connections_per_address: int = Field(
+        64,
+        ge=0,
+        description="Connections one client address (IPv6: one /64) may hold; more are"
+        " refused. 0: no cap (behind a reverse proxy every client is its address).",
+    )
 
     @field_validator("secret_file")
     @classmethod
@@ -126,6 +153,15 @@ class HttpSettings(Section):
         if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"{value!r} is not host:port")
         return value
+
+    @model_validator(mode="after")
+    def _caps(self) -> HttpSettings:
+        if self.max_connections_per_address > self.max_connections:
+            raise ValueError(
+                f"max_connections_per_address ({self.max_connections_per_address}) is over"
+                f" max_connections ({self.max_connections})"
+            )
+        return self
 
 
 class BookSettings(Section):

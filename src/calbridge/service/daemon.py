@@ -32,6 +32,7 @@ from calbridge.service.notify import Notifier
 from calbridge.service.scheduler import Runtime, Scheduler
 from calbridge.web.app import bound_port, make_app, start
 from calbridge.web.feeds import feed_routes
+from calbridge.web.guard import GUARD
 from calbridge.web.offers import offer_routes
 from calbridge.web.sms import sms_routes
 
@@ -85,7 +86,9 @@ class Daemon:
             feed_routes(lambda: rt.book, rt.settings),
             sms_routes(lambda: rt.book, rt.settings),
         ]
-        runner = await start(make_app(parts), rt.settings.http.listen)
+        app = make_app(parts, rt.settings.http)
+        rt.metrics.watch_http(app[GUARD].stats)
+        runner = await start(app, rt.settings.http.listen)
         coaches = len(rt.coach_ids())
         event(
             log,

@@ -9,11 +9,11 @@ practice, whichever instance synced. Jobs plugged in later register their own ga
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
@@ -95,6 +95,27 @@ class _FromDatabase(Collector):
         yield depth
 
 
+class _FromHttp(Collector):
+    """The HTTP server's guard: connections open, and what its limits cut (web.guard)."""
+
+    def __init__(self, read: Callable[[], tuple[int, dict[str, int]]]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[Metric]:
+        open_now, totals = self.read()
+        yield GaugeMetricFamily(
+            "calbridge_http_connections", "HTTP client connections open now.", value=open_now
+        )
+        limited = CounterMetricFamily(
+            "calbridge_http_limited",
+            "Connections and requests the HTTP server's limits cut, per condition.",
+            labels=["condition"],
+        )
+        for condition, count in sorted(totals.items()):
+            limited.add_metric([condition], count)
+        yield limited
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -144,6 +165,9 @@ class Metrics:
             self.outbox_sent.labels(channel)
             self.outbox_failed.labels(channel)
         r.register(_FromDatabase(self.snapshot))
+
+    def watch_http(self, read: Callable[[], tuple[int, dict[str, int]]]) -> None:
+        self.registry.register(_FromHttp(read))
 
     def count_sent(self, channel: str, sent: int, failed: int) -> None:
         self.outbox_sent.labels(channel).inc(sent)

@@ -10,13 +10,20 @@ from collections.abc import Callable, Iterable
 
 from aiohttp import web
 
+from calbridge.config.schema import HttpSettings
 from calbridge.errors import UserError
+from calbridge.web.guard import GUARD, Guard, guarded
+from calbridge.web.listener import GuardedSite
 
 Installer = Callable[[web.Application], None]
 
 
-def make_app(installers: Iterable[Installer]) -> web.Application:
-    app = web.Application()
+def make_app(installers: Iterable[Installer], http: HttpSettings | None = None) -> web.Application:
+    """The application, its body limits and timeouts from ``http`` (``[http]``)."""
+    http = http or HttpSettings()
+    app = web.Application(client_max_size=http.max_body_bytes, middlewares=[guarded])
+    app[GUARD] = guard = Guard(http)
+    app.on_cleanup.append(guard.cleanup)
     for install in installers:
         install(app)
     return app
@@ -28,11 +35,12 @@ def split_listen(listen: str) -> tuple[str, int]:
 
 
 async def start(app: web.Application, listen: str) -> web.AppRunner:
-    """Bind ``listen`` (host:port; port 0 picks a free one) and serve until cleanup."""
+    """Bind ``listen`` (host:port; port 0 picks a free one) and serve until cleanup, every
+    connection through the guard (timeouts and caps of ``[http]``, see web.guard)."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     host, port = split_listen(listen)
-    site = web.TCPSite(runner, host, port)
+    site = GuardedSite(runner, host, port)
     try:
         await site.start()
     except OSError as exc:
