@@ -14,7 +14,7 @@ import resource
 from dataclasses import dataclass
 
 from calbridge.config.schema import HttpSettings
-from calbridge.service.logs import event
+from calbridge.logevents import event
 
 log = logging.getLogger("calbridge.http")
 
