@@ -19,6 +19,8 @@ from calbridge.core.timeutil import month_of
 from calbridge.errors import UserError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_NAMES = dict(zip(DAYS, DAYS, strict=True)) | dict(zip(_FULL, DAYS, strict=True))
 #: How many waitlisted clients one freed time is offered to at once (first to accept wins).
 OFFER_TO = 3
 _WINDOW = re.compile(r"^\s*([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})\s*$")
@@ -38,8 +40,8 @@ class Wish:
 
 def parse_days(text: str) -> frozenset[int]:
     """``"mon,wed"`` -> {0, 2}; a clear error naming ``--on`` otherwise."""
-    names = [n.strip().lower()[:3] for n in text.split(",")]
-    if not text.strip() or any(n not in DAYS for n in names):
+    names = [_NAMES.get(n.strip().lower(), "") for n in text.split(",")]
+    if not text.strip() or not all(names):
         raise UserError(
             f"--on {text!r}: give weekdays separated by commas, like mon,wed"
             f" (one of {','.join(DAYS)})"
