@@ -65,6 +65,7 @@ FITTING: dict[str, list[str]] = {
     "count": ["2", "3"],
     "on": ["mon,wed", "tue"],
     "reason": ["holiday"],
+    "between": ["09:00-12:00", "14:00-24:00"],
 }
 
 
@@ -173,6 +174,8 @@ def test_every_command_is_generated() -> None:
 @example(argv=["session", "show", "9" * 30])  # OverflowError from SQLite
 @example(argv=CLOSURE_TO_END)
 @example(argv=["session", "list", "--from", "2027-01-01", "--to", "9999-12-31"])
+@example(argv=["waitlist", "add", "--client", "ana", "--coach", "maia", "--between", "9" * 40])
+@example(argv=["waitlist", "remove", "9" * 30])
 def test_any_command_line_ends_cleanly(book: Path, argv: list[str]) -> None:
     db = book.parent / "book.db"
     before = _dump(db)
