@@ -3,9 +3,11 @@ first fitting waitlisted clients, the first to accept gets it, the others are to
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from book_helpers import at, plan_one, snapshot
 from calbridge.book import Book, archive, closures, planning, views, waitlist
@@ -14,6 +16,7 @@ from calbridge.book.offer_answers import LinkError
 from calbridge.book.offers import expire_offers, make_offer
 from calbridge.core.model import Actor
 from calbridge.errors import NotFound, Refused, UserError
+from calbridge.store.tables import SessionRow
 from conftest import Clock
 from offers.helpers import live_holds
 from servers.twilio_fake import FakeTwilio
@@ -212,3 +215,38 @@ def test_bad_wishes_are_refused_with_the_flag_named_and_nothing_written(book: Bo
     archive.set_archived(book, "client", "eve", True)
     with pytest.raises(Refused, match="archived"):
         waitlist.add(book, "eve", "maia", None, None)
+
+
+def test_a_declined_session_frees_its_time_too(book: Book) -> None:
+    session = plan_one(book, MONDAY_10, clients=("dee",))
+    waitlist.add(book, "ana", "maia", None, None)
+    planning.answer(book, session.id or 0, Actor.CLIENT, False, "dee")
+    assert list(waitlist_offers(book)) == ["ana"]
+    waitlist.add(book, "ben", "maia", None, None)
+    planning.cancel(book, plan_one(book, "2026-11-24T10:00", clients=("dee",)).id or 0, Actor.ADMIN)
+    assert sorted(waitlist_offers(book)) == ["ana", "ben"], "Ana: one open offer at a time"
+
+
+def test_rival_yeses_at_once_book_the_time_once(book: Book) -> None:
+    session = plan_one(book, MONDAY_10, clients=("dee",))
+    for client in ("ana", "ben", "cy"):
+        waitlist.add(book, client, "maia", None, None)
+    planning.cancel(book, session.id or 0, Actor.ADMIN)
+    urls = [link(book, o.id) for o in waitlist_offers(book).values()]
+
+    def click(url: str) -> int:
+        try:
+            use(book, url)
+        except LinkError as error:
+            return error.status
+        return 200
+
+    with ThreadPoolExecutor(len(urls)) as pool:
+        statuses = sorted(pool.map(click, urls))
+    assert statuses == [200, 410, 410]
+    states = sorted(o.state for o in waitlist_offers(book).values())
+    assert states == ["accepted", "taken", "taken"]
+    with book.transaction() as db:
+        query = select(SessionRow).where(SessionRow.start == at(MONDAY_10))
+        rows = list(db.scalars(query))
+    assert sorted(r.status for r in rows) == ["cancelled", "scheduled"], "booked once"

@@ -308,6 +308,8 @@ def answer(
             {"status": session.status.value, "party": party_id},
         )
         mail.answered(book, db, before, session, by, party_id)
+        if session.status is Status.DECLINED:  # a declined session frees its time too
+            freed(book, db, row.coach_id, [(session.start, session.end)])
         return session
 
 
