@@ -84,7 +84,7 @@ def offer(coach: str, choices: list[tuple[datetime, str]], reader: Reader) -> st
 
 def waitlist_offer(coach: str, start: datetime, url: str, reader: Reader) -> str:
     """A freed time for a waitlisted client: when, and the link that takes it."""
-    return fit(f"A time with {coach} came free: ", "", f"{when(start, reader)}. Take it: {url}")
+    return fit("A time with ", coach, f" came free: {when(start, reader)}. Take it: {url}")
 
 
 def waitlist_gone(coach: str, start: datetime, reader: Reader, reason: str = "") -> str:
