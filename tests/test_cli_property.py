@@ -70,6 +70,7 @@ FITTING: dict[str, list[str]] = {
     "add_third_party": ["tp-one"],
     "remove_third_party": ["tp-one"],
     "note": ["Bring the workbook", ""],
+    "between": ["09:00-12:00", "14:00-24:00"],
 }
 
 
@@ -178,6 +179,8 @@ def test_every_command_is_generated() -> None:
 @example(argv=["session", "show", "9" * 30])  # OverflowError from SQLite
 @example(argv=CLOSURE_TO_END)
 @example(argv=["session", "list", "--from", "2027-01-01", "--to", "9999-12-31"])
+@example(argv=["waitlist", "add", "--client", "ana", "--coach", "maia", "--between", "9" * 40])
+@example(argv=["waitlist", "remove", "9" * 30])
 def test_any_command_line_ends_cleanly(book: Path, argv: list[str]) -> None:
     db = book.parent / "book.db"
     before = _dump(db)

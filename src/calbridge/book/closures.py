@@ -8,13 +8,16 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
+from calbridge.book import checks
 from calbridge.book.context import Book
 from calbridge.book.planning import cancel_row
+from calbridge.book.waitlist_offers import freed
+from calbridge.core.availability import free_slots
 from calbridge.core.model import ACTIVE, Actor, Closure, Session
 from calbridge.core.timeutil import day_start
 from calbridge.errors import UserError
 from calbridge.mail import notify as mail
-from calbridge.store import repo
+from calbridge.store import repo, repo_waitlist
 from calbridge.store.db import lock
 from calbridge.store.tables import ClosureRow, SessionRow
 
@@ -122,4 +125,15 @@ def remove_closure(book: Book, closure_id: int) -> Closure:
             fields | {"reason": closure.reason},
         )
         repo.record_change(db, now, "closure.removed", None, {"closure": closure_id})
+        for coach_id in coaches:  # the freed days' free times go to the waitlist
+            coach = book.coach(coach_id)
+            zone = coach.zone()
+            begin = max(now, day_start(closure.start, zone))
+            end = day_start(closure.end + timedelta(days=1), zone)
+            if begin < end and repo_waitlist.entries(db, coach_id):
+                busy = checks.coach_busy(book, db, coach, begin, end)
+                length = timedelta(minutes=book.settings.book.default_duration_minutes)
+                step = timedelta(minutes=book.settings.book.slot_minutes)
+                spans = free_slots((begin, end), coach.hours(), zone, busy, length, step)
+                freed(book, db, coach_id, spans)
         return closure

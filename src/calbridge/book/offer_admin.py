@@ -9,12 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
 from calbridge.book.context import Book
-from calbridge.book.offers import close, links, offer_mail
+from calbridge.book.offers import close, freed_up, links, offer_mail, text_client
+from calbridge.book.waitlist_offers import withdraw
 from calbridge.config.secret import load_secret
 from calbridge.core.model import Actor
 from calbridge.errors import NotFound, Refused
+from calbridge.mail.bodies import Reader
 from calbridge.mail.offer_message import offer_cancelled_message
 from calbridge.mail.outbox import enqueue
+from calbridge.sms import texts
 from calbridge.store import repo, repo_offers
 from calbridge.store.db import lock
 from calbridge.store.tables_offers import OfferRow
@@ -34,6 +37,7 @@ def _json(book: Book, row: OfferRow) -> dict[str, Any]:
         "session": row.session_id,
         "coach": row.coach_id,
         "client": row.client_id,
+        "waitlist": row.waitlist_id,
         "state": row.state,
         "created": row.created_at.astimezone(zone).isoformat(),
         "deadline": row.deadline.astimezone(zone).isoformat(),
@@ -91,6 +95,11 @@ def cancel_offer(book: Book, offer_id: int, reason: str | None = None) -> dict[s
                 state=row.state,
             )
         now = book.clock()
+        if row.session_id is None:  # a waitlist offer: the client is told it's withdrawn
+            why = reason or "the coach withdrew it"
+            sent = withdraw(book, db, row, now, why, state="cancelled")
+            freed_up(book, db, row, [h.id for h in row.holds])
+            return _json(book, row) | {"message_id": sent}
         session = repo.to_session(repo.session_row(db, row.session_id))
         client = repo.client(db, row.client_id)
         urls = links(
@@ -100,13 +109,18 @@ def cancel_offer(book: Book, offer_id: int, reason: str | None = None) -> dict[s
             offer_mail(book, row, session, client, urls), reason or ""
         )
         domain = book.settings.mail.from_.rpartition("@")[2]
-        close(book, db, row, now, "cancelled")
+        held = close(book, db, row, now, "cancelled")
         sent = enqueue(
             db, message, kind="offer-cancelled", now=now, domain=domain, session_id=session.id
         )
+        coach = book.coach(row.coach_id)
+        reader = Reader(coach.name, "", coach.zone(), own_zone=False, party=client.id)
+        said = texts.offer_cancelled(coach.name, [h.start for h in row.holds], reader)
+        text_client(db, client.id, said, "offer-cancelled", now, session.id)
         if reason:
             repo.audit(
                 db, now, "session", session.id, "offer-cancel-reason", Actor.ADMIN, book.origin,
                 {"offer": offer_id, "reason": reason},
             )  # fmt: skip
+        freed_up(book, db, row, held)
         return _json(book, row) | {"message_id": sent}

@@ -12,14 +12,18 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from sqlalchemy.orm import Session as Db
+
 from calbridge.book import planning
 from calbridge.book.context import Book
-from calbridge.book.offers import release
-from calbridge.book.requests import EditRequest
+from calbridge.book.offers import freed_up, release
+from calbridge.book.requests import EditRequest, PlanRequest
+from calbridge.book.waitlist_offers import withdraw
 from calbridge.core.model import Actor
 from calbridge.core.tokens import REJECT, BadToken, ExpiredToken, OfferToken, verify_offer
 from calbridge.errors import CalbridgeError, NotFound, Refused
-from calbridge.store import repo, repo_offers
+from calbridge.store import repo, repo_offers, repo_waitlist
+from calbridge.store.db import lock
 from calbridge.store.tables_offers import HoldRow, OfferRow
 
 log = logging.getLogger(__name__)
@@ -29,6 +33,7 @@ _CLOSED = {
     "expired": "This offer has expired and its times were released.",
     "withdrawn": "This offer was withdrawn: the session was cancelled or declined.",
     "cancelled": "This offer was cancelled: its times are no longer held.",
+    "taken": "Someone on the waitlist took this time first. You stay on the waitlist.",
 }
 
 
@@ -114,31 +119,34 @@ def act(book: Book, secret: bytes, token: str) -> Proposal:
     now = book.clock()
     try:
         with book.transaction() as db:
+            found = repo_offers.offer(db, parsed.offer_id)
+            if found is not None:  # the coach first: rival waitlist offers are closed too
+                lock(db, [f"coach:{found.coach_id}", f"client:{found.client_id}"])
             offer = _open(repo_offers.offer(db, parsed.offer_id, for_update=True), parsed, now)
             hold = _hold(offer, parsed.choice, now)
             state = "rejected" if hold is None else "accepted"
             held = release(offer, now, state, kept=hold.position if hold else None)
             offer.answered_at, offer.answer = now, parsed.choice
-            if hold is not None:
+            if hold is not None and offer.waitlist_id is not None:
+                _take(book, db, offer, hold, now)
+            elif hold is not None and offer.session_id is not None:
                 move = EditRequest(
                     start=hold.start, end=hold.end, client_requested=True, by=Actor.CLIENT
                 )
                 planning.edit(book, offer.session_id, move)
                 planning.answer(book, offer.session_id, Actor.CLIENT, True, offer.client_id)
             changes = {"offer": offer.id, "choice": parsed.choice}
-            repo.audit(
-                db,
-                now,
-                "session",
-                offer.session_id,
-                f"offer-{state}",
-                Actor.CLIENT,
-                book.origin,
-                changes,
+            entity, ident = (
+                ("session", offer.session_id)
+                if offer.session_id is not None
+                else ("waitlist", offer.waitlist_id)
             )
+            repo.audit(db, now, entity, ident, f"offer-{state}", Actor.CLIENT, book.origin, changes)
             repo.record_change(
                 db, now, f"offer.{state}", offer.session_id, {**changes, "holds": held}
             )
+            if hold is None:
+                freed_up(book, db, offer, held)
             proposal = _proposal(book, offer, parsed.choice, hold)
     except (Refused, NotFound) as exc:
         log.info("offer %s, choice %s refused: %s", parsed.offer_id, parsed.choice, exc)
@@ -149,3 +157,21 @@ def act(book: Book, secret: bytes, token: str) -> Proposal:
             " time from the email, or reply to it to reach your coach.",
         ) from None
     return replace(proposal, done=True)
+
+
+def _take(book: Book, db: Db, offer: OfferRow, hold: HoldRow, now: datetime) -> None:
+    """A waitlisted client takes the freed time: rival offers of it are closed (their
+    clients told it's gone), the session is planned and accepted, the client leaves the
+    coach's waitlist."""
+    for rival in repo_waitlist.rivals(db, offer, hold.start, hold.end):
+        withdraw(book, db, rival, now)
+    request = PlanRequest(
+        coach_id=offer.coach_id, clients=[offer.client_id], start=hold.start, end=hold.end
+    )
+    session = planning.plan(book, request)[0]
+    assert session.id is not None
+    planning.answer(book, session.id, Actor.CLIENT, True, offer.client_id)
+    offer.session_id = session.id
+    for h in offer.holds:
+        h.session_id = session.id
+    repo_waitlist.leave(db, offer.client_id, offer.coach_id, session.id, now)

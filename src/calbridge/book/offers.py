@@ -7,13 +7,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session as Db
 
 from calbridge.book import checks
 from calbridge.book.context import Book
-from calbridge.config.schema import Settings
+from calbridge.config.schema import Coach, Settings
 from calbridge.config.secret import load_secret
 from calbridge.core import limits
 from calbridge.core.model import CLIENT_KINDS, Actor, Client, Role, Session, Status
@@ -22,9 +21,10 @@ from calbridge.core.tokens import REJECT, sign_offer
 from calbridge.errors import Refused, UserError
 from calbridge.events.spec import HOLD_PREFIX
 from calbridge.ical.model import Person
+from calbridge.mail import channels
 from calbridge.mail.bodies import Reader
 from calbridge.mail.offer_message import Choice, OfferMail, offer_message
-from calbridge.mail.outbox import enqueue, enqueue_text
+from calbridge.mail.outbox import enqueue
 from calbridge.sms import texts
 from calbridge.store import repo, repo_offers, repo_sms
 from calbridge.store.db import lock
@@ -100,7 +100,7 @@ def make_offer(
     hours = book.settings.offers.hold_hours if hold_hours is None else hold_hours
     if not 0 < hours <= 24 * 14:
         raise UserError("--hold-hours must be more than 0 and at most 336 (two weeks)")
-    secret = load_secret(book.settings)
+    load_secret(book.settings)  # a missing or unreadable secret fails before any write
     with book.transaction() as db:
         row = repo.session_row(db, session_id)
         parties = [p.party_id for p in row.participants if p.role == Role.CLIENT.value]
@@ -130,38 +130,21 @@ def make_offer(
                 month_of(start, zone), start, session_id, month_of(session.start, zone)
             )
             checks.monthly_limits(book, db, coach, [client], [place])
-        deadline = (now + timedelta(hours=hours)).replace(microsecond=0)
-        offer = OfferRow(
+        offer, urls = hold_offer(
+            book, db, coach, client.id, [(t, t + length) for t in ordered], now, hours,
             session_id=session_id,
-            coach_id=coach.id,
-            client_id=client.id,
-            created_at=now,
-            deadline=deadline,
-            state=repo_offers.OPEN,
-        )
-        offer.holds = [
-            HoldRow(
-                position=n,
-                uid=f"{HOLD_PREFIX}{uuid.uuid4()}",
-                session_id=session_id,
-                coach_id=coach.id,
-                tzid=coach.timezone,
-                start=s,
-                end=s + length,
-                until=deadline,
-            )
-            for n, s in enumerate(ordered, 1)
-        ]
-        db.add(offer)
-        db.flush()
-        urls = links(book.settings, secret, offer.id, len(ordered), deadline)
+        )  # fmt: skip
+        deadline = offer.deadline
         mail = offer_mail(book, offer, session, client, urls)
         domain = book.settings.mail.from_.rpartition("@")[2]
         offer.message_id = enqueue(
             db, offer_message(mail), kind="offer", now=now, domain=domain, session_id=session_id
         )
         choices = [(h.start, urls[str(h.position)]) for h in offer.holds]
-        _text_offer(db, client.id, coach.name, choices, zone, now, domain, session_id)
+        reader = Reader(coach.name, "", zone, own_zone=False, party=client.id)
+        text_client(
+            db, client.id, texts.offer(coach.name, choices, reader), "offer", now, session_id
+        )
         held = [h.id for h in offer.holds]
         times_text = [show(h.start, zone) for h in offer.holds]
         repo.audit(
@@ -191,6 +174,48 @@ def make_offer(
             urls,
             offer.message_id,
         )
+
+
+def hold_offer(
+    book: Book,
+    db: Db,
+    coach: Coach,
+    client_id: str,
+    spans: Sequence[tuple[datetime, datetime]],
+    now: datetime,
+    hours: float,
+    session_id: int | None = None,
+    waitlist_id: int | None = None,
+) -> tuple[OfferRow, dict[str, str]]:
+    """Store an open offer holding each span (a tentative event each, on the next sync)
+    and sign its links; the caller queues the message it needs. Used by `session offer`
+    and by the waitlist."""
+    deadline = (now + timedelta(hours=hours)).replace(microsecond=0)
+    offer = OfferRow(
+        session_id=session_id,
+        waitlist_id=waitlist_id,
+        coach_id=coach.id,
+        client_id=client_id,
+        created_at=now,
+        deadline=deadline,
+        state=repo_offers.OPEN,
+    )
+    offer.holds = [
+        HoldRow(
+            position=n,
+            uid=f"{HOLD_PREFIX}{uuid.uuid4()}",
+            session_id=session_id,
+            coach_id=coach.id,
+            tzid=coach.timezone,
+            start=start,
+            end=end,
+            until=deadline,
+        )
+        for n, (start, end) in enumerate(spans, 1)
+    ]
+    db.add(offer)
+    db.flush()
+    return offer, links(book.settings, load_secret(book.settings), offer.id, len(spans), deadline)
 
 
 def offer_mail(
@@ -227,9 +252,11 @@ def close(book: Book, db: Db, offer: OfferRow, now: datetime, state: str) -> lis
     """Close an unanswered offer (expired, withdrawn): holds released, change logged."""
     held = release(offer, now, state)
     changes = {"offer": offer.id}
+    entity = ("session", offer.session_id) if offer.waitlist_id is None else ("waitlist", None)
     repo.audit(
-        db, now, "session", offer.session_id, f"offer-{state}", Actor.ADMIN, book.origin, changes
-    )
+        db, now, entity[0], entity[1] or offer.waitlist_id, f"offer-{state}", Actor.ADMIN,
+        book.origin, changes,
+    )  # fmt: skip
     repo.record_change(db, now, f"offer.{state}", offer.session_id, {**changes, "holds": held})
     return held
 
@@ -248,26 +275,23 @@ def expire_offers(book: Book, now: datetime | None = None, dry_run: bool = False
                 count += sum(1 for h in offer.holds if h.released_at is None)
                 continue
             state = "expired" if offer.deadline <= when else "withdrawn"
-            count += len(close(book, db, offer, when, state))
+            held = close(book, db, offer, when, state)
+            count += len(held)
+            freed_up(book, db, offer, held)
     return count
 
 
-def _text_offer(
-    db: Db,
-    client_id: str,
-    coach: str,
-    choices: list[tuple[datetime, str]],
-    zone: ZoneInfo,
-    now: datetime,
-    domain: str,
-    session_id: int,
-) -> None:
-    """Also by text to a client who chose texts (the mail, with every time, always goes)."""
+def freed_up(book: Book, db: Db, offer: OfferRow, held: Sequence[int]) -> list[int]:
+    """The released holds' times are free again: offered to the coach's waitlist."""
+    from calbridge.book.waitlist_offers import freed  # it builds on this module
+
+    spans = [(h.start, h.end) for h in offer.holds if h.id in held]
+    return freed(book, db, offer.coach_id, spans)
+
+
+def text_client(
+    db: Db, client_id: str, said: str, kind: str, now: datetime, session_id: int | None = None
+) -> bool:
+    """Also by text to a client who chose texts and did not opt out (mail always goes)."""
     contact = repo_sms.contact(db, "client", client_id)
-    if not contact.text or contact.phone is None or repo_sms.opted_out(db, contact.phone):
-        return
-    reader = Reader(coach, "", zone, own_zone=False, party=client_id)
-    text = texts.offer(coach, choices, reader)
-    enqueue_text(
-        db, contact.phone, text, kind="offer", now=now, domain=domain, session_id=session_id
-    )
+    return channels.text(db, contact, said, kind, now, session_id, None)

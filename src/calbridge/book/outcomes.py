@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session as Db
 
 from calbridge.book import planning
 from calbridge.book.context import Book
+from calbridge.book.waitlist_offers import freed
 from calbridge.core import outcomes as rules
 from calbridge.core.model import CLIENT_KINDS, Actor, Status
 from calbridge.core.money import Money
@@ -300,6 +301,7 @@ def _write(book: Book, db: Db, row: SessionRow, change: Change, req: OutcomeRequ
     was = Status(row.status)
     if change.status is Status.CANCELLED and was is not Status.CANCELLED:
         planning.cancel_row(book, db, row, req.by, req.reason, notify=True)
+        freed(book, db, row.coach_id, [(row.start, row.end)])  # to the waitlist
     session = repo.to_session(row)
     session.outcome = change.outcome.value
     if change.status is Status.COMPLETED:

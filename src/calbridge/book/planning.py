@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session as Db
 from calbridge.book import checks
 from calbridge.book.context import Book
 from calbridge.book.requests import EditRequest, PlanRequest
+from calbridge.book.waitlist_offers import freed
 from calbridge.config.schema import Coach
 from calbridge.core import invitations, limits, series
 from calbridge.core.availability import free_slots
@@ -306,6 +307,8 @@ def answer(
             {"status": session.status.value, "party": party_id},
         )
         mail.answered(book, db, before, session, by, party_id)
+        if session.status is Status.DECLINED:  # a declined session frees its time too
+            freed(book, db, row.coach_id, [(session.start, session.end)])
         return session
 
 
@@ -345,6 +348,7 @@ def cancel(
         done = [cancel_row(book, db, r, by, reason, notify, sequence) for r in rows]
         if notify:
             mail.cancelled(book, db, done, following, reason)
+        freed(book, db, row.coach_id, [(s.start, s.end) for s in done])  # to the waitlist
         return done
 
 

@@ -37,6 +37,7 @@ _BY_COMMAND: dict[str, str] = {
     "counter": "handlers_inbound",
     "reminder": "handlers_admin",
     "series": "handlers_admin",
+    "waitlist": "handlers_waitlist",
 }
 _WHERE: dict[Key, str] = {
     ("session", "offer"): "handlers_offers",

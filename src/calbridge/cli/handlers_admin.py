@@ -130,7 +130,11 @@ def offer_cancel(book: Book, a: argparse.Namespace) -> Output:
     held = len(data["holds"])
     text = (
         f"offer #{data['id']} cancelled: {held} hold(s) released, the client's email is queued;"
-        f" session {data['session']} keeps its time"
+        + (
+            f" session {data['session']} keeps its time"
+            if data["session"] is not None
+            else f" waitlist entry #{data['waitlist']} keeps waiting"
+        )
     )
     return Output(data, text)
 

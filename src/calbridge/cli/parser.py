@@ -80,6 +80,9 @@ def build() -> argparse.ArgumentParser:
     from calbridge.cli import parser_admin
 
     parser_admin.add(cmds)
+    from calbridge.cli import parser_waitlist
+
+    parser_waitlist.add(cmds)
 
     p = _sub(cmds, "slots", "list free slots that respect availability and the monthly limit")
     p.add_argument("--coach", required=True, metavar="ID")

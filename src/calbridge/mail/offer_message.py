@@ -144,3 +144,67 @@ def offer_cancelled_message(mail: OfferMail, reason: str = "") -> EmailMessage:
     message = _envelope(mail, "Offered times withdrawn")
     message.set_content("\n".join(lines) + "\n")
     return message
+
+
+def waitlist_offer_message(mail: OfferMail) -> EmailMessage:
+    """A freed time offered to a waitlisted client: one link takes it, one lets it go.
+    ``mail.current`` is the freed time itself (the client has no session yet)."""
+    tz = mail.zone.key
+    choice = mail.choices[0]
+    lines = [
+        f"Hello {mail.client.name},",
+        "",
+        f"A time with {mail.coach.name} has come free: {when(choice.start, choice.end, mail.zone)}"
+        f" ({tz} time). You are on the waitlist; open this link to take it:",
+        f"   {choice.url}",
+        "",
+        "Not for you? Let it go to the next person:",
+        f"   {mail.reject_url}",
+        "",
+        f"It is held until {moment(mail.deadline, mail.zone)} ({tz} time) and may be offered"
+        " to others on the waitlist too: the first to take it gets it.",
+        "",
+        f"Questions? Reply to this email to reach {mail.coach.name}.",
+    ]
+    e = html.escape
+    page = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        '<body style="font-family:sans-serif;max-width:36em">'
+        f"<p>Hello {e(mail.client.name)},</p>"
+        f"<p>A time with {e(mail.coach.name)} has come free ({e(tz)} time):</p>"
+        f'<p><a href="{e(choice.url)}">Take {e(when(choice.start, choice.end, mail.zone))}</a></p>'
+        f'<p>Not for you? <a href="{e(mail.reject_url)}">Let it go</a>.</p>'
+        f"<p>It is held until {e(moment(mail.deadline, mail.zone))}; the first on the"
+        " waitlist to take it gets it.</p></body></html>\n"
+    )
+    message = _envelope(mail, "A time has come free")
+    message.set_content("\n".join(lines) + "\n")
+    message.add_alternative(page, subtype="html")
+    return message
+
+
+def waitlist_gone_message(
+    mail: OfferMail, reason: str = "", still_waiting: bool = True
+) -> EmailMessage:
+    """The freed time offered from the waitlist is gone (taken by someone else first, or
+    withdrawn with ``reason``); the client stays on the waitlist."""
+    choice = mail.choices[0]
+    what = _BREAKS.sub(" ", reason).strip() or "another client on the waitlist took it first"
+    lines = [
+        f"Hello {mail.client.name},",
+        "",
+        f"The time with {mail.coach.name} offered to you,"
+        f" {when(choice.start, choice.end, mail.zone)} ({mail.zone.key} time), is gone: {what}.",
+        "Its link no longer works."
+        + (
+            " You stay on the waitlist and hear from us when another time comes free."
+            if still_waiting
+            else ""
+        ),
+        "",
+        f"Questions? Reply to this email to reach {mail.coach.name}.",
+    ]
+    message = _envelope(mail, "The freed time is gone")
+    message.set_content("\n".join(lines) + "\n")
+    return message

@@ -80,3 +80,24 @@ def offer(coach: str, choices: list[tuple[datetime, str]], reader: Reader) -> st
         if segments(text) <= MAX_SEGMENTS:
             return text
     return f"{coach} offers other times for your session: see your mail to choose."
+
+
+def waitlist_offer(coach: str, start: datetime, url: str, reader: Reader) -> str:
+    """A freed time for a waitlisted client: when, and the link that takes it."""
+    return fit("A time with ", coach, f" came free: {when(start, reader)}. Take it: {url}")
+
+
+def waitlist_gone(coach: str, start: datetime, reader: Reader, reason: str = "") -> str:
+    """The freed time offered from the waitlist is gone (``reason``: withdrawn, why)."""
+    if reason:
+        return fit("The freed time with ", coach, f", {when(start, reader)}, is withdrawn.",
+                   f" {reason}")  # fmt: skip
+    tail = f", {when(start, reader)}, is gone: someone took it first. You stay on the waitlist."
+    return fit("The freed time with ", coach, tail)
+
+
+def offer_cancelled(coach: str, starts: list[datetime], reader: Reader) -> str:
+    """`offer cancel`: the offered times are withdrawn; the session keeps its time."""
+    shown = ", ".join(when(s, reader) for s in starts[:2]) + (" ..." if len(starts) > 2 else "")
+    tail = f" withdrew the times offered ({shown}). Your session keeps its time; see your mail."
+    return fit("", coach, tail)

@@ -54,7 +54,8 @@ def holds_busy(
 
 
 def offer(db: Db, offer_id: int, for_update: bool = False) -> OfferRow | None:
-    return db.get(OfferRow, offer_id, with_for_update=for_update)
+    """``for_update``: locked, and read again even if this transaction read it before."""
+    return db.get(OfferRow, offer_id, with_for_update=for_update, populate_existing=for_update)
 
 
 def open_offer(db: Db, session_id: int) -> OfferRow | None:

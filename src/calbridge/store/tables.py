@@ -291,4 +291,5 @@ from calbridge.store import (  # noqa: E402, F401
     tables_offers,
     tables_outcomes,
     tables_sms,
+    tables_waitlist,
 )

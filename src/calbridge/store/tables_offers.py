@@ -13,8 +13,9 @@ from calbridge.store.tables import Base
 
 class OfferRow(Base):
     """One offer. ``state``: open, accepted, rejected, expired or withdrawn (its session
-    was cancelled or declined meanwhile). ``answered_at`` and ``answer`` record the
-    client's one use of a link, in the transaction of the action it caused."""
+        was cancelled or declined meanwhile), cancelled, or taken (a waitlist offer whose time
+    another waitlisted client accepted first). ``answered_at`` and ``answer`` record the
+        client's one use of a link, in the transaction of the action it caused."""
 
     __tablename__ = "offers"
     __table_args__ = (
@@ -22,7 +23,9 @@ class OfferRow(Base):
         Index("ix_offers_session", "session_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
+    # None for a waitlist offer of a freed time: the session is planned on acceptance.
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"))
+    waitlist_id: Mapped[int | None] = mapped_column(ForeignKey("waitlist.id"))
     coach_id: Mapped[str] = mapped_column(String(64))
     client_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
@@ -50,7 +53,7 @@ class HoldRow(Base):
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
     position: Mapped[int] = mapped_column(Integer)  # 1-based, as the links name it
     uid: Mapped[str] = mapped_column(String(255), unique=True)
-    session_id: Mapped[int] = mapped_column(Integer)
+    session_id: Mapped[int | None] = mapped_column(Integer)
     coach_id: Mapped[str] = mapped_column(String(64))
     tzid: Mapped[str] = mapped_column(String(64))
     start: Mapped[datetime]

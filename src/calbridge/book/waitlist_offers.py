@@ -1,0 +1,149 @@
+"""Freed times go to the waitlist through the offers (PRODUCT rule 4): each time is held
+as a tentative event for each client offered it, who gets the offer mail (and a text if
+they chose texts); the first to accept gets it (book/offer_answers.py), the others are
+told it's gone. Runs inside the transaction that freed the time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session as Db
+
+from calbridge.book import checks
+from calbridge.book.context import Book
+from calbridge.book.offers import close, hold_offer, text_client
+from calbridge.config.schema import Coach
+from calbridge.core import waitlist
+from calbridge.core.availability import conflicts
+from calbridge.core.model import Actor, Client
+from calbridge.core.timeutil import month_of
+from calbridge.core.tokens import REJECT
+from calbridge.ical.model import Person
+from calbridge.mail.bodies import Reader
+from calbridge.mail.offer_message import (
+    Choice,
+    OfferMail,
+    waitlist_gone_message,
+    waitlist_offer_message,
+)
+from calbridge.mail.outbox import enqueue
+from calbridge.sms import texts
+from calbridge.store import repo, repo_waitlist
+from calbridge.store.tables_offers import OfferRow
+from calbridge.store.tables_waitlist import WaitlistRow
+
+Span = tuple[datetime, datetime]
+#: A hold ends this long before its time at the latest, so a late yes can still be met.
+_MARGIN = timedelta(minutes=30)
+
+
+def wish(row: WaitlistRow) -> waitlist.Wish:
+    days = waitlist.parse_days(row.days) if row.days else frozenset()
+    window = waitlist.parse_window(row.window) if row.window else None
+    return waitlist.Wish(row.id, row.client_id, row.coach_id, row.added_at, days, window)
+
+
+def freed(book: Book, db: Db, coach_id: str, spans: Sequence[Span]) -> list[int]:
+    """Offer each free, future span to the first fitting waitlisted clients; returns the
+    new offers' ids. A span still busy (another hold, a session) is left alone."""
+    now = book.clock()
+    future = sorted(s for s in spans if s[0] > now + _MARGIN)
+    if not future:
+        return []
+    rows = repo_waitlist.entries(db, coach_id)
+    if not rows:
+        return []
+    coach = book.coach(coach_id)
+    zone = coach.zone()
+    first, last = future[0][0], max(e for _, e in future)
+    busy = checks.coach_busy(book, db, coach, first, last)
+    free = [s for s in future if not conflicts(*s, coach.hours(), zone, busy)]
+    wishes = [wish(r) for r in rows]
+    ids = sorted({w.client_id for w in wishes})
+    clients = {c: repo.client(db, c) for c in ids}
+    waiting = {o.client_id for o in repo_waitlist.open_offers(db, coach_id)}
+    waiting |= set(repo.archived_ids(db, "client", ids))
+    before = repo_waitlist.offered_before(db, coach_id, first, last)
+    full = _full(book, db, list(clients.values()), free, zone)
+    made = []
+    for span, picked in waitlist.assign(
+        wishes, coach_id, free, zone, full, waiting, waitlist.OFFER_TO, before
+    ):
+        made += [_offer(book, db, coach, clients[w.client_id], w.id, span, now) for w in picked]
+    return made
+
+
+def _full(
+    book: Book, db: Db, clients: list[Client], spans: Sequence[Span], zone: ZoneInfo
+) -> set[tuple[str, str]]:
+    """(client, month) pairs among the spans' months with no room left."""
+    months = sorted({month_of(s, zone) for s, _ in spans})
+    out = set()
+    for client in clients:
+        for month in months:
+            booked = checks.client_months(book, db, client, month)
+            if booked.count(month) >= booked.limit:
+                out.add((client.id, month))
+    return out
+
+
+def _offer(
+    book: Book, db: Db, coach: Coach, client: Client, entry_id: int, span: Span, now: datetime
+) -> int:
+    left = (span[0] - _MARGIN - now).total_seconds() / 3600
+    hours = min(book.settings.offers.hold_hours, left)
+    offer, urls = hold_offer(book, db, coach, client.id, [span], now, hours, waitlist_id=entry_id)
+    domain = book.settings.mail.from_.rpartition("@")[2]
+    message = waitlist_offer_message(mail_of(book, coach, offer, client, urls))
+    offer.message_id = enqueue(db, message, kind="waitlist-offer", now=now, domain=domain)
+    reader = Reader(coach.name, "", coach.zone(), own_zone=False, party=client.id)
+    said = texts.waitlist_offer(coach.name, span[0], urls["1"], reader)
+    text_client(db, client.id, said, "waitlist-offer", now)
+    held = [h.id for h in offer.holds]
+    fields = {"offer": offer.id, "start": span[0].isoformat(), "client": client.id}
+    repo.audit(db, now, "waitlist", entry_id, "offered", Actor.ADMIN, book.origin, fields)
+    repo.record_change(db, now, "offer.created", None, {"offer": offer.id, "holds": held})
+    return offer.id
+
+
+def mail_of(
+    book: Book, coach: Coach, offer: OfferRow, client: Client, urls: dict[str, str]
+) -> OfferMail:
+    hold = offer.holds[0]
+    return OfferMail(
+        practice=book.settings.mail.from_,
+        coach=Person(coach.name, coach.email),
+        zone=coach.zone(),
+        client=Person(client.name, client.email),
+        current=(hold.start, hold.end),
+        choices=[Choice(hold.start, hold.end, urls.get("1", ""))],
+        reject_url=urls.get(REJECT, ""),
+        deadline=offer.deadline,
+    )
+
+
+def withdraw(
+    book: Book,
+    db: Db,
+    offer: OfferRow,
+    now: datetime,
+    reason: str = "",
+    state: str = "taken",
+    still_waiting: bool = True,
+) -> str:
+    """Close an open waitlist offer (``taken``: another client accepted first; or withdrawn
+    with ``reason``), release its hold and tell the client by mail (and text). Returns the
+    mail's Message-ID."""
+    close(book, db, offer, now, state)
+    coach = book.coach(offer.coach_id)
+    client = repo.client(db, offer.client_id)
+    mail = mail_of(book, coach, offer, client, {})
+    message = waitlist_gone_message(mail, reason, still_waiting)
+    domain = book.settings.mail.from_.rpartition("@")[2]
+    sent = enqueue(db, message, kind="waitlist-gone", now=now, domain=domain)
+    reader = Reader(coach.name, "", coach.zone(), own_zone=False, party=client.id)
+    said = texts.waitlist_gone(coach.name, offer.holds[0].start, reader, reason)
+    text_client(db, client.id, said, "waitlist-gone", now)
+    return sent
