@@ -19,7 +19,7 @@ from calbridge.book.context import Book
 from calbridge.config.schema import Coach
 from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
 from calbridge.ical.model import EventSpec, Person
-from calbridge.mail import bodies, channels, envelope, imip
+from calbridge.mail import bodies, channels, client_link, envelope, imip
 from calbridge.mail.bodies import About, Body, Reader
 from calbridge.mail.outbox import enqueue
 from calbridge.sms import texts
@@ -112,6 +112,7 @@ def send(
     """``body`` by mail, ``text`` (if any) by text, as chosen; no text possible: mailed."""
     now = book.clock()
     coach = group.coach
+    body = client_link.added(book.settings, db, body, to.party, group.rows)
     who = channels.chosen(group.contacts, to.party, coach.phone, coach.notify)
     texted = text is not None and channels.text(db, who, text, kind, now, session.id, expires_at)
     if texted and who.notify == "sms":

@@ -31,6 +31,7 @@ from calbridge.service.metrics import Metrics
 from calbridge.service.notify import Notifier
 from calbridge.service.scheduler import Runtime, Scheduler
 from calbridge.web.app import bound_port, make_app, start
+from calbridge.web.client_page import client_routes
 from calbridge.web.feeds import feed_routes
 from calbridge.web.offers import offer_routes
 from calbridge.web.sms import sms_routes
@@ -84,6 +85,7 @@ class Daemon:
             offer_routes(lambda: rt.book, rt.settings),
             feed_routes(lambda: rt.book, rt.settings),
             sms_routes(lambda: rt.book, rt.settings),
+            client_routes(lambda: rt.book, rt.settings),
         ]
         runner = await start(make_app(parts), rt.settings.http.listen)
         coaches = len(rt.coach_ids())
