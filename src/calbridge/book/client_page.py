@@ -50,6 +50,8 @@ class Item:
     coach_id: str
     coach: str
     when: str  # in the client's zone, naming it (``show_when``)
+    short: str  # the same without the zone's name
+    zone: str  # the zone's name, as ``when`` says it
     start: datetime
     status: str
     answer: str  # the client's PARTSTAT
@@ -65,11 +67,21 @@ class CancelTerms:
     fee: str | None  # what a late cancellation costs, e.g. "GBP 45.00"
 
 
-def show_when(book: Book, v: Visitor, coach_id: str, start: datetime, end: datetime) -> str:
-    """A time as the client reads it. Clients have no timezone yet: the coach's, and the
-    text says so (``own_zone`` False). The one place to switch to the client's zone."""
+def show_when(
+    book: Book, v: Visitor, coach_id: str, start: datetime, end: datetime, named: bool = True
+) -> str:
+    """A time as the client reads it (``named``: with its zone, as mail says it).
+    Clients have no timezone yet: the coach's, and the text says so (``own_zone``
+    False). The one place to switch the page to the client's own zone."""
     reader = Reader(v.name, v.email, book.zone(coach_id), False, v.client_id)
-    return when(start, end, reader)
+    text = when(start, end, reader)
+    return text if named else text.rsplit(" (", 1)[0]
+
+
+def zone_words(book: Book, v: Visitor, coach_id: str) -> str:
+    """What ``show_when`` says of the zone: "Europe/London time, your coach's timezone"."""
+    moment = book.clock()
+    return show_when(book, v, coach_id, moment, moment).rsplit(" (", 1)[1].rstrip(")")
 
 
 def visitor(book: Book, secret: bytes, client_id: str, token: str) -> Visitor:
@@ -105,6 +117,8 @@ def _item(book: Book, session: Session, v: Visitor, now: datetime) -> Item:
         session.coach_id,
         book.coach(session.coach_id).name,
         show_when(book, v, session.coach_id, session.start, session.end),
+        show_when(book, v, session.coach_id, session.start, session.end, named=False),
+        zone_words(book, v, session.coach_id),
         session.start,
         session.status.value,
         answer,

@@ -152,8 +152,10 @@ def client_routes(book: BookSource, settings: Settings) -> Installer:
         item, month, slots, more = await asyncio.to_thread(
             cp.free_times, book_of(book), v, session_id, asked, after
         )
-        labels = [(s, cp.show_when(book_of(book), v, item.coach_id, s, e)) for s, e in slots]
-        return views.times(v, base, item, month, labels, more, add_months(month, 1))
+        b = book_of(book)
+        labels = [(s, cp.show_when(b, v, item.coach_id, s, e, named=False)) for s, e in slots]
+        zone = cp.zone_words(b, v, item.coach_id)
+        return views.times(v, base, item, (month, zone), labels, more, add_months(month, 1))
 
     actions = {"accept": accept, "decline": decline, "cancel": cancel, "move": move}
 

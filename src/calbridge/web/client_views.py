@@ -17,17 +17,24 @@ from calbridge.web.pages import HEADERS, document
 #: carries an Origin (and Referer) the server checks; no other site ever sees the URL.
 CLIENT_HEADERS = {**HEADERS, "Referrer-Policy": "same-origin"}
 STYLE = (
+    ".z{color:#555;font-size:.9em}"
     ".s{border:1px solid #ccc;border-radius:.5em;padding:.2em .9em .9em;margin:1em 0}"
     ".s h2{font-size:1.05em;margin:.6em 0 .2em}.s p{margin:.2em 0}"
     ".acts{display:grid;grid-template-columns:1fr 1fr;gap:.5em;margin-top:.6em}"
     ".acts button,.slots button{margin:0;font-size:1em;padding:.6em}"
     ".slots{display:grid;gap:.5em}.fee{font-size:1.2em;font-weight:bold}"
-    "button.no{background:#fff;border:1px solid #888}a{display:inline-block;margin-top:1em}"
+    "button{background:#1f5fa8;color:#fff;border:1px solid #1f5fa8;border-radius:.4em}"
+    "button.no{background:#fff;color:#1f5fa8}a{display:inline-block;margin-top:1em}"
 )
 _STATUS = {
     "requested": "Waiting for an answer",
     "scheduled": "Confirmed",
 }
+
+
+def month_name(month: str) -> str:
+    """``2026-12`` -> ``December 2026``."""
+    return datetime.strptime(month, "%Y-%m").strftime("%B %Y")
 
 
 def respond(title: str, body: str, status: int = 200) -> web.Response:
@@ -76,7 +83,8 @@ def sessions(v: Visitor, base: str, items: list[Item]) -> web.Response:
             acts += button(v, f"{base}/move", "Another time", fields, secondary=True)
             acts += button(v, f"{base}/cancel", "Cancel", fields, secondary=True)
         body += (
-            f'<div class="s" id="s{item.session_id}"><h2>{escape(item.when)}</h2>'
+            f'<div class="s" id="s{item.session_id}"><h2>{escape(item.short)}</h2>'
+            + para(f"{item.zone}", "z")
             + para(f"With {item.coach} \u00b7 {_state(item)}")
             + f'<div class="acts">{acts}</div></div>'
         )
@@ -118,28 +126,29 @@ def times(
     v: Visitor,
     base: str,
     item: Item,
-    month: str,
+    month_zone: tuple[str, str],
     slots: list[tuple[datetime, str]],
     more: bool,
     next_month: str,
 ) -> web.Response:
+    month, zone = month_zone
+    named = month_name(month)
     body = para(f"Your session with {item.coach} is on {item.when}.")
     fields = {"session": str(item.session_id)}
     if slots:
-        body += para(f"Free times in {month}; pick one to move your session there:")
+        body += para(f"Free times in {named} ({zone}); pick one to move your session there:")
         picks = "".join(
             button(v, f"{base}/move", label, {**fields, "start": start.isoformat()})
             for start, label in slots
         )
         body += f'<div class="slots">{picks}</div>'
     else:
-        body += para(f"There is no free time left in {month}.")
+        body += para(f"There is no free time left in {named}.")
     if more:
         last = slots[-1][0].isoformat()
         body += button(
             v, f"{base}/move", "Later times", {**fields, "month": month, "after": last}, True
         )
-    body += button(
-        v, f"{base}/move", f"Times in {next_month}", {**fields, "month": next_month}, True
-    )
+    later = {**fields, "month": next_month}
+    body += button(v, f"{base}/move", f"Times in {month_name(next_month)}", later, True)
     return respond("Ask for another time", body + back(base))
