@@ -11,7 +11,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, select, text
 
-from book_helpers import plan_one
+from book_helpers import at, plan_one
 from calbridge.book import Book, client_links, planning
 from calbridge.core.model import Actor
 from calbridge.store.tables import OutboxRow
@@ -51,6 +51,17 @@ def test_every_client_mail_carries_the_link(book: Book, base: str) -> None:
     for _, _, message in to_coach:
         assert "/client/" not in str(_parts(message))
     assert requests.get(url, timeout=10).status_code == 200
+
+
+def test_offer_mails_carry_the_link_too(book: Book, base: str) -> None:
+    from calbridge.book.offers import make_offer
+
+    session = plan_one(book, "2026-12-01T10:00")
+    make_offer(book, session.id or 0, [at("2026-12-02T10:00"), at("2026-12-03T10:00")])
+    url = client_links.show(book, "ana")["url"]
+    (offer,) = [m for k, _, m in _mails(book) if k == "offer"]
+    parts = _parts(offer)
+    assert url in parts["text/plain"] and f'<a href="{url}">' in parts["text/html"]
 
 
 def test_revoke_voids_old_links_and_new_mail_has_the_new_one(book: Book, base: str) -> None:

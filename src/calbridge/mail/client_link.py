@@ -13,10 +13,11 @@ from calbridge.config.secret import load_secret
 from calbridge.core.model import Role, Session
 from calbridge.core.tokens import sign_client
 from calbridge.mail.bodies import Body
+from calbridge.mail.offer_message import PAGE_INVITE
 from calbridge.store import repo_clientpage
 
 ROUTE = "/client/{ident}/{token}"
-INVITE = "Your sessions (answer, cancel or ask for another time):"
+INVITE = PAGE_INVITE
 
 
 def page_url(settings: Settings, secret: bytes, client_id: str, version: int) -> str:

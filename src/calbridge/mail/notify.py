@@ -160,19 +160,8 @@ def _request(
         if supersede:
             _supersede(db, group, group.people[party].email, kind)
         reader = group.reader(party)
-        said = text(about, reader) if text else None
-        send(
-            book,
-            db,
-            group,
-            session,
-            reader,
-            make(about, reader),
-            kind,
-            (data, "REQUEST"),
-            None,
-            said,
-        )
+        said, body = text(about, reader) if text else None, make(about, reader)
+        send(book, db, group, session, reader, body, kind, (data, "REQUEST"), None, said)
     return len(session.participants)
 
 
