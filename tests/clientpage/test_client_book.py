@@ -242,3 +242,43 @@ def test_started_sessions_cannot_change(
     with pytest.raises(LinkError):
         cp.cancel_terms(book, v, session.id or 0)
     assert timedelta(0) < session.end - clock.now  # type: ignore[attr-defined]
+
+
+def test_late_cancel_without_a_fee_is_left_to_the_coach(
+    make_book: object, tmp_path: object, clock: object
+) -> None:
+    from calbridge.book import parties
+    from calbridge.config.secret import load_secret
+
+    b = make_book(state_dir=str(tmp_path / "state"))  # type: ignore[operator]  # no services
+    parties.add_client(b, "Ana Lopez", "ana@example.org", "standard", "ana")
+    key = load_secret(b.settings)
+    v = cp.visitor(b, key, "ana", sign_client(key, "ana", 1))
+    session = plan_one(b, "2026-11-23T10:00")
+    clock.now = at("2026-11-22T12:00")  # type: ignore[attr-defined]
+    before = snapshot(b)
+    for act in (
+        lambda: cp.cancel_terms(b, v, session.id or 0),
+        lambda: cp.cancel(b, v, session.id or 0, cp.LATE),
+    ):
+        with pytest.raises(LinkError) as refused:
+            act()
+        assert refused.value.title == "Please contact your coach"
+    assert snapshot(b) == before and _status(b, session.id or 0) == "requested"
+
+
+def test_a_group_session_can_only_be_answered(book: Book, secret: bytes, token: str) -> None:
+    v = _ana(book, secret, token)
+    group = plan_one(book, "2026-12-01T10:00", clients=("ana", "ben"))
+    (item,) = cp.upcoming(book, v)
+    assert item.can_accept and not item.can_cancel
+    for act in (
+        lambda: cp.cancel_terms(book, v, group.id or 0),
+        lambda: cp.free_times(book, v, group.id or 0, None, None),
+    ):
+        with pytest.raises(LinkError) as refused:
+            act()
+        assert refused.value.status == 409
+    declined = cp.answer(book, v, group.id or 0, False)
+    ana = [p.partstat for p in declined.participants if p.party_id == "ana"]
+    assert ana == ["DECLINED"]

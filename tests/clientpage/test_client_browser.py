@@ -23,15 +23,27 @@ INSTALL = (
     "the browser tests need Debian's Chromium and its driver: "
     "apt-get install -y chromium chromium-driver"
 )
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the book is tested on both
+
+
+def need_chromium(chromium: str = CHROMIUM, driver: str = DRIVER) -> None:
+    """Chromium and its driver, or a failure on CI (never a silent skip there) and a
+    skip elsewhere, each saying what to install."""
+    if not (os.access(chromium, os.X_OK) and shutil.which(driver)):
+        if os.environ.get("CI"):
+            pytest.fail(INSTALL)
+        pytest.skip(INSTALL)
+
+
+def test_missing_chromium_fails_on_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium chromium-driver"):
+        need_chromium("/nonexistent/chromium", "/nonexistent/chromedriver")
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    if not (os.access(CHROMIUM, os.X_OK) and shutil.which(DRIVER)):
-        if os.environ.get("CI"):
-            pytest.fail(INSTALL)  # never a silent skip on CI
-        pytest.skip(INSTALL)
+    need_chromium()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -106,6 +118,7 @@ def _status(book: Book, session_id: int) -> str:
         return repo.session_row(db, session_id).status
 
 
+@SQLITE
 def test_every_page_and_action_on_a_phone(
     book: Book, base: str, token: str, browser: object, clock: object
 ) -> None:
@@ -150,6 +163,7 @@ def test_every_page_and_action_on_a_phone(
     assert "1 December" in text and "2 December" not in text and "January" not in text
 
 
+@SQLITE
 def test_ask_for_another_time_on_a_phone(
     book: Book, base: str, token: str, browser: object
 ) -> None:
@@ -184,6 +198,7 @@ def test_ask_for_another_time_on_a_phone(
     assert row.status == "scheduled" and row.start != at("2026-12-08T10:00")
 
 
+@SQLITE
 def test_refused_links_on_a_phone(book: Book, base: str, token: str, browser: object) -> None:
     phone = Phone(browser, "refused")
     browser.get(f"{base}/client/ana/{token}")  # type: ignore[attr-defined]
