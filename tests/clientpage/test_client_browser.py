@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -208,3 +208,36 @@ def test_refused_links_on_a_phone(book: Book, base: str, token: str, browser: ob
     assert "latest email" in phone.page("revoked", "This link no longer works")
     browser.get(f"{base}/client/ana/{token[:-3]}xyz")  # type: ignore[attr-defined]
     phone.page("forged", "This link is not valid")
+
+
+@SQLITE
+def test_book_a_session_on_a_phone(
+    make_book: Callable[..., Book], tmp_path: Path, browser: object
+) -> None:
+    from calbridge.book import parties
+    from calbridge.config.secret import load_secret
+    from calbridge.core.tokens import sign_client
+    from calbridge.web.client_page import client_routes
+    from servers.threaded import serving_app
+
+    programs = {"standard": {"monthly_limit": 2, "self_booking": True}}
+    b = make_book(state_dir=str(tmp_path / "state"), programs=programs)
+    parties.add_client(b, "Ana Lopez", "ana@example.org", "standard", "ana")
+    plan_one(b, "2026-12-01T10:00")
+    with serving_app([client_routes(b, b.settings)]) as base:
+        b.settings.http.public_url = base
+        phone = Phone(browser, "book")
+        key = load_secret(b.settings)
+        browser.get(f"{base}/client/ana/{sign_client(key, 'ana', 1)}")  # type: ignore[attr-defined]
+        phone.page("sessions", "Your sessions")
+        phone.click("Book a session with Maia Jones")
+        text = phone.page("times", "Book a session")
+        assert "pick one to ask for it" in text
+        from selenium.webdriver.common.by import By
+
+        slot = browser.find_elements(By.CSS_SELECTOR, ".slots button")[0]  # type: ignore[attr-defined]
+        label = slot.text
+        phone.follow(slot)
+        assert label in phone.page("requested", "Session requested")
+        phone.back()
+        assert label.split(",")[0] in phone.page("sessions-after", "Your sessions")

@@ -154,7 +154,7 @@ _PLAIN_WORDS = {
 }
 
 
-def _refused(exc: CalbridgeError, what: str) -> LinkError:
+def refusal(exc: CalbridgeError, what: str) -> LinkError:
     """A rule's refusal in the client's words (the log keeps the book's)."""
     log.info("client page: %s refused: %s", what, exc)
     code = exc.code if isinstance(exc, Refused) else ""
@@ -168,7 +168,7 @@ def answer(book: Book, v: Visitor, session_id: int, accept: bool) -> Session:
     try:
         return planning.answer(book, session_id, Actor.CLIENT, accept, v.client_id)
     except CalbridgeError as exc:
-        raise _refused(exc, "accepted" if accept else "declined") from None
+        raise refusal(exc, "accepted" if accept else "declined") from None
 
 
 def cancel_terms(book: Book, v: Visitor, session_id: int) -> CancelTerms:
@@ -222,7 +222,7 @@ def cancel(book: Book, v: Visitor, session_id: int, agreed: str) -> CancelTerms:
                     book, outcomes.Selection(ids=[session_id]), _late(), outcomes.Mode.CANCEL
                 )
         except CalbridgeError as exc:
-            raise _refused(exc, "cancelled") from None
+            raise refusal(exc, "cancelled") from None
         return terms
 
 
@@ -252,7 +252,7 @@ def free_times(
             book, session.coach_id, v.client_id, month, session.end - session.start, session
         )
     except CalbridgeError as exc:
-        raise _refused(exc, "moved to that month") from None
+        raise refusal(exc, "moved to that month") from None
     slots = [
         (datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"]))
         for s in found["slots"]
@@ -275,4 +275,4 @@ def move(book: Book, v: Visitor, session_id: int, start: datetime) -> Session:
         try:
             return planning.edit(book, session_id, request)
         except CalbridgeError as exc:
-            raise _refused(exc, "moved") from None
+            raise refusal(exc, "moved") from None

@@ -47,3 +47,14 @@ def upcoming(db: Db, client_id: str, now: datetime, limit: int) -> list[SessionR
         .limit(limit)
     )
     return list(db.scalars(query))
+
+
+def coaches_of(db: Db, client_id: str) -> list[str]:
+    """The coaches the client has had any session with, by id."""
+    query = (
+        select(SessionRow.coach_id)
+        .join(ParticipantRow, ParticipantRow.session_id == SessionRow.id)
+        .where(ParticipantRow.party_id == client_id, ParticipantRow.role == Role.CLIENT.value)
+        .distinct()
+    )
+    return sorted(db.scalars(query))

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
+from calbridge.book import client_booking as booking
 from calbridge.book import client_page as cp
 from calbridge.book.offer_answers import LinkError
 from calbridge.config.schema import Settings
@@ -29,7 +30,7 @@ from calbridge.web.app import Installer
 from calbridge.web.offers import BookSource, book_of
 
 log = logging.getLogger(__name__)
-ACTIONS = "accept|decline|cancel|move"
+ACTIONS = "accept|decline|cancel|move|book"
 
 
 def _origin(url: str) -> str:
@@ -84,9 +85,10 @@ def client_routes(book: BookSource, settings: Settings) -> Installer:
         try:
             v, base = await who(request)
             items = await asyncio.to_thread(cp.upcoming, book_of(book), v)
+            coaches = await asyncio.to_thread(booking.coaches, book_of(book), v)
         except LinkError as error:
             return _refusal(error)
-        return views.sessions(v, base, items)
+        return views.sessions(v, base, items, coaches)
 
     def guarded(
         act: Callable[[cp.Visitor, str, dict[str, str]], Awaitable[web.Response]],
@@ -152,12 +154,58 @@ def client_routes(book: BookSource, settings: Settings) -> Installer:
         item, month, slots, more = await asyncio.to_thread(
             cp.free_times, book_of(book), v, session_id, asked, after
         )
-        b = book_of(book)
-        labels = [(s, cp.show_when(b, v, item.coach_id, s, e, named=False)) for s, e in slots]
-        zone = cp.zone_words(b, v, item.coach_id)
-        return views.times(v, base, item, (month, zone), labels, more, add_months(month, 1))
+        page = views.Times(
+            "Ask for another time",
+            f"Your session with {item.coach} is on {item.when}.",
+            "move",
+            {"session": str(session_id)},
+            month,
+            cp.zone_words(book_of(book), v, item.coach_id),
+            labels(v, item.coach_id, slots),
+            more,
+            add_months(month, 1),
+        )
+        return views.times(v, base, page)
 
-    actions = {"accept": accept, "decline": decline, "cancel": cancel, "move": move}
+    def labels(
+        v: cp.Visitor, coach_id: str, slots: list[tuple[datetime, datetime]]
+    ) -> list[tuple[datetime, str]]:
+        b = book_of(book)
+        return [(s, cp.show_when(b, v, coach_id, s, e, named=False)) for s, e in slots]
+
+    async def book_new(v: cp.Visitor, base: str, form: dict[str, str]) -> web.Response:
+        coach_id, start = form.get("coach", ""), _time(form.get("start"))
+        b = book_of(book)
+        if start is not None:
+            made = await asyncio.to_thread(booking.book_session, b, v, coach_id, start)
+            when = cp.show_when(b, v, made.coach_id, made.start, made.end)
+            return views.done(
+                base,
+                "Session requested",
+                [f"You asked for a session on {when}.", "Your coach will confirm it by email."],
+            )
+        asked, after = form.get("month") or None, _time(form.get("after"))
+        month, slots, more = await asyncio.to_thread(booking.times, b, v, coach_id, asked, after)
+        page = views.Times(
+            "Book a session",
+            f"A new session with {b.coach(coach_id).name}.",
+            "book",
+            {"coach": coach_id},
+            month,
+            cp.zone_words(b, v, coach_id),
+            labels(v, coach_id, slots),
+            more,
+            add_months(month, 1),
+        )
+        return views.times(v, base, page)
+
+    actions = {
+        "accept": accept,
+        "decline": decline,
+        "cancel": cancel,
+        "move": move,
+        "book": book_new,
+    }
 
     async def post(request: web.Request) -> web.Response:
         return await guarded(actions[request.match_info["action"]])(request)

@@ -5,6 +5,7 @@ Every action is a small POST form carrying the link's form token; nothing needs 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
@@ -69,10 +70,14 @@ def _state(item: Item) -> str:
     return _STATUS.get(item.status, item.status)
 
 
-def sessions(v: Visitor, base: str, items: list[Item]) -> web.Response:
+def sessions(
+    v: Visitor, base: str, items: list[Item], coaches: list[tuple[str, str]]
+) -> web.Response:
     body = para(f"Hello {v.name}. These are your upcoming sessions.")
     if not items:
         body += para("You have no upcoming sessions.")
+    for coach_id, name in coaches:
+        body += button(v, f"{base}/book", f"Book a session with {name}", {"coach": coach_id})
     for item in items:
         fields = {"session": str(item.session_id)}
         acts = ""
@@ -122,33 +127,37 @@ def cancel_confirm(v: Visitor, base: str, terms: CancelTerms, again: bool = Fals
     return respond(title, body, 409 if again else 200)
 
 
-def times(
-    v: Visitor,
-    base: str,
-    item: Item,
-    month_zone: tuple[str, str],
-    slots: list[tuple[datetime, str]],
-    more: bool,
-    next_month: str,
-) -> web.Response:
-    month, zone = month_zone
-    named = month_name(month)
-    body = para(f"Your session with {item.coach} is on {item.when}.")
-    fields = {"session": str(item.session_id)}
-    if slots:
-        body += para(f"Free times in {named} ({zone}); pick one to move your session there:")
+@dataclass(frozen=True)
+class Times:
+    """A page of free times: to move ``fields['session']`` or book with ``fields['coach']``."""
+
+    title: str
+    intro: str
+    action: str  # move or book
+    fields: dict[str, str]
+    month: str
+    zone: str
+    slots: list[tuple[datetime, str]]  # start, label
+    more: bool
+    next_month: str
+
+
+def times(v: Visitor, base: str, t: Times) -> web.Response:
+    named, url = month_name(t.month), f"{base}/{t.action}"
+    body = para(t.intro)
+    if t.slots:
+        verb = "move your session there" if t.action == "move" else "ask for it"
+        body += para(f"Free times in {named} ({t.zone}); pick one to {verb}:")
         picks = "".join(
-            button(v, f"{base}/move", label, {**fields, "start": start.isoformat()})
-            for start, label in slots
+            button(v, url, label, {**t.fields, "start": start.isoformat()})
+            for start, label in t.slots
         )
         body += f'<div class="slots">{picks}</div>'
     else:
         body += para(f"There is no free time left in {named}.")
-    if more:
-        last = slots[-1][0].isoformat()
-        body += button(
-            v, f"{base}/move", "Later times", {**fields, "month": month, "after": last}, True
-        )
-    later = {**fields, "month": next_month}
-    body += button(v, f"{base}/move", f"Times in {month_name(next_month)}", later, True)
-    return respond("Ask for another time", body + back(base))
+    if t.more:
+        later = {**t.fields, "month": t.month, "after": t.slots[-1][0].isoformat()}
+        body += button(v, url, "Later times", later, True)
+    nxt = {**t.fields, "month": t.next_month}
+    body += button(v, url, f"Times in {month_name(t.next_month)}", nxt, True)
+    return respond(t.title, body + back(base))
