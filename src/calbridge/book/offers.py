@@ -23,6 +23,7 @@ from calbridge.events.spec import HOLD_PREFIX
 from calbridge.ical.model import Person
 from calbridge.mail import channels
 from calbridge.mail.bodies import Reader
+from calbridge.mail.client_link import client_url
 from calbridge.mail.offer_message import Choice, OfferMail, offer_message
 from calbridge.mail.outbox import enqueue
 from calbridge.sms import texts
@@ -223,6 +224,8 @@ def offer_mail(
 ) -> OfferMail:
     """What the client's offer email says (also what `offer cancel` takes back)."""
     coach = book.coach(session.coach_id)
+    with book.transaction() as db:  # joins the caller's
+        page = client_url(book.settings, db, client.id) or ""
     return OfferMail(
         practice=book.settings.mail.from_,
         coach=Person(coach.name, coach.email),
@@ -233,6 +236,7 @@ def offer_mail(
         reject_url=urls[REJECT],
         deadline=offer.deadline,
         note=session.note,
+        page=page,
     )
 
 

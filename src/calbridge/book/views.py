@@ -130,15 +130,24 @@ def day_range(
 
 
 def slots(
-    book: Book, coach_id: str, client_id: str, month: str | None, duration: timedelta | None
+    book: Book,
+    coach_id: str,
+    client_id: str,
+    month: str | None,
+    duration: timedelta | None,
+    moving: Session | None = None,
 ) -> dict[str, Any]:
-    """Free slots for ``coach_id`` in the client's month (default: the first with room)."""
+    """Free slots for ``coach_id`` in the client's month (default: the first with room).
+    ``moving``: slots to move that session to (itself not busy, the limit counts it as
+    moved from its month; default month: its own)."""
     coach = book.coach(coach_id)
     zone = coach.zone()
     now = book.clock()
     length = duration or timedelta(minutes=book.settings.book.default_duration_minutes)
     with book.transaction() as db:
         client = repo.client(db, client_id)
+        if month is None and moving is not None:
+            month = month_of(moving.start, zone)
         if month is None:
             month = checks.first_month_with_room(book, db, [client], month_of(now, zone))
             if month is None:
@@ -146,12 +155,14 @@ def slots(
         else:
             found = checks.client_months(book, db, client, month)
             start = max(month_bounds(month, zone)[0], now)
-            limits.check(found, [limits.Placement(month, start)], zone)
+            was = (moving.id, month_of(moving.start, zone)) if moving else (None, None)
+            limits.check(found, [limits.Placement(month, start, *was)], zone)
         begin, finish = month_bounds(month, zone)
         window = (max(begin, now), finish)
         if window[0] >= window[1]:
             return {"coach": coach_id, "client": client_id, "month": month, "slots": []}
-        busy = checks.coach_busy(book, db, coach, *window)
+        ignore = [moving.id] if moving is not None and moving.id is not None else []
+        busy = checks.coach_busy(book, db, coach, *window, ignore=ignore)
         step = timedelta(minutes=book.settings.book.slot_minutes)
         found_slots = free_slots(window, coach.hours(), zone, busy, length, step)
     return {

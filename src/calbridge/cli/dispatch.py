@@ -41,6 +41,7 @@ _BY_COMMAND: dict[str, str] = {
 }
 _WHERE: dict[Key, str] = {
     ("session", "offer"): "handlers_offers",
+    ("client", "link"): "handlers_links",
     **dict.fromkeys(
         (
             ("client", "list"),

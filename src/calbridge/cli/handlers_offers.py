@@ -17,6 +17,7 @@ from calbridge.core.timeutil import parse_time
 from calbridge.errors import UserError
 from calbridge.store import repo
 from calbridge.web.app import bound_port, make_app, split_listen, start
+from calbridge.web.client_page import client_routes
 from calbridge.web.feeds import feed_routes, feed_url
 from calbridge.web.offers import offer_routes
 from calbridge.web.sms import sms_routes
@@ -81,6 +82,7 @@ async def _serve(book: Book, listen: str) -> None:
             offer_routes(book, book.settings),
             feed_routes(book, book.settings),
             sms_routes(book, book.settings),
+            client_routes(book, book.settings),
         ],
         book.settings.http,
     )

@@ -165,6 +165,9 @@ def _clients(cmds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from calbridge.cli import parser_admin
 
     parser_admin.party_actions(sub, "client", "client")
+    from calbridge.cli import parser_links
+
+    parser_links.client_link(sub)
 
 
 def _channel(p: argparse.ArgumentParser) -> None:

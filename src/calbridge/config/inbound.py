@@ -1,5 +1,5 @@
 """The ``[inbound]`` section (the mailbox calbridge reads answers from) and the part of
-``[policies]`` that counter-proposals need."""
+``[policies]`` that counter-proposals and the client page need."""
 
 from __future__ import annotations
 
@@ -47,4 +47,11 @@ class PoliciesSettings(Section):
         "admin",
         description="A client's counter-proposal that passes the checks: accept (moved at"
         " once, as client-requested) or admin (left for `calbridge counter accept|decline`).",
+    )
+    cancel_deadline_hours: int = Field(
+        24,
+        ge=0,
+        le=24 * 30,
+        description="A client who cancels on their page with less notice makes a late"
+        " cancellation (its fee is shown before they confirm).",
     )

@@ -96,6 +96,9 @@ class DatabaseSettings(Section):
 class ProgramSettings(Section):
     monthly_limit: int = Field(..., ge=0, description="Sessions a client may have per month.")
     description: str = Field("", description="What the program is, for people.")
+    self_booking: bool = Field(
+        False, description="Its clients may book sessions themselves on their page."
+    )
 
 
 class RemindersSettings(Section):

@@ -1,4 +1,5 @@
-"""Signed one-use links for offers, and unguessable feed tokens (pure: no I/O).
+"""Signed one-use links for offers, clients' page links, and unguessable feed tokens
+(pure: no I/O).
 
 An offer token names (offer id, choice, expiry) and carries an HMAC-SHA256 of exactly
 those under the practice's secret, so none of the three can be changed without the key.
@@ -77,6 +78,40 @@ def feed_token(secret: bytes, kind: str, ident: str) -> str:
 def feed_token_ok(secret: bytes, kind: str, ident: str, given: str) -> bool:
     return hmac.compare_digest(
         feed_token(secret, kind, ident).encode("ascii"), given.encode("utf-8", "replace")
+    )
+
+
+_CLIENT = re.compile(r"(\d{1,9})\.([A-Za-z0-9_-]{43})")
+
+
+def sign_client(secret: bytes, client_id: str, version: int) -> str:
+    """The token of a client's page link: (version, HMAC over id and version). The book
+    keeps the version; raising it there revokes every link signed with the old one."""
+    mac = _mac(secret, f"calbridge-client|{client_id}|{version}")
+    return f"{version}.{_b64(mac)}"
+
+
+def verify_client(secret: bytes, client_id: str, token: str) -> int:
+    """The version a genuine link of ``client_id`` was signed with; BadToken otherwise."""
+    found = _CLIENT.fullmatch(token)
+    if found is None:
+        raise BadToken("malformed client link")
+    version = int(found[1])
+    expected = sign_client(secret, client_id, version)
+    if not hmac.compare_digest(expected.encode("ascii"), token.encode("ascii")):
+        raise BadToken("client link signature does not match")
+    return version
+
+
+def form_token(secret: bytes, client_id: str, version: int) -> str:
+    """The hidden field every form of a client's page posts back (CSRF): derived from
+    the link but not the link, and void with it."""
+    return _b64(_mac(secret, f"calbridge-client-form|{client_id}|{version}"))[:32]
+
+
+def form_token_ok(secret: bytes, client_id: str, version: int, given: str) -> bool:
+    return hmac.compare_digest(
+        form_token(secret, client_id, version).encode("ascii"), given.encode("utf-8", "replace")
     )
 
 

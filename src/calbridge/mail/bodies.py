@@ -28,6 +28,7 @@ class Body:
     subject: str
     paragraphs: tuple[str, ...]
     facts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    link: tuple[str, str] | None = None  # (what it is, URL): the client's page, last
 
     def text(self) -> str:
         lines = [*self.paragraphs[:1], ""]
@@ -35,6 +36,8 @@ class Body:
         lines += [f"{k + ':':<{width + 1}} {v}" for k, v in self.facts]
         for para in self.paragraphs[1:]:
             lines += ["", para]
+        if self.link is not None:
+            lines += ["", self.link[0], self.link[1]]
         return "\n".join(lines).strip() + "\n"
 
     def html(self) -> str:
@@ -46,6 +49,9 @@ class Body:
         )
         paras = [f"<p>{_br(esc(p))}</p>" for p in self.paragraphs]
         table = f"<table>{rows}</table>" if rows else ""
+        if self.link is not None:
+            url = esc(self.link[1], quote=True)
+            paras.append(f'<p>{esc(self.link[0])}<br><a href="{url}">{url}</a></p>')
         return (
             "<!DOCTYPE html><html><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width'>"

@@ -19,7 +19,7 @@ from calbridge.config.schema import Coach
 from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
 from calbridge.events.spec import session_spec, summary
 from calbridge.ical.model import EventSpec, Person
-from calbridge.mail import bodies, channels, envelope, imip
+from calbridge.mail import bodies, channels, client_link, envelope, imip
 from calbridge.mail.bodies import About, Body, Reader
 from calbridge.mail.outbox import enqueue
 from calbridge.sms import texts
@@ -104,6 +104,7 @@ def send(
     """``body`` by mail, ``text`` (if any) by text, as chosen; no text possible: mailed."""
     now = book.clock()
     coach = group.coach
+    body = client_link.added(book.settings, db, body, to.party, group.rows)
     who = channels.chosen(group.contacts, to.party, coach.phone, coach.notify)
     texted = text is not None and channels.text(db, who, text, kind, now, session.id, expires_at)
     if texted and who.notify == "sms":
@@ -151,19 +152,8 @@ def _request(
         if supersede:
             _supersede(db, group, group.people[party].email, kind)
         reader = group.reader(party)
-        said = text(about, reader) if text else None
-        send(
-            book,
-            db,
-            group,
-            session,
-            reader,
-            make(about, reader),
-            kind,
-            (data, "REQUEST"),
-            None,
-            said,
-        )
+        said, body = text(about, reader) if text else None, make(about, reader)
+        send(book, db, group, session, reader, body, kind, (data, "REQUEST"), None, said)
     return len(session.participants)
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from calbridge.ical.model import Person
 
 _BREAKS = re.compile(r"[\x00-\x1f\x7f]+")
+PAGE_INVITE = "Your sessions (answer, cancel or ask for another time):"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class OfferMail:
     reject_url: str
     deadline: datetime
     note: str = ""  # the session's public note (never the private one)
+    page: str = ""  # the client's own page (mail/client_link.py)
 
 
 def moment(at: datetime, zone: ZoneInfo) -> str:
@@ -77,6 +79,8 @@ def _text(mail: OfferMail) -> str:
     ]
     if mail.note:
         lines += ["", mail.note]
+    if mail.page:
+        lines += ["", PAGE_INVITE, f"   {mail.page}"]
     lines += ["", f"Questions? Reply to this email to reach {mail.coach.name}."]
     return "\n".join(lines) + "\n"
 
@@ -90,6 +94,8 @@ def _html(mail: OfferMail) -> str:
     )
     until = e(moment(mail.deadline, mail.zone))
     note = f"<p>{e(mail.note)}</p>" if mail.note else ""
+    if mail.page:
+        note += f'<p>{e(PAGE_INVITE)}<br><a href="{e(mail.page)}">{e(mail.page)}</a></p>'
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'

@@ -31,6 +31,7 @@ from calbridge.service.metrics import Metrics
 from calbridge.service.notify import Notifier
 from calbridge.service.scheduler import Runtime, Scheduler
 from calbridge.web.app import bound_port, make_app, start
+from calbridge.web.client_page import client_routes
 from calbridge.web.feeds import feed_routes
 from calbridge.web.guard import GUARD
 from calbridge.web.offers import offer_routes
@@ -85,6 +86,7 @@ class Daemon:
             offer_routes(lambda: rt.book, rt.settings),
             feed_routes(lambda: rt.book, rt.settings),
             sms_routes(lambda: rt.book, rt.settings),
+            client_routes(lambda: rt.book, rt.settings),
         ]
         app = make_app(parts, rt.settings.http)
         rt.metrics.watch_http(app[GUARD].stats)

@@ -64,6 +64,8 @@ class ClientRow(Base):
     program: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     archived_at: Mapped[datetime | None]  # kept with its history; not planned or offered
+    # Signs the client's page link: raising it (`client link revoke`) voids every old link.
+    link_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ThirdPartyRow(Base):

@@ -20,6 +20,28 @@ _STYLE = (
 )
 
 
+def document(
+    title: str,
+    body: str,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    style: str = "",
+) -> web.Response:
+    """A whole page around ``body`` (HTML the caller escaped) and its ``<h1>``."""
+    found = headers or HEADERS
+    referrer = found.get("Referrer-Policy", "no-referrer")
+    text = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="referrer" content="{escape(referrer)}">'
+        f"<title>{escape(title)}</title><style>{_STYLE}{style}</style></head>"
+        f"<body><h1>{escape(title)}</h1>{body}</body></html>\n"
+    )
+    return web.Response(
+        text=text, status=status, content_type="text/html", charset="utf-8", headers=found
+    )
+
+
 def page(
     title: str, paragraphs: list[str], status: int = 200, form: str | None = None
 ) -> web.Response:
@@ -28,13 +50,4 @@ def page(
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     if form is not None:
         body += f'<form method="post"><button type="submit">{escape(form)}</button></form>'
-    text = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{body}</body></html>\n"
-    )
-    return web.Response(
-        text=text, status=status, content_type="text/html", charset="utf-8", headers=HEADERS
-    )
+    return document(title, body, status)
