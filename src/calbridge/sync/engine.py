@@ -18,6 +18,7 @@ from calbridge.calendars.writes import create_each
 from calbridge.config.schema import Coach
 from calbridge.errors import PreconditionFailed
 from calbridge.ical.build import fingerprint
+from calbridge.progress import track
 from calbridge.sync import guard, preview, recovery, status
 from calbridge.sync.edits import CalendarEdits
 from calbridge.sync.planner import Action, Decision, Guard, Kind, Plan, Remote, plan
@@ -118,7 +119,8 @@ class CalendarSync(CalendarReading, CalendarEdits):
         parallel = self.book.settings.sync.parallel_writes
         lost: set[int] = set()
         failed: StorageError | None = None
-        for index, outcome in create_each(self.store, items, parallel):
+        sent = create_each(self.store, items, parallel)
+        for index, outcome in track(sent, f"{self.calendar_id}: creating events", len(items)):
             action = run[index]
             if isinstance(outcome, PreconditionFailed):
                 lost.add(index)
