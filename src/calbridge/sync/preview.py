@@ -21,18 +21,20 @@ _SHOWN = frozenset({Kind.CREATE, Kind.UPDATE, Kind.DELETE, Kind.IMPORT, Kind.CAN
 def planned(
     book: Book, coach: Coach, actions: Sequence[Action], held: Sequence[Action], got: Gathered
 ) -> list[dict[str, Any]]:
-    """One entry per session (or closure, hold) an action of the pass would touch."""
+    """One entry per session (or closure, hold) an action of the pass would touch, in
+    the order of the sessions' times (closures and holds last)."""
     shown = [a for a in actions if a.kind in _SHOWN]
     with book.transaction() as db:
         rows = desired.sessions_by_uid(db, coach.id, {a.uid for a in [*shown, *held]})
-    entries = []
+    found: list[tuple[str, Session | None, str]] = []
     for action in shown:
-        for row, label in _labels(book, coach, action, rows.get(action.uid, []), got):
-            entries.append(_entry(coach, action.uid, row, label))
+        labels = _labels(book, coach, action, rows.get(action.uid, []), got)
+        found += [(action.uid, row, label) for row, label in labels]
     for action in held:
         live: list[Session | None] = [*_live(rows.get(action.uid, []))]
-        entries += [_entry(coach, action.uid, row, HELD) for row in live or [None]]
-    return entries
+        found += [(action.uid, row, HELD) for row in live or [None]]
+    found.sort(key=lambda f: (f[1] is None, f[1].start if f[1] else 0, f[1].id if f[1] else 0))
+    return [_entry(coach, uid, row, label) for uid, row, label in found]
 
 
 def _labels(
