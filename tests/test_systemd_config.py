@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +67,40 @@ def test_the_sms_folder_resolves_like_the_mail_folder(
     assert load_config(config).sms.folder == tmp_path / "sms"
     monkeypatch.setenv("STATE_DIRECTORY", str(state))
     assert load_config(config).sms.folder == state / "sms"
+
+
+def _warnings(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "outside_state_directory" in line]
+
+
+def test_run_warns_once_when_state_dir_lies_outside_state_directory(tmp_path: Path) -> None:
+    systemd_state, elsewhere = tmp_path / "var-lib-calbridge", tmp_path / "srv" / "calbridge"
+    systemd_state.mkdir()
+    config = _config(tmp_path, state_dir=str(elsewhere), http={"listen": "127.0.0.1:0"})
+    env = os.environ | {"STATE_DIRECTORY": str(systemd_state)}
+    done = _run_once(config, env)
+    assert done.returncode == 0, done.stderr
+    found = _warnings(done.stderr)
+    assert len(found) == 1, done.stderr
+    assert str(elsewhere) in found[0] and str(systemd_state) in found[0]
+    assert "WARNING" in found[0].upper()
+
+
+def test_run_gives_no_warning_when_state_dir_is_inside_state_directory(tmp_path: Path) -> None:
+    systemd_state = tmp_path / "var-lib-calbridge"
+    systemd_state.mkdir()
+    config = _config(
+        tmp_path, state_dir=str(systemd_state / "book"), http={"listen": "127.0.0.1:0"}
+    )
+    done = _run_once(config, os.environ | {"STATE_DIRECTORY": str(systemd_state)})
+    assert done.returncode == 0, done.stderr
+    assert "daemon.started" in done.stderr and not _warnings(done.stderr), done.stderr
+
+
+def _run_once(config: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in env.items() if not k.startswith("CALBRIDGE_")}
+    env.pop("NOTIFY_SOCKET", None)
+    return subprocess.run(
+        [sys.executable, "-m", "calbridge", "--config", str(config), "run", "--once"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip

@@ -17,6 +17,7 @@ from calbridge.core.model import ACTIVE, Actor, Closure, Session
 from calbridge.core.timeutil import day_start
 from calbridge.errors import UserError
 from calbridge.mail import notify as mail
+from calbridge.progress import track
 from calbridge.store import repo, repo_waitlist
 from calbridge.store.db import lock
 from calbridge.store.tables import ClosureRow, SessionRow
@@ -86,7 +87,8 @@ def add_closure(
                     {"uid": session.uid, "closure": closure_id, "reason": reason},
                 )
         else:
-            affected = [cancel_row(book, db, r, Actor.ADMIN, reason, notify) for r in rows]
+            steps = track(rows, "cancelling sessions", len(rows))
+            affected = [cancel_row(book, db, r, Actor.ADMIN, reason, notify) for r in steps]
             if notify:
                 mail.cancelled(book, db, affected, False, closure.reason)
         closure = Closure(first, last, closure.reason, coach_id, closure_id)

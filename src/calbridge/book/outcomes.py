@@ -24,6 +24,7 @@ from calbridge.core.money import Money
 from calbridge.core.outcomes import CompletionType, Outcome
 from calbridge.core.timeutil import day_start, show
 from calbridge.errors import NotFound, Refused, UserError
+from calbridge.progress import track
 from calbridge.store import repo
 from calbridge.store import repo_outcomes as store
 from calbridge.store.db import lock
@@ -118,7 +119,8 @@ def save(
                 problems=problems,
             )
         if not dry_run:
-            for row, change in zip(rows, changes, strict=True):
+            pairs = zip(rows, changes, strict=True)
+            for row, change in track(pairs, "saving outcomes", len(rows)):
                 _write(book, db, row, change, req)
         return changes
 

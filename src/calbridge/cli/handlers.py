@@ -15,6 +15,7 @@ from calbridge.cli import render
 from calbridge.cli.output import Handler as Handler  # re-exported for the area modules
 from calbridge.cli.output import Lazy
 from calbridge.cli.output import Output as Output
+from calbridge.cli.progress import shown
 from calbridge.core.model import Actor, Kind, SeriesSpec
 from calbridge.core.series import parse_weekdays
 from calbridge.core.timeutil import day_start, parse_date, parse_month, parse_time
@@ -214,9 +215,9 @@ def _bound(day: date, zone: ZoneInfo, flag: str) -> Any:
 
 def closure_add(book: Book, a: argparse.Namespace) -> Output:
     first, last = parse_date(a.from_, "--from"), parse_date(a.to, "--to")
-    result = closures.add_closure(
-        book, first, last, a.reason, a.coach, closures.ClosureMode(a.mode)
-    )
+    with shown():
+        mode = closures.ClosureMode(a.mode)
+        result = closures.add_closure(book, first, last, a.reason, a.coach, mode)
     with book.transaction() as db:
         hit = [views.session_json(book, db, s) for s in result.affected]
     data = {
@@ -274,7 +275,8 @@ def sync(book: Book, a: argparse.Namespace) -> Output:
     from calbridge.sync.run import sync_all
 
     decision = Decision(a.decision) if a.decision else None
-    reports, busy = sync_all(book, a.coach, a.dry_run, decision)
+    with shown():
+        reports, busy = sync_all(book, a.coach, a.dry_run, decision)
     data = {"calendars": [asdict(r) for r in reports], "busy": [asdict(b) for b in busy]}
     failed = [r for r in reports if r.error]
     if failed and len(failed) == len(reports):

@@ -7,7 +7,7 @@ import argparse
 from dataclasses import asdict
 from typing import Any
 
-from calbridge.book import Book, archive, closures, offer_admin, parties
+from calbridge.book import Book, archive
 from calbridge.cli import render
 from calbridge.cli.handlers import Handler, Output
 from calbridge.core.model import Closure
@@ -26,12 +26,16 @@ def _closure_json(c: Closure) -> dict[str, Any]:
 
 
 def closure_list(book: Book, a: argparse.Namespace) -> Output:
+    from calbridge.book import closures
+
     rows = [_closure_json(c) for c in closures.list_closures(book, a.coach)]
     shown = [r | {"coach": r["coach"] or "(all)"} for r in rows]
     return Output(rows, render.table(shown, ["id", "from", "to", "coach", "reason"], "no closures"))
 
 
 def closure_remove(book: Book, a: argparse.Namespace) -> Output:
+    from calbridge.book import closures
+
     c = closures.remove_closure(book, a.id)
     who = f"coach {c.coach_id}" if c.coach_id else "the whole practice"
     text = (
@@ -91,6 +95,8 @@ def _archive(kind: str, archived: bool) -> Handler:
 
 
 def third_party_edit(book: Book, a: argparse.Namespace) -> Output:
+    from calbridge.book import parties
+
     if a.name is None and a.email is None and a.phone is None and a.notify is None:
         raise UserError("say what changes: --name, --email, --phone or --notify")
     t = parties.edit_third_party(
@@ -109,12 +115,16 @@ def _offer_lines(o: dict[str, Any]) -> list[str]:
 
 
 def offer_list(book: Book, a: argparse.Namespace) -> Output:
+    from calbridge.book import offer_admin
+
     rows = offer_admin.list_offers(book, a.state, a.session)
     text = "\n".join(line for o in rows for line in _offer_lines(o)) or "no offers"
     return Output(rows, text)
 
 
 def offer_show(book: Book, a: argparse.Namespace) -> Output:
+    from calbridge.book import offer_admin
+
     data = offer_admin.show_offer(book, a.id)
     lines = _offer_lines(data)
     if data["links"]:
@@ -126,6 +136,8 @@ def offer_show(book: Book, a: argparse.Namespace) -> Output:
 
 
 def offer_cancel(book: Book, a: argparse.Namespace) -> Output:
+    from calbridge.book import offer_admin
+
     data = offer_admin.cancel_offer(book, a.id, a.reason)
     held = len(data["holds"])
     text = (

@@ -13,6 +13,7 @@ from calbridge.book import completion_types as types
 from calbridge.book.outcomes import Mode, OutcomeRequest, Selection, save
 from calbridge.cli import render
 from calbridge.cli.handlers import Handler, Output, session_cancel
+from calbridge.cli.progress import shown
 from calbridge.core.model import Actor, Status
 from calbridge.core.money import parse_amount
 from calbridge.core.outcomes import late, parse_outcome
@@ -59,7 +60,8 @@ def _request(a: argparse.Namespace) -> OutcomeRequest:
 
 
 def _outcomes(book: Book, a: argparse.Namespace, mode: Mode) -> Output:
-    changes = save(book, _selection(a), _request(a), mode, a.dry_run)
+    with shown():
+        changes = save(book, _selection(a), _request(a), mode, a.dry_run)
     currency = book.settings.outcomes.currency
     rows = [c.as_json(currency) for c in changes]
     data = {"dry_run": a.dry_run, "sessions": rows}

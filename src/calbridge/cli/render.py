@@ -109,6 +109,14 @@ def slots(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def planned_line(p: dict[str, Any]) -> str:
+    """One session a dry run would touch: the action, the session, when, who, where."""
+    what = f"#{p['session']}" if p["session"] is not None else p["uid"]
+    when = f"{datetime.fromisoformat(p['start']):%a %Y-%m-%d %H:%M}" if p["start"] else "-"
+    who = ", ".join(p["clients"]) or "-"
+    return f"  {p['action']:<22} {what:<6} {when}  {who}  (calendar {p['calendar']})"
+
+
 def sync_reports(reports: list[dict[str, Any]], busy: list[dict[str, Any]]) -> str:
     lines = []
     for b in busy:
@@ -126,6 +134,7 @@ def sync_reports(reports: list[dict[str, Any]], busy: list[dict[str, Any]]) -> s
         prefix = "would do" if r["dry_run"] else "did"
         lines.append(f"{r['calendar']}: {prefix} {did}")
         lines += [f"  error: {r['error']}"] if r["error"] else []
+        lines += [planned_line(p) for p in r.get("planned", [])]
         lines += [f"  held back: {r['held_back']}"] if r["held_back"] else []
         lines += [f"  skipped malformed: {s}" for s in r["skipped"]]
         lines += [f"  reverted: {s}" for s in r["refused"]]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from calbridge.book import Book
+from calbridge.config.folders import outside_state_directory
 from calbridge.config.load import load_config
 from calbridge.config.schema import Settings
 from calbridge.errors import ConfigError
@@ -227,6 +228,20 @@ class Daemon:
         self.scheduler.wake()
 
 
+def warn_outside_state_directory(settings: Settings) -> None:
+    """Under systemd, folders outside $STATE_DIRECTORY are read-only (ProtectSystem=strict):
+    one warning line at start-up naming each such folder and the state directory."""
+    problems = outside_state_directory(settings)
+    if problems:
+        event(
+            log,
+            logging.WARNING,
+            "config.outside_state_directory",
+            state_directory=os.environ.get("STATE_DIRECTORY", ""),
+            problems=problems,
+        )
+
+
 def run(book: Book, options: Options) -> int:
     """Run the daemon on an open book (migrated); returns the exit status."""
     lock = sqlite_lock(book.settings.database_url)
@@ -234,6 +249,7 @@ def run(book: Book, options: Options) -> int:
         lock.acquire()
     try:
         setup_logging(book.settings, options)
+        warn_outside_state_directory(book.settings)
         registry = jobs.install_default_jobs(jobs.JobRegistry())
         book = replace(book, origin=f"daemon:{owner_name(book.settings)}")
         return asyncio.run(Daemon(book, options, registry).main())

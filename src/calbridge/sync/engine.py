@@ -19,9 +19,10 @@ from calbridge.config.schema import Coach
 from calbridge.errors import PreconditionFailed
 from calbridge.events.spec import closure_uid
 from calbridge.ical.build import fingerprint
-from calbridge.sync import guard, recovery, status
+from calbridge.progress import track
+from calbridge.sync import guard, preview, recovery, status
 from calbridge.sync.edits import CalendarEdits
-from calbridge.sync.planner import Action, Decision, Kind, Plan, Remote, plan
+from calbridge.sync.planner import Action, Decision, Guard, Kind, Plan, Remote, plan
 from calbridge.sync.reading import CalendarReading
 from calbridge.sync.report import Gathered
 from calbridge.sync.report import Report as Report
@@ -66,6 +67,8 @@ class CalendarSync(CalendarReading, CalendarEdits):
                 report.held_back = guard.explain(self.coach, decided.held_back)
             if dry_run:
                 report.actions = [_describe(a) for a in decided.actions]
+                held = _held(got, rules) if decided.held_back is not None else []
+                report.planned = preview.planned(self.book, self.coach, decided.actions, held, got)
                 return report
             guard.record(self.book, self.coach, got.state, decided.held_back)
             complete = self._execute(decided, got, report)
@@ -116,7 +119,8 @@ class CalendarSync(CalendarReading, CalendarEdits):
         parallel = self.book.settings.sync.parallel_writes
         lost: set[int] = set()
         failed: StorageError | None = None
-        for index, outcome in create_each(self.store, items, parallel):
+        sent = create_each(self.store, items, parallel)
+        for index, outcome in track(sent, f"{self.calendar_id}: creating events", len(items)):
             action = run[index]
             if isinstance(outcome, PreconditionFailed):
                 lost.add(index)
@@ -253,6 +257,13 @@ class CalendarSync(CalendarReading, CalendarEdits):
             state = replace(state, token=token, cursor=got.upto, recovery=None)
         with self.book.transaction() as db:
             status.save_state(db, state, self.book.clock())
+
+
+def _held(got: Gathered, rules: Guard) -> list[Action]:
+    """The cancellations the guard holds: those the plan would make were they accepted."""
+    accepted = replace(rules, decision=Decision.ACCEPT)
+    everything = plan(got.wanted, got.known, got.remote, got.deleted, got.listing.full, accepted)
+    return [a for a in everything.actions if a.kind is Kind.CANCEL]
 
 
 def _closure_uids(ids: set[int]) -> set[str]:

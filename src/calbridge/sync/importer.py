@@ -50,26 +50,82 @@ def import_event(
     the book's newer state stands. Without references the book's state is the reference.
     """
     outcome = Outcome()
-    bounds = book.settings.sync.bounds.limits()
+    problem, pairs = _read(coach, rows, data, refs, book.settings.sync.bounds.limits())
+    live = _live(rows)
+    if problem is not None:  # never read as a deletion: the book's version goes back
+        outcome.refused.append(f"{href or rows[0].uid}: {problem}")
+        if live:
+            _record_revert(book, live[0], problem, href)
+        return outcome
+    for row, found, refs_of in pairs:
+        _apply(book, row, found, refs_of, outcome, href)
+    return outcome
+
+
+def foresee(
+    coach: Coach,
+    rows: list[Session],
+    data: bytes,
+    refs: tuple[bytes | None, bytes | None],
+    bounds: Bounds,
+) -> list[tuple[Session, str]]:
+    """What importing ``data`` would do to each live row, for a dry run (nothing written):
+    "import cancel", "import move", "revert" (an edit the book's version undoes), or
+    "import" (answers, outcome tags). The rules may still refuse a move when applied."""
+    problem, pairs = _read(coach, rows, data, refs, bounds)
+    if problem is not None:
+        return [(row, "revert") for row in _live(rows)]
+    seen = []
+    for row, found, refs_of in pairs:
+        if found is None or found.status == "CANCELLED":
+            if not (refs_of and all(r is None or r.status == "CANCELLED" for r in refs_of)):
+                seen.append((row, "import cancel"))
+        elif shapes.owned_changes(found, refs_of):
+            seen.append((row, "revert"))
+        elif _moved(row, found, refs_of):
+            seen.append((row, "import move"))
+        else:
+            seen.append((row, "import"))
+    return seen
+
+
+Pair = tuple[Session, Instance | None, list[Instance | None]]
+
+
+def _read(
+    coach: Coach,
+    rows: list[Session],
+    data: bytes,
+    refs: tuple[bytes | None, bytes | None],
+    bounds: Bounds,
+) -> tuple[str | None, list[Pair]]:
+    """Why the calendar's copy cannot be taken (or None), and each live row with its
+    instance there and in the references (what both sides agreed on, what was sent)."""
     try:
         check_resource(data, bounds)  # by counting bytes, before any parsing
         problem = shapes.unacceptable(rows, data)
         instances = _instances(coach, rows, data, bounds) if problem is None else {}
     except MalformedEvent as exc:
         problem = f"the calendar's copy could not be read ({exc})"
-    live = [r for r in rows if r.status in ACTIVE and r.id is not None]
-    if problem is not None:  # never read as a deletion: the book's version goes back
-        outcome.refused.append(f"{href or rows[0].uid}: {problem}")
-        if live:
-            _record_revert(book, live[0], problem, href)
-        return outcome
+    if problem is not None:
+        return problem, []
     references = [r for r in (_reference(coach, rows, ref, bounds) for ref in refs) if r]
     series = any(r.recurrence_id is not None for r in rows)
-    for row in sorted(live, key=lambda r: r.recurrence_id or r.start):
+    pairs: list[Pair] = []
+    for row in sorted(_live(rows), key=lambda r: r.recurrence_id or r.start):
         key = row.recurrence_id if series else None
-        refs_of = [ref.get(key) for ref in references]
-        _apply(book, row, instances.get(key), refs_of, outcome, href)
-    return outcome
+        pairs.append((row, instances.get(key), [ref.get(key) for ref in references]))
+    return None, pairs
+
+
+def _live(rows: list[Session]) -> list[Session]:
+    return [r for r in rows if r.status in ACTIVE and r.id is not None]
+
+
+def _moved(row: Session, found: Instance, refs: list[Instance | None]) -> bool:
+    """The calendar shows another time, one no reference held (the coach moved it)."""
+    span = (found.start, found.end)
+    return span != (row.start, row.end) and all(r is None or (r.start, r.end) != span for r in refs)
 
 
 def _reference(
@@ -124,8 +180,7 @@ def _apply(
         reason = "; ".join(kept)
         outcome.refused.append(f"session {row.id}: {reason}")
         _record_revert(book, row, reason, href)
-    span = (found.start, found.end)
-    if span != (row.start, row.end) and all(r is None or (r.start, r.end) != span for r in refs):
+    if _moved(row, found, refs):
         _move(book, row, found, outcome, href)
     _answers(book, row, found, refs, outcome)
 

@@ -20,6 +20,8 @@ class Report:
     error: str | None = None
     dry_run: bool = False
     retry_after: float | None = None  # the server asked to wait (429/503 Retry-After)
+    #: A dry run: per session, what the pass would do (``sync.preview``).
+    planned: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, kind: str) -> int:
         return sum(1 for a in self.actions if a["action"] == kind)
