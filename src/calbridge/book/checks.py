@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session as Db
-
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach
 from calbridge.core import limits
@@ -15,6 +13,7 @@ from calbridge.core.model import Client
 from calbridge.core.timeutil import add_months, month_of, show
 from calbridge.errors import Refused, UserError
 from calbridge.store import repo, repo_offers
+from calbridge.store.db import Db
 
 Span = tuple[datetime, datetime]
 

@@ -10,12 +10,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
 from calbridge.config.schema import Coach, Settings
 from calbridge.core.timeutil import utcnow
 from calbridge.store import db as store
+from calbridge.store.db import Db
 
 
 @dataclass

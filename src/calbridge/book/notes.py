@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session as Db
-
 from calbridge.book.context import Book
 from calbridge.core.model import Actor
 from calbridge.core.timeutil import show
 from calbridge.errors import Refused, UserError
 from calbridge.store import repo
 from calbridge.store import repo_outcomes as store
+from calbridge.store.db import Db
 from calbridge.store.tables_outcomes import SessionNoteRow
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book.context import Book
 from calbridge.book.offers import close, freed_up, links, offer_mail, text_client
@@ -19,7 +18,7 @@ from calbridge.mail.offer_message import offer_cancelled_message
 from calbridge.mail.outbox import enqueue
 from calbridge.sms import texts
 from calbridge.store import repo, repo_offers
-from calbridge.store.db import lock
+from calbridge.store.db import Db, lock
 from calbridge.store.tables_offers import OfferRow
 
 

@@ -12,8 +12,6 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy.orm import Session as Db
-
 from calbridge.book import planning
 from calbridge.book.context import Book
 from calbridge.book.offers import freed_up, release
@@ -23,7 +21,7 @@ from calbridge.core.model import Actor
 from calbridge.core.tokens import REJECT, BadToken, ExpiredToken, OfferToken, verify_offer
 from calbridge.errors import CalbridgeError, NotFound, Refused
 from calbridge.store import repo, repo_offers, repo_waitlist
-from calbridge.store.db import lock
+from calbridge.store.db import Db, lock
 from calbridge.store.tables_offers import HoldRow, OfferRow
 
 log = logging.getLogger(__name__)

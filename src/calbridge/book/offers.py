@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session as Db
-
 from calbridge.book import checks
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach, Settings
@@ -28,7 +26,7 @@ from calbridge.mail.offer_message import Choice, OfferMail, offer_message
 from calbridge.mail.outbox import enqueue
 from calbridge.sms import texts
 from calbridge.store import repo, repo_offers, repo_sms
-from calbridge.store.db import lock
+from calbridge.store.db import Db, lock
 from calbridge.store.tables_offers import HoldRow, OfferRow
 
 MAX_TIMES = 20

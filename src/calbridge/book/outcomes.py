@@ -13,7 +13,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book import planning
 from calbridge.book.context import Book
@@ -27,7 +26,7 @@ from calbridge.errors import NotFound, Refused, UserError
 from calbridge.progress import track
 from calbridge.store import repo
 from calbridge.store import repo_outcomes as store
-from calbridge.store.db import lock
+from calbridge.store.db import Db, lock
 from calbridge.store.tables import AuditRow, SessionRow
 from calbridge.store.tables_outcomes import SessionOutcomeRow
 

@@ -6,13 +6,12 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy.orm import Session as Db
-
 from calbridge.book import contacts
 from calbridge.book.context import Book
 from calbridge.core.model import Actor, Client, ThirdParty
 from calbridge.errors import NotFound, Refused, UserError
 from calbridge.store import repo, repo_sms
+from calbridge.store.db import Db
 from calbridge.store.tables import ClientRow, ThirdPartyRow
 
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")

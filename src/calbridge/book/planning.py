@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book import checks
 from calbridge.book.context import Book
@@ -31,7 +30,7 @@ from calbridge.errors import Refused, UserError
 from calbridge.events.spec import event_status
 from calbridge.mail import notify as mail
 from calbridge.store import repo
-from calbridge.store.db import lock
+from calbridge.store.db import Db, lock
 from calbridge.store.tables import SeriesRow, SessionRow
 
 

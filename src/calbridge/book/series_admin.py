@@ -10,14 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book import views
 from calbridge.book.context import Book
 from calbridge.core.model import Actor
 from calbridge.errors import NotFound, UserError
 from calbridge.store import repo
-from calbridge.store.db import lock
+from calbridge.store.db import Db, lock
 from calbridge.store.tables import SeriesRow, SessionRow
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.orm import Session as Db
-
 from calbridge.book import checks, planning
 from calbridge.book.context import Book
 from calbridge.book.requests import FieldEdit
@@ -27,7 +25,7 @@ from calbridge.core.timeutil import month_of
 from calbridge.errors import Refused, UserError
 from calbridge.mail import notify, seat_mail
 from calbridge.store import repo, repo_offers
-from calbridge.store.db import lock
+from calbridge.store.db import Db, lock
 
 
 def _check_request(req: FieldEdit) -> None:

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book import checks
 from calbridge.book.context import Book
@@ -17,6 +16,7 @@ from calbridge.core.model import ACTIVE, CLIENT_KINDS, Role, Session
 from calbridge.core.timeutil import day_start, month_bounds, month_of
 from calbridge.errors import Refused
 from calbridge.store import repo
+from calbridge.store.db import Db
 from calbridge.store.tables import ParticipantRow, SessionRow
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session as Db
-
 from calbridge.book import checks
 from calbridge.book.context import Book
 from calbridge.book.waitlist_offers import withdraw
@@ -14,7 +12,7 @@ from calbridge.core import waitlist
 from calbridge.core.model import Actor
 from calbridge.errors import NotFound, Refused
 from calbridge.store import repo, repo_waitlist
-from calbridge.store.db import lock
+from calbridge.store.db import Db, lock
 from calbridge.store.tables_offers import OfferRow
 from calbridge.store.tables_waitlist import WaitlistRow
 

@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session as Db
-
 from calbridge.book import checks
 from calbridge.book.context import Book
 from calbridge.book.offers import close, hold_offer, text_client
@@ -31,6 +29,7 @@ from calbridge.mail.offer_message import (
 from calbridge.mail.outbox import enqueue
 from calbridge.sms import texts
 from calbridge.store import repo, repo_waitlist
+from calbridge.store.db import Db
 from calbridge.store.tables_offers import OfferRow
 from calbridge.store.tables_waitlist import WaitlistRow
 

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import quote
 
-from sqlalchemy.orm import Session as Db
-
 from calbridge.config.schema import Settings
 from calbridge.config.secret import load_secret
 from calbridge.core.model import Role, Session
@@ -15,6 +13,7 @@ from calbridge.core.tokens import sign_client
 from calbridge.mail.bodies import Body
 from calbridge.mail.offer_message import PAGE_INVITE
 from calbridge.store import repo_clientpage
+from calbridge.store.db import Db
 
 ROUTE = "/client/{ident}/{token}"
 INVITE = PAGE_INVITE

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session as Db
 
 from calbridge.book.context import Book
 from calbridge.core.model import Session, Status
@@ -22,6 +21,7 @@ from calbridge.mail import bodies, imip, notify
 from calbridge.mail.bodies import About, Body, Reader, short
 from calbridge.sms import texts
 from calbridge.store import repo
+from calbridge.store.db import Db
 from calbridge.store.tables import OutboxRow
 
 

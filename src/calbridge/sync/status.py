@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, or_, select
-from sqlalchemy.orm import Session as Db
 
 from calbridge.store import repo_offers
+from calbridge.store.db import Db
 from calbridge.store.tables import (
     CalendarItemRow,
     CalendarStateRow,
