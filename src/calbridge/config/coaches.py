@@ -114,6 +114,11 @@ class BusySettings(DavSettings):
     kind: Literal["auto", "caldav", "ics", "folder", "graph"] = Field(
         "auto", description="auto: .ics and webcal:// URLs are feeds, folders are vdir."
     )
+    schedule: str | None = Field(
+        None,
+        description="graph, url ending in /calendar/getSchedule: the SMTP address whose"
+        " free/busy is read (default: the coach's email).",
+    )
 
 
 class Coach(Section):
