@@ -24,6 +24,7 @@ from icalendar import Component
 
 from calbridge.book import planning
 from calbridge.book.requests import EditRequest
+from calbridge.calendars.base import resource_name
 from calbridge.core.model import Actor
 from calbridge.sync.engine import Report
 from calbridge.sync.planner import Decision
@@ -32,7 +33,7 @@ from icsguard.inline import StepCheck
 from servers.graph_server import FakeGraph, serve_graph
 from servers.graph_state import Mailbox
 from sync.graph_machine import GraphCalendar
-from sync.machine_helpers import HOUR, SLOTS, Books, Pair, app_edit, foreign_event
+from sync.machine_helpers import HOUR, SLOTS, Books, Pair, app_edit, foreign_event, move_to
 from sync.test_state_machine import CI_SHRINK_SECONDS, PROFILE, SyncMachine, picks, slot_indexes
 
 settings.register_profile("graph-ci", settings.get_profile("ci"), max_examples=40)
@@ -173,3 +174,25 @@ def test_a_book_move_after_a_crashed_create_reaches_outlook(pair: GraphPair) -> 
     assert pair.sync().actions == []
     assert pair.shown(s).start == T1
     assert len(pair.store.items) == 2
+
+
+@pytest.mark.parametrize("edit", ["move", "stretch"])
+def test_an_outlook_edit_after_a_crashed_create_settles_after_a_failed_write(
+    pair: GraphPair, edit: str
+) -> None:
+    """The create's reply was lost, the coach moved the event, and the pass that took the
+    move in failed to write the book's version back. The status kept the name the create
+    was sent as (Graph's href is the event's id): every later pass PATCHed that name,
+    found the event by its extended property, and never settled."""
+    pair.plan(T2)
+    pair.sync()
+    s = pair.plan(T0)
+    pair.sync_and_crash_after_a_write()
+    end = T1 + HOUR if edit == "move" else T1
+    app_edit(pair.store, resource_name(s.uid), move_to(T1, end, None))
+    pair.sync_with_a_failed_write()
+    assert pair.sync().error is None
+    assert pair.sync().actions == []
+    want = (T1, T1 + HOUR) if edit == "move" else (T0, T0 + HOUR)
+    assert pair.session(s).span == want
+    assert (pair.shown(s).start, pair.shown(s).end) == want
