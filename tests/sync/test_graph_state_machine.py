@@ -63,6 +63,17 @@ class GraphSyncMachine(SyncMachine):
         self.allow_deleted_unconfirmed_back()
         return super().sync_pass(decision)
 
+    @rule(status=st.sampled_from([429, 503, 504]), skip=st.integers(min_value=0, max_value=8))
+    def sync_while_throttled(self, status: int, skip: int) -> None:
+        """Graph throttles one request of a pass (after ``skip`` others), with Retry-After:
+        the request is sent again and the pass completes as if nothing happened."""
+        self.fake.throttle, self.fake.throttle_skip = [(status, "0")], skip
+        try:
+            report = self.sync_pass()
+        finally:
+            self.fake.throttle, self.fake.throttle_skip = [], 0
+        self.settle(report)
+
     # Outlook cannot change a client's PARTSTAT: clients are not Graph attendees.
     def answer_in_calendar(self, pick: int, accept: bool) -> None:  # type: ignore[override]
         raise AssertionError("not a rule on Graph")
