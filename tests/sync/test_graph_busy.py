@@ -119,3 +119,21 @@ def test_an_error_answer_is_logged_and_the_pass_goes_on(
     assert refused(book, "2026-12-08T10:00")  # the busy time read before is kept
     warned = [r for r in caplog.records if "cannot be read" in r.getMessage()]
     assert warned and not any(r.exc_info for r in caplog.records)
+
+
+def test_the_free_busy_of_the_sessions_own_default_calendar_is_refused(tmp_path: Any) -> None:
+    """Free/busy is a mailbox's default calendar: with the sessions there too, calbridge's
+    own sessions (and every move the coach makes in Outlook) would come back as busy time."""
+    from calbridge.config.load import build
+    from calbridge.errors import ConfigError
+    from conftest import base_config
+
+    data = base_config(f"sqlite:///{tmp_path}/book.db")
+    root = "https://graph.microsoft.com/v1.0/me/calendar"
+    data["coaches"][0]["calendar"] = {"kind": "graph", "url": root}
+    data["coaches"][0]["busy"] = [{"kind": "graph", "url": f"{root}/getSchedule"}]
+    with pytest.raises(ConfigError) as caught:
+        build(data, tmp_path)
+    assert "busy[0]" in str(caught.value) and "sessions calendar" in str(caught.value)
+    data["coaches"][0]["calendar"]["url"] = "https://graph.microsoft.com/v1.0/me/calendars/s1"
+    assert build(data, tmp_path).coaches[0].busy[0].schedule is None  # another calendar: fine

@@ -172,6 +172,27 @@ class Coach(Section):
             raise ValueError(f"notify = {self.notify!r} needs the coach's phone")
         return self
 
+    @model_validator(mode="after")
+    def _free_busy_not_of_the_sessions(self) -> Coach:
+        """Exchange's free/busy is a mailbox's default calendar: read for the coach's own
+        address while the sessions live in that default calendar, it would hand calbridge
+        its own sessions (and every move in Outlook) back as busy time."""
+        cal = self.calendar
+        if cal is None or cal.kind != "graph" or not cal.url.rstrip("/").endswith("/calendar"):
+            return self
+        mailbox = cal.url.rstrip("/")
+        for n, busy in enumerate(self.busy):
+            url = busy.url.rstrip("/")
+            own = (busy.schedule or self.email).lower() == self.email.lower()
+            if busy.kind == "graph" and url.lower() == f"{mailbox}/getschedule".lower() and own:
+                raise ValueError(
+                    f"busy[{n}]: the free/busy of {self.email} is its default calendar, which"
+                    " is the sessions calendar: calbridge's own sessions would be busy time."
+                    " Keep sessions in another calendar (calendar.url = .../me/calendars/ID)"
+                    " or set busy.schedule to another address"
+                )
+        return self
+
     def hours(self) -> dict[int, list[tuple[time, time]]]:
         """Working hours by ISO weekday index (0 = Monday)."""
         return {WEEKDAYS.index(day): parse_hours(spec) for day, spec in self.working_hours.items()}
