@@ -165,3 +165,31 @@ def test_an_update_or_delete_is_one_request_and_keeps_the_name(graph: FakeGraph)
         graph.requests.clear()
         store.delete(item.href, etag)
         assert graph.requests == [f"DELETE /v1.0/me/events/{item.href[:-4]}"]
+
+
+SERIES = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calbridge//tests//EN\r\n"
+    b"BEGIN:VEVENT\r\nUID:weekly\r\nDTSTAMP:20260101T000000Z\r\n"
+    b"DTSTART:20270104T100000Z\r\nDTEND:20270104T110000Z\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
+    b"EXDATE:20270118T100000Z\r\nSUMMARY:Weekly\r\nEND:VEVENT\r\n"
+    b"BEGIN:VEVENT\r\nUID:weekly\r\nDTSTAMP:20260101T000000Z\r\n"
+    b"RECURRENCE-ID:20270111T100000Z\r\nDTSTART:20270112T140000Z\r\n"
+    b"DTEND:20270112T150000Z\r\nSUMMARY:Weekly\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+@pytest.mark.parametrize("throttled", [3, 4])  # the occurrence's PATCH, the cancelled DELETE
+def test_a_throttled_write_of_a_series_occurrence_is_waited_out(
+    graph: FakeGraph, throttled: int
+) -> None:
+    """After the master's POST and the instances' GET, a series' moved occurrence is a PATCH
+    and its cancelled one a DELETE, neither with If-Match: a 429 on one was not retried, so
+    the whole pass failed (TransientError) on Graph's ordinary throttling."""
+    with _store(graph, sleep=lambda _: None) as store:
+        graph.throttle, graph.throttle_skip = [(429, "0")], throttled - 1
+        item = store.create(resource_name("weekly"), SERIES)
+        assert graph.throttle == []
+        (master,) = graph.mailbox.events.values()
+        assert list(master["exceptions"]) == ["20270111T100000Z"]
+        assert master["cancelled"] == ["20270118T100000Z"]
+        assert item.etag == master["@odata.etag"]

@@ -25,12 +25,17 @@ Each behaviour follows a page of Microsoft's documentation:
 - auth: a bearer token from the fake token endpoint (graph_auth_server.py) when ``tokens``
   is set; ``401`` InvalidAuthenticationToken otherwise.
 
+- free/busy (/graph/api/calendar-getschedule): ``POST …/calendar/getSchedule``, written
+  up in graph_schedule.py.
+- a series made single again (/graph/api/event-update; the SDKs' "set recurrence to null"):
+  a PATCH with ``"recurrence": null`` leaves one event, its exceptions gone.
+
 - JSON batching (/graph/json-batching): ``POST /$batch`` with up to 20 requests, each
   answered (status, body) as if sent alone, throttling included.
 
 Left out: change notifications, dependsOn in batches, time zones other than UTC in answers
-(``Prefer: outlook.timezone`` is taken as UTC), attachments, online meetings, free/busy
-(getSchedule), relativeMonthly and yearly patterns in the expansion.
+(``Prefer: outlook.timezone`` is taken as UTC), attachments, online meetings,
+relativeMonthly and yearly patterns in the expansion.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
+from servers.graph_schedule import get_schedule
 from servers.graph_state import Mailbox, graph_time, parse_time, split_id
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -76,6 +82,8 @@ class FakeGraph:
     requests: list[str] = field(default_factory=list)
     rounds: dict[str, tuple[list[dict[str, Any]], str]] = field(default_factory=dict)
     categories: dict[str, str] = field(default_factory=dict)  # displayName -> preset
+    #: getSchedule: SMTP address (lower case) -> the calendar id that is its default one
+    schedules: dict[str, str] = field(default_factory=dict)
     url: str = ""
     secure_url: str = ""  # https://127.0.0.1:PORT when served with a certificate
 
@@ -272,6 +280,10 @@ class FakeGraph:
                     })  # fmt: skip
         return web.json_response({"responses": answers})
 
+    async def get_schedule(self, request: web.Request) -> web.Response:
+        """Free/busy (graph_schedule.py)."""
+        return await get_schedule(self, request)
+
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.gate])
         app.router.add_get("/v1.0/me/calendars/{cal}/calendarView/delta", self.delta)
@@ -282,6 +294,8 @@ class FakeGraph:
         app.router.add_patch("/v1.0/me/events/{id}", self.patch)
         app.router.add_delete("/v1.0/me/events/{id}", self.delete)
         app.router.add_post("/v1.0/$batch", self.batch)
+        app.router.add_post("/v1.0/me/calendar/getSchedule", self.get_schedule)
+        app.router.add_post("/v1.0/users/{user}/calendar/getSchedule", self.get_schedule)
         app.router.add_get("/v1.0/me/outlook/masterCategories", self.list_categories)
         app.router.add_post("/v1.0/me/outlook/masterCategories", self.add_category)
         return app

@@ -118,6 +118,10 @@ class Mailbox:
         master = self.events[master_id]
         if key is None:
             self._merge(master, body)
+            if "recurrence" in body:  # null ends a series: one event, its occurrences gone
+                master["type"] = "seriesMaster" if body["recurrence"] else "singleInstance"
+                if not body["recurrence"]:
+                    master["exceptions"], master["cancelled"] = {}, []
             self._touch(master)
             self._mail(master, "update", master.get("attendees", []))
             return self.get(eid)

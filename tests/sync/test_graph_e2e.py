@@ -257,3 +257,45 @@ def test_a_pass_that_dies_after_an_update_is_not_read_as_the_coachs_move(
     assert views.show(book, s.id or 0)["start"] == "2027-03-03T11:00:00+00:00"
     assert starts(target.app, s.uid) == [at("2027-03-03T11:00")]
     assert sync(book).actions == []
+
+
+def test_a_repeat_rule_added_in_outlook_is_refused_and_the_series_undone(
+    book: Book, target: Target
+) -> None:
+    """The state machine's find: Outlook made a session a daily series; calbridge read its
+    own copy and never saw the pattern, so the session stood and the series stayed."""
+    s = plan_one(book, "2027-03-02T10:00")
+    sync(book)
+    eid = graph_id(target, s.uid)
+    daily = {"pattern": {"type": "daily", "interval": 1},
+             "range": {"type": "noEnd", "startDate": "2027-03-02"}}  # fmt: skip
+    outlook(target.graph, "PATCH", f"/events/{eid}", {"recurrence": daily})
+    report = sync(book)
+    assert report.error is None and report.refused
+    event = outlook(target.graph, "GET", f"/events/{eid}")
+    assert event["recurrence"] is None and event["type"] == "singleInstance"
+    assert views.show(book, s.id or 0)["start"] == "2027-03-02T10:00:00+00:00"
+    assert sync(book).actions == []
+
+
+def test_a_location_and_reminder_set_in_outlook_survive_a_book_move(
+    book: Book, target: Target
+) -> None:
+    """The state machine's find: calbridge's next PATCH (the book moved the session) sent
+    its own empty location and reminder off, wiping what the coach set in Outlook."""
+    from calbridge.book import planning
+    from calbridge.book.requests import EditRequest
+
+    s = plan_one(book, "2027-03-02T10:00")
+    sync(book)
+    eid = graph_id(target, s.uid)
+    coach = {"location": {"displayName": "Room 4"}, "isReminderOn": True,
+             "reminderMinutesBeforeStart": 30}  # fmt: skip
+    outlook(target.graph, "PATCH", f"/events/{eid}", coach)
+    sync(book)
+    planning.edit(book, s.id or 0, EditRequest(at("2027-03-03T11:00"), at("2027-03-03T12:00")))
+    assert sync(book).count("update") == 1
+    event = outlook(target.graph, "GET", f"/events/{eid}")
+    assert event["start"]["dateTime"].startswith("2027-03-03T11:00:00")
+    assert event["location"]["displayName"] == "Room 4"
+    assert (event["isReminderOn"], event["reminderMinutesBeforeStart"]) == (True, 30)

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Component, Event
+from icalendar import Alarm, Calendar, Component, Event
 
 from calbridge.calendars.graphrec import occurrence_key, pattern_of, rrule_of
 
@@ -126,8 +126,12 @@ def to_graph_labelled(data: bytes, name: str) -> tuple[dict[str, Any], tuple[str
     location = str(master.get("LOCATION", ""))
     body["body"] = {"contentType": "text", "content": description}
     body["location"] = {"displayName": location}
-    body["isReminderOn"] = False
+    minutes = reminder_of(master)
+    body["isReminderOn"] = minutes is not None
+    if minutes is not None:
+        body["reminderMinutesBeforeStart"] = minutes
     rule = master.get("RRULE")
+    body["recurrence"] = None  # null: a series the coach made of a single event ends
     if rule is not None:
         first = master.decoded("DTSTART")
         body["recurrence"] = pattern_of(rule, first, zone_name(first))
@@ -197,6 +201,12 @@ def from_graph(
 def _overlay(stored: bytes, event: dict[str, Any], instances: list[dict[str, Any]] | None) -> bytes:
     cal, master, exceptions = _vevents(stored)
     changed = _apply(master, fields_of(master), event)
+    changed = _apply_coach(master, event) or changed
+    if event.get("recurrence") and master.get("RRULE") is None:
+        # The coach made calbridge's event a series in Outlook: the sync must see it (and
+        # refuses it like any repeat rule added to a session).
+        master.add("RRULE", rrule_of(event["recurrence"]))
+        changed = True
     if instances is not None and master.get("RRULE") is not None:
         changed = _apply_instances(cal, master, exceptions, instances) or changed
     return cal.to_ical() if changed else stored
@@ -235,6 +245,40 @@ def _apply(vevent: Component, sent: dict[str, Any], now: dict[str, Any]) -> bool
         vevent.add("STATUS", "CANCELLED")
         changed = True
     return changed
+
+
+def _apply_coach(vevent: Component, now: dict[str, Any]) -> bool:
+    """The location and reminder set in Outlook, as LOCATION and a VALARM: the coach's,
+    which calbridge's rewrites keep (ical/merge.py) and send back (``to_graph``)."""
+    changed = False
+    where = (now.get("location") or {}).get("displayName", "") if "location" in now else None
+    if where is not None and where != str(vevent.get("LOCATION", "")):
+        vevent.pop("LOCATION", None)
+        if where:
+            vevent.add("LOCATION", where)
+        changed = True
+    if "isReminderOn" in now:
+        wanted = int(now.get("reminderMinutesBeforeStart", 15)) if now["isReminderOn"] else None
+        if wanted != reminder_of(vevent):
+            vevent.subcomponents = [c for c in vevent.subcomponents if c.name != "VALARM"]
+            if wanted is not None:
+                alarm = Alarm()
+                alarm.add("ACTION", "DISPLAY")
+                alarm.add("DESCRIPTION", "Reminder")
+                alarm.add("TRIGGER", timedelta(minutes=-wanted))
+                vevent.add_component(alarm)
+            changed = True
+    return changed
+
+
+def reminder_of(vevent: Component) -> int | None:
+    """Minutes before the start of the event's first alarm (Graph keeps one reminder)."""
+    for alarm in vevent.walk("VALARM"):
+        trigger = alarm.get("TRIGGER")
+        value = getattr(trigger, "dt", None)
+        if isinstance(value, timedelta):
+            return max(0, int(-value.total_seconds() // 60))
+    return None
 
 
 def _apply_instances(

@@ -99,8 +99,10 @@ class SeriesWriter:
             if inst is None:
                 continue  # already cancelled, or outside the window
             url = self.store.event_url(str(inst["id"]))
+            # Both are safe to repeat (a DELETE of a cancelled occurrence is 404, a move
+            # sets absolute times), so throttling is waited out like any other request.
             if exception is None:
-                reply = self.store.call("DELETE", url)
+                reply = self.store.call("DELETE", url, idempotent=True)
                 if reply.status not in (204, 404):
                     raise unexpected(reply, f"cancel {inst['id']}")
                 wrote = True
@@ -108,9 +110,8 @@ class SeriesWriter:
             fields = gm.fields_of(exception)
             if all(_same(inst.get(k), v) for k, v in fields.items() if k != "isAllDay"):
                 continue
-            reply = self.store.call(
-                "PATCH", url, {k: v for k, v in fields.items() if k != "isAllDay"}
-            )
+            moved = {k: v for k, v in fields.items() if k != "isAllDay"}
+            reply = self.store.call("PATCH", url, moved, idempotent=True)
             if reply.status != 200:
                 raise unexpected(reply, f"move {inst['id']}")
             wrote = True

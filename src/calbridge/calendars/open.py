@@ -103,6 +103,15 @@ def graph_auth(cfg: DavSettings) -> Auth | None:
     return found
 
 
+def schedule_auth(cfg: DavSettings, sessions: DavSettings | None) -> Auth | None:
+    """A getSchedule source's credentials: its own, else the coach's Graph sign-in (the
+    sessions calendar's), so one ``calbridge auth graph`` serves both."""
+    own = graph_auth(cfg)
+    if own is None and sessions is not None and kind_of(sessions) == "graph":
+        return graph_auth(sessions)
+    return own
+
+
 def kind_of(cfg: DavSettings) -> str:
     """folder, ics, caldav or graph: the configuration may say; otherwise .ics and
     webcal:// are feeds."""

@@ -114,6 +114,11 @@ class BusySettings(DavSettings):
     kind: Literal["auto", "caldav", "ics", "folder", "graph"] = Field(
         "auto", description="auto: .ics and webcal:// URLs are feeds, folders are vdir."
     )
+    schedule: str | None = Field(
+        None,
+        description="graph, url ending in /calendar/getSchedule: the SMTP address whose"
+        " free/busy is read (default: the coach's email).",
+    )
 
 
 class Coach(Section):
@@ -165,6 +170,27 @@ class Coach(Section):
     def _sms_needs_phone(self) -> Coach:
         if self.notify != "email" and self.phone is None:
             raise ValueError(f"notify = {self.notify!r} needs the coach's phone")
+        return self
+
+    @model_validator(mode="after")
+    def _free_busy_not_of_the_sessions(self) -> Coach:
+        """Exchange's free/busy is a mailbox's default calendar: read for the coach's own
+        address while the sessions live in that default calendar, it would hand calbridge
+        its own sessions (and every move in Outlook) back as busy time."""
+        cal = self.calendar
+        if cal is None or cal.kind != "graph" or not cal.url.rstrip("/").endswith("/calendar"):
+            return self
+        mailbox = cal.url.rstrip("/")
+        for n, busy in enumerate(self.busy):
+            url = busy.url.rstrip("/")
+            own = (busy.schedule or self.email).lower() == self.email.lower()
+            if busy.kind == "graph" and url.lower() == f"{mailbox}/getschedule".lower() and own:
+                raise ValueError(
+                    f"busy[{n}]: the free/busy of {self.email} is its default calendar, which"
+                    " is the sessions calendar: calbridge's own sessions would be busy time."
+                    " Keep sessions in another calendar (calendar.url = .../me/calendars/ID)"
+                    " or set busy.schedule to another address"
+                )
         return self
 
     def hours(self) -> dict[int, list[tuple[time, time]]]:

@@ -1,6 +1,8 @@
 """Busy calendars (read-only CalDAV, folder or ICS feed) read into the coach's busy time.
 
-All three are read through the same store interface; only what changed is re-read.
+All three are read through the same store interface; only what changed is re-read. A
+Graph free/busy source (``kind = "graph"``, a getSchedule URL) has no changes to follow:
+its items replace the calendar's blocks on every pass (graphschedule.py).
 
 Recurring events are expanded; TRANSPARENT and CANCELLED events are free; all-day events
 block their whole local days. A feed or server that cannot be reached keeps the busy time
@@ -20,12 +22,14 @@ from sqlalchemy import delete
 
 from calbridge.book import Book
 from calbridge.calendars.base import Item, StorageError
-from calbridge.calendars.open import opened
+from calbridge.calendars.graphschedule import GraphSchedule, is_schedule_url
+from calbridge.calendars.open import kind_of, opened, schedule_auth
 from calbridge.config.schema import BusySettings, Coach
 from calbridge.ical.bounds import uid_in
 from calbridge.ical.busyread import busy_instances
 from calbridge.ical.model import Instance, MalformedEvent
 from calbridge.ical.parse import Window
+from calbridge.store import repo_busy
 from calbridge.store.db import Db
 from calbridge.store.tables import BusyBlockRow
 from calbridge.sync import status
@@ -87,7 +91,10 @@ def refresh(book: Book, coach: Coach, index: int, cfg: BusySettings) -> BusyRepo
     report = BusyReport(calendar_id(coach, index))
     now = book.clock()
     try:
-        _refresh_store(book, coach, cfg, report)
+        if kind_of(cfg) == "graph" and is_schedule_url(cfg.url):
+            _refresh_schedule(book, coach, cfg, report)
+        else:
+            _refresh_store(book, coach, cfg, report)
     except StorageError as exc:
         report.error = f"{type(exc).__name__}: {exc}"
         log.warning(
@@ -128,6 +135,21 @@ def _refresh_store(
         db.execute(delete(BusyBlockRow).where(gone))
         report.blocks = _insert(db, report.calendar, coach.id, found)
         state.token = listing.token
+        status.save_state(db, state, book.clock())
+
+
+def _refresh_schedule(book: Book, coach: Coach, cfg: BusySettings, report: BusyReport) -> None:
+    """Graph's free/busy (getSchedule): no changes to follow, so every pass reads the whole
+    window (one request per 42 days) and replaces the calendar's blocks."""
+    schedule = cfg.schedule or coach.email
+    lo, hi = window_of(book)
+    with GraphSchedule(cfg.url, schedule_auth(cfg, coach.calendar)) as source:
+        items = source.busy(schedule, lo, hi)
+    found = [(schedule, i.start, i.end, i.subject) for i in items]
+    with book.transaction() as db:
+        state = status.load_state(db, report.calendar)
+        db.execute(delete(BusyBlockRow).where(BusyBlockRow.calendar_id == report.calendar))
+        report.blocks = repo_busy.replace_blocks(db, report.calendar, coach.id, (), found)
         status.save_state(db, state, book.clock())
 
 

@@ -142,7 +142,9 @@ class CalendarReading:
         self, remote: dict[str, Remote], rows: list[Any], listing: Listing, report: Report
     ) -> list[Any]:
         """Status rows of fetched UIDs known at another href: the event was stored under a
-        new name (its old one is gone: the same event), or it is a second copy (ignored)."""
+        new name (its old one is gone: the same event), or it is a second copy (ignored).
+        A create never confirmed whose name is not listed is the same event too: the server
+        stored it under a name of its own (Graph names events by their id)."""
         loaded = {r.uid: r for r in rows if not r.foreign}
         missing = [uid for uid in remote if uid not in loaded]
         found = []
@@ -153,6 +155,7 @@ class CalendarReading:
         for row in [*found, *(loaded[uid] for uid in remote if uid in loaded)]:
             there = remote[row.uid]
             left = row.href in listing.deleted or (listing.full and row.href not in listing.changed)
+            left = left or (not row.etag and row.href not in listing.changed)
             if row.href != there.href and not left:
                 del remote[row.uid]
                 item = Item(there.href, there.etag, there.data)

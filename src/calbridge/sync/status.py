@@ -228,10 +228,12 @@ def intend(
     """Before a write: remember what is being sent, so a crash before its confirmation
     leaves the next pass able to tell calbridge's own write from the coach's edit. A new
     event gets a row with an empty etag (sent, never confirmed). ``agreed`` first records
-    the server's current version as the one both sides agree on."""
+    the server's current version as the one both sides agree on, at the href the server
+    has it under (Graph names a create by its own id, not by the name it was sent as)."""
     row = db.get(CalendarItemRow, (calendar_id, uid))
     if row is not None and agreed is not None:
-        row.etag, row.base, row.fingerprint = agreed.etag, agreed.data, agreed.fingerprint
+        row.href, row.etag = agreed.href, agreed.etag
+        row.base, row.fingerprint = agreed.data, agreed.fingerprint
     if row is None:
         row = CalendarItemRow(
             calendar_id=calendar_id, uid=uid, href=href, etag="", fingerprint="", foreign=False
