@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from browser_helpers import browser  # noqa: F401  (the fixture every browser test uses)
 from calbridge.book import Book
 from calbridge.config.load import build
 from calbridge.config.schema import Settings
