@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session as Db
 
-from calbridge.book import checks
+from calbridge.book import booking, checks
 from calbridge.book.context import Book
 from calbridge.config.schema import Settings
 from calbridge.config.secret import load_secret
@@ -126,6 +126,10 @@ def make_offer(
         for start in ordered:
             span = [(start, start + length)]
             checks.availability(book, db, coach, span, override_availability, ignore=[session_id])
+            booking.check(
+                book, db, coach, span, session.kind, session.service, override_availability,
+                [session_id],
+            )  # fmt: skip
             place = limits.Placement(
                 month_of(start, zone), start, session_id, month_of(session.start, zone)
             )
@@ -161,7 +165,8 @@ def make_offer(
             db, offer_message(mail), kind="offer", now=now, domain=domain, session_id=session_id
         )
         choices = [(h.start, urls[str(h.position)]) for h in offer.holds]
-        _text_offer(db, client.id, coach.name, choices, zone, now, domain, session_id)
+        reader = Reader(coach.name, "", _zone_of(client, zone), bool(client.timezone), client.id)
+        _text_offer(db, client.id, choices, reader, now, domain, session_id)
         held = [h.id for h in offer.holds]
         times_text = [show(h.start, zone) for h in offer.holds]
         repo.audit(
@@ -201,7 +206,7 @@ def offer_mail(
     return OfferMail(
         practice=book.settings.mail.from_,
         coach=Person(coach.name, coach.email),
-        zone=coach.zone(),
+        zone=_zone_of(client, coach.zone()),
         client=Person(client.name, client.email),
         current=(session.start, session.end),
         choices=[Choice(h.start, h.end, urls[str(h.position)]) for h in offer.holds],
@@ -209,6 +214,11 @@ def offer_mail(
         deadline=offer.deadline,
         note=session.note,
     )
+
+
+def _zone_of(client: Client, coach_zone: ZoneInfo) -> ZoneInfo:
+    """The zone a client reads times in: their own, else their coach's."""
+    return ZoneInfo(client.timezone) if client.timezone else coach_zone
 
 
 def release(offer: OfferRow, now: datetime, state: str, kept: int | None = None) -> list[int]:
@@ -255,9 +265,8 @@ def expire_offers(book: Book, now: datetime | None = None, dry_run: bool = False
 def _text_offer(
     db: Db,
     client_id: str,
-    coach: str,
     choices: list[tuple[datetime, str]],
-    zone: ZoneInfo,
+    reader: Reader,
     now: datetime,
     domain: str,
     session_id: int,
@@ -266,8 +275,7 @@ def _text_offer(
     contact = repo_sms.contact(db, "client", client_id)
     if not contact.text or contact.phone is None or repo_sms.opted_out(db, contact.phone):
         return
-    reader = Reader(coach, "", zone, own_zone=False, party=client_id)
-    text = texts.offer(coach, choices, reader)
+    text = texts.offer(reader.name, choices, reader)
     enqueue_text(
         db, contact.phone, text, kind="offer", now=now, domain=domain, session_id=session_id
     )

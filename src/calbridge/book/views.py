@@ -9,13 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
-from calbridge.book import checks
+from calbridge.book import booking, checks
 from calbridge.book.context import Book
 from calbridge.core import limits
-from calbridge.core.availability import free_slots
 from calbridge.core.model import ACTIVE, CLIENT_KINDS, Role, Session
 from calbridge.core.timeutil import day_start, month_bounds, month_of
-from calbridge.errors import Refused
+from calbridge.errors import Refused, UserError
 from calbridge.store import repo
 from calbridge.store.tables import ParticipantRow, SessionRow
 
@@ -129,10 +128,19 @@ def day_range(
 
 
 def slots(
-    book: Book, coach_id: str, client_id: str, month: str | None, duration: timedelta | None
+    book: Book,
+    coach_id: str,
+    client_id: str,
+    month: str | None,
+    duration: timedelta | None,
+    service: str | None = None,
 ) -> dict[str, Any]:
-    """Free slots for ``coach_id`` in the client's month (default: the first with room)."""
+    """Free slots for ``coach_id`` in the client's month (default: the first with room)
+    that the booking policies of ``service`` allow."""
     coach = book.coach(coach_id)
+    if service is not None and service not in book.settings.services:
+        known = ", ".join(sorted(book.settings.services)) or "none configured in [services]"
+        raise UserError(f"unknown service {service!r} (known: {known})")
     zone = coach.zone()
     now = book.clock()
     length = duration or timedelta(minutes=book.settings.book.default_duration_minutes)
@@ -150,9 +158,7 @@ def slots(
         window = (max(begin, now), finish)
         if window[0] >= window[1]:
             return {"coach": coach_id, "client": client_id, "month": month, "slots": []}
-        busy = checks.coach_busy(book, db, coach, *window)
-        step = timedelta(minutes=book.settings.book.slot_minutes)
-        found_slots = free_slots(window, coach.hours(), zone, busy, length, step)
+        found_slots = booking.slots(book, db, coach, window, length, service)
     return {
         "coach": coach_id,
         "client": client_id,

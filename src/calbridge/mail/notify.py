@@ -9,7 +9,7 @@ queues one message per recipient with ``mail.outbox.enqueue``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -37,6 +37,7 @@ class Group:
     people: dict[str, Person]
     series: SeriesRow | None
     contacts: dict[str, repo_sms.Contact]
+    zones: dict[str, str | None] = field(default_factory=dict)  # a party's own timezone
 
     def spec(self, book: Book) -> EventSpec | None:
         rrule = self.series.rrule if self.series is not None else None
@@ -58,8 +59,8 @@ class Group:
         return _organizer(self.coach)
 
     def reader(self, party_id: str) -> Reader:
-        person = self.people[party_id]
-        return Reader(person.name, person.email, self.coach.zone(), False, party_id)
+        person, own = self.people[party_id], self.zones.get(party_id)
+        return bodies.reader_of(person.name, person.email, self.coach.zone(), own, party_id)
 
     def coach_reader(self) -> Reader:
         return Reader(self.coach.name, self.coach.email, self.coach.zone())
@@ -77,16 +78,18 @@ def load(book: Book, db: Db, session: Session, rows: list[Session] | None = None
         rows = [repo.to_session(r) for r in db.scalars(query)]
     people: dict[str, Person] = {}
     contacts: dict[str, repo_sms.Contact] = {}
+    zones: dict[str, str | None] = {}
     for part in {p.party_id: p for r in rows for p in r.participants}.values():
         if part.role is Role.CLIENT:
             found = repo.client(db, part.party_id)
         else:
             found = repo.third_party(db, part.party_id)  # type: ignore[assignment]
         people[part.party_id] = Person(found.name, found.email)
+        zones[part.party_id] = found.timezone
         kind = "client" if part.role is Role.CLIENT else "third-party"
         contacts[part.party_id] = repo_sms.contact(db, kind, part.party_id)
     series = db.get(SeriesRow, session.series_id) if session.series_id is not None else None
-    return Group(coach, rows, people, series, contacts)
+    return Group(coach, rows, people, series, contacts, zones)
 
 
 def _over(book: Book, sessions: Iterable[Session]) -> bool:
@@ -157,18 +160,8 @@ def _request(
             _supersede(db, group, group.people[party].email, kind)
         reader = group.reader(party)
         said = text(about, reader) if text else None
-        send(
-            book,
-            db,
-            group,
-            session,
-            reader,
-            make(about, reader),
-            kind,
-            (data, "REQUEST"),
-            None,
-            said,
-        )
+        body = make(about, reader)
+        send(book, db, group, session, reader, body, kind, (data, "REQUEST"), None, said)
     return len(session.participants)
 
 

@@ -64,6 +64,7 @@ class ClientRow(Base):
     program: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     archived_at: Mapped[datetime | None]  # kept with its history; not planned or offered
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: their coach's
 
 
 class ThirdPartyRow(Base):
@@ -73,6 +74,7 @@ class ThirdPartyRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]
     archived_at: Mapped[datetime | None]
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: the coach's
 
 
 class SeriesRow(Base):
