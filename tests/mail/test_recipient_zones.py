@@ -130,3 +130,21 @@ def test_cli_timezone_flag_show_and_bad_zone(
     assert code == 0
     code, data, _ = cli(capsys, config, "third-party", "edit", "doc", "--timezone", "UTC", "--json")
     assert code == 0 and data["timezone"] == "UTC"
+
+
+def test_an_offer_mail_and_text_use_the_clients_zone(zbook: Book) -> None:
+    from zoneinfo import ZoneInfo
+
+    from calbridge.book.offers import make_offer
+
+    berlin = ZoneInfo("Europe/Berlin")
+    s = plan_one(zbook, "2026-11-24T10:00", clients=("ana",))
+    make_offer(zbook, s.id or 0, [at("2026-11-26T15:00", berlin)])
+    with zbook.transaction() as db:
+        rows = list(db.scalars(select(OutboxRow).where(OutboxRow.kind == "offer")))
+    (mailed,) = [r for r in rows if r.channel == "mail"]
+    text = _plain(mailed)
+    assert "Thursday 26 November 2026, 09:00\u201310:00" in text  # 15:00 in Berlin
+    assert "(all times America/New_York time)" in text
+    (texted,) = [r for r in rows if r.channel == "sms"]
+    assert "Thu 26 Nov 09:00 (America/New_York)" in texted.raw.decode()
