@@ -178,3 +178,16 @@ def test_a_session_without_a_service_takes_the_default_services_policies(
     assert policy.cite("min_notice_hours") == "[services.careful.policies] min_notice_hours = 72"
     assert policy.cite("buffer_after_minutes") == "[policies] buffer_after_minutes = 15"
     assert settings.policy("coaching").min_notice_hours == 48
+
+
+def test_an_offered_time_is_honoured_when_the_notice_has_run_down(pbook: Book, clock: Any) -> None:
+    from calbridge.book.offer_answers import act
+    from calbridge.config.secret import load_secret
+    from offers.helpers import token_of
+
+    s = plan_one(pbook, "2026-11-30T10:00", clients=("ana",))
+    made = offer(pbook, s.id or 0, "2026-11-23T14:00")  # 50 h ahead: meets the 48 h
+    clock.now += timedelta(hours=20)  # 30 h left when ana answers, within the hold
+    act(pbook, load_secret(pbook.settings), token_of(made.links["1"]))
+    assert views.show(pbook, s.id or 0)["start"].startswith("2026-11-23T14:00")
+    refused(lambda: move(pbook, s.id or 0, "2026-11-23T15:30"), "min_notice_hours = 48")

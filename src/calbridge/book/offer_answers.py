@@ -120,9 +120,10 @@ def act(book: Book, secret: bytes, token: str) -> Proposal:
             held = release(offer, now, state, kept=hold.position if hold else None)
             offer.answered_at, offer.answer = now, parsed.choice
             if hold is not None:
-                move = EditRequest(
-                    start=hold.start, end=hold.end, client_requested=True, by=Actor.CLIENT
-                )
+                move = EditRequest(  # held: the booking policies were met when offered
+                    start=hold.start, end=hold.end, client_requested=True, by=Actor.CLIENT,
+                    held=True,
+                )  # fmt: skip
                 planning.edit(book, offer.session_id, move)
                 planning.answer(book, offer.session_id, Actor.CLIENT, True, offer.client_id)
             changes = {"offer": offer.id, "choice": parsed.choice}

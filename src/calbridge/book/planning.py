@@ -194,7 +194,8 @@ def edit(book: Book, session_id: int, req: EditRequest) -> Session:
             return _set_remind(book, db, row, old, req)
         span, override = [(new.start, new.end)], req.override_availability
         checks.availability(book, db, coach, span, override, ignore=[session_id])
-        booking.check(book, db, coach, span, old.kind, old.service, override, [session_id])
+        lifted = override or req.held
+        booking.check(book, db, coach, span, old.kind, old.service, lifted, [session_id])
         if (
             old.kind in CLIENT_KINDS
             and old.direct
