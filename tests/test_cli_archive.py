@@ -83,7 +83,13 @@ def test_third_party_list_edit_archive(capsys: pytest.CaptureFixture[str], confi
     assert (data["name"], data["email"]) == ("Dr Tee Jones", "tj@example.org")
     code, data, _ = cli(capsys, config, "third-party", "list", "--json")
     assert data == [
-        {"id": "tee", "name": "Dr Tee Jones", "email": "tj@example.org", "archived": None}
+        {
+            "id": "tee",
+            "name": "Dr Tee Jones",
+            "email": "tj@example.org",
+            "timezone": None,  # their coach's
+            "archived": None,
+        }
     ]
     code, _, err = cli(capsys, config, "third-party", "edit", "tee", "--email", "nope")
     assert code == 2 and "'nope' is not an email address" in err

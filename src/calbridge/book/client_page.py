@@ -63,7 +63,7 @@ class Item:
 class CancelTerms:
     item: Item
     kind: str  # PLAIN or LATE
-    hours: int  # the policy's deadline
+    hours: float  # the policy's deadline (the session's service may set its own)
     fee: str | None  # what a late cancellation costs, e.g. "GBP 45.00"
 
 
@@ -179,7 +179,7 @@ def cancel_terms(book: Book, v: Visitor, session_id: int) -> CancelTerms:
             "Please decline instead",
             "This is a group session: decline it and the others keep theirs.",
         )
-    hours = book.settings.policies.cancel_deadline_hours
+    hours = book.settings.policy(session.service).cancel_deadline_hours
     late = session.direct and session.start - book.clock() < timedelta(hours=hours)
     if not late:
         return CancelTerms(item, PLAIN, hours, None)

@@ -128,9 +128,10 @@ def act(book: Book, secret: bytes, token: str) -> Proposal:
             if hold is not None and offer.waitlist_id is not None:
                 _take(book, db, offer, hold, now)
             elif hold is not None and offer.session_id is not None:
-                move = EditRequest(
-                    start=hold.start, end=hold.end, client_requested=True, by=Actor.CLIENT
-                )
+                move = EditRequest(  # held: the booking policies were met when offered
+                    start=hold.start, end=hold.end, client_requested=True, by=Actor.CLIENT,
+                    held=True,
+                )  # fmt: skip
                 planning.edit(book, offer.session_id, move)
                 planning.answer(book, offer.session_id, Actor.CLIENT, True, offer.client_id)
             changes = {"offer": offer.id, "choice": parsed.choice}

@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from calbridge.book import checks
+from calbridge.book import booking, checks
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach, Settings
 from calbridge.config.secret import load_secret
@@ -125,6 +126,10 @@ def make_offer(
         for start in ordered:
             span = [(start, start + length)]
             checks.availability(book, db, coach, span, override_availability, ignore=[session_id])
+            booking.check(
+                book, db, coach, span, session.kind, session.service, override_availability,
+                [session_id],
+            )  # fmt: skip
             place = limits.Placement(
                 month_of(start, zone), start, session_id, month_of(session.start, zone)
             )
@@ -140,7 +145,7 @@ def make_offer(
             db, offer_message(mail), kind="offer", now=now, domain=domain, session_id=session_id
         )
         choices = [(h.start, urls[str(h.position)]) for h in offer.holds]
-        reader = Reader(coach.name, "", zone, own_zone=False, party=client.id)
+        reader = Reader(coach.name, "", _zone_of(client, zone), bool(client.timezone), client.id)
         text_client(
             db, client.id, texts.offer(coach.name, choices, reader), "offer", now, session_id
         )
@@ -227,7 +232,7 @@ def offer_mail(
     return OfferMail(
         practice=book.settings.mail.from_,
         coach=Person(coach.name, coach.email),
-        zone=coach.zone(),
+        zone=_zone_of(client, coach.zone()),
         client=Person(client.name, client.email),
         current=(session.start, session.end),
         choices=[Choice(h.start, h.end, urls[str(h.position)]) for h in offer.holds],
@@ -236,6 +241,11 @@ def offer_mail(
         note=session.note,
         page=page,
     )
+
+
+def _zone_of(client: Client, coach_zone: ZoneInfo) -> ZoneInfo:
+    """The zone a client reads times in: their own, else their coach's."""
+    return ZoneInfo(client.timezone) if client.timezone else coach_zone
 
 
 def release(offer: OfferRow, now: datetime, state: str, kept: int | None = None) -> list[int]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from calbridge.book import contacts
 from calbridge.book.context import Book
+from calbridge.config.base import check_timezone
 from calbridge.core.model import Actor, Client, ThirdParty
 from calbridge.errors import NotFound, Refused, UserError
 from calbridge.store import repo, repo_sms
@@ -38,6 +39,16 @@ def _check(party_id: str, name: str, email: str) -> None:
         raise UserError(f"--email {email!r} is not an email address")
 
 
+def zone_name(value: str | None) -> str | None:
+    """``--timezone``: an IANA name checked with zoneinfo; "" means the coach's (None)."""
+    if not value:
+        return None
+    try:
+        return check_timezone(value.strip())
+    except ValueError as error:
+        raise UserError(f"--timezone: {error}") from None
+
+
 def _free_id(book: Book, table: type[ClientRow] | type[ThirdPartyRow], name: str) -> str:
     base = _slug(name)
     with book.transaction() as db:
@@ -56,22 +67,29 @@ def add_client(
     party_id: str | None,
     phone: str | None = None,
     notify: str | None = None,
+    timezone: str | None = None,
 ) -> Client:
     book.settings.program(program)
     party_id = party_id or _free_id(book, ClientRow, name)
     _check(party_id, name, email)
+    zone = zone_name(timezone)
     channel = contacts.checked(book, repo_sms.EMAIL_ONLY, phone, notify)
     with book.transaction() as db:
         if db.get(ClientRow, party_id) is not None:
             raise Refused("exists", f"client {party_id!r} already exists; pick another --id")
         now = book.clock()
-        db.add(ClientRow(id=party_id, name=name, email=email, program=program, created_at=now))
-        fields = {"name": name, "email": email, "program": program}
+        db.add(
+            ClientRow(
+                id=party_id, name=name, email=email, program=program, created_at=now,
+                timezone=zone,
+            )
+        )  # fmt: skip
+        fields = {"name": name, "email": email, "program": program, "timezone": zone}
         if phone is not None or notify is not None:
             contacts.save(db, "client", party_id, channel)
             fields |= {"phone": channel.phone or "", "notify": channel.notify}
         repo.audit(db, now, "client", party_id, "added", Actor.ADMIN, book.origin, fields)
-    return Client(party_id, name, email, program)
+    return Client(party_id, name, email, program, zone)
 
 
 def _apply(
@@ -97,9 +115,17 @@ def _apply(
     return before
 
 
+def _wanted(changes: dict[str, str | None]) -> dict[str, Any]:
+    """The given changes; ``timezone`` checked ("" back to the coach's: None)."""
+    wanted: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+    if "timezone" in wanted:
+        wanted["timezone"] = zone_name(wanted["timezone"])
+    return wanted
+
+
 def edit_client(book: Book, party_id: str, **changes: str | None) -> Client:
     phone, notify = changes.pop("phone", None), changes.pop("notify", None)
-    wanted: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+    wanted = _wanted(changes)
     if "program" in wanted:
         book.settings.program(wanted["program"])
     with book.transaction() as db:
@@ -120,7 +146,7 @@ def edit_client(book: Book, party_id: str, **changes: str | None) -> Client:
             book.origin,
             {"before": before, "after": wanted},
         )
-        return Client(party_id, merged["name"], merged["email"], merged["program"])
+        return Client(party_id, row.name, row.email, row.program, row.timezone)
 
 
 def add_third_party(
@@ -130,15 +156,17 @@ def add_third_party(
     party_id: str | None,
     phone: str | None = None,
     notify: str | None = None,
+    timezone: str | None = None,
 ) -> ThirdParty:
     party_id = party_id or _free_id(book, ThirdPartyRow, name)
     _check(party_id, name, email)
+    zone = zone_name(timezone)
     channel = contacts.checked(book, repo_sms.EMAIL_ONLY, phone, notify)
     with book.transaction() as db:
         if db.get(ThirdPartyRow, party_id) is not None:
             raise Refused("exists", f"third party {party_id!r} already exists; pick another --id")
         now = book.clock()
-        db.add(ThirdPartyRow(id=party_id, name=name, email=email, created_at=now))
+        db.add(ThirdPartyRow(id=party_id, name=name, email=email, created_at=now, timezone=zone))
         if phone is not None or notify is not None:
             contacts.save(db, "third-party", party_id, channel)
         repo.audit(
@@ -149,14 +177,14 @@ def add_third_party(
             "added",
             Actor.ADMIN,
             book.origin,
-            {"name": name, "email": email},
+            {"name": name, "email": email, "timezone": zone},
         )
-    return ThirdParty(party_id, name, email)
+    return ThirdParty(party_id, name, email, zone)
 
 
 def edit_third_party(book: Book, party_id: str, **changes: str | None) -> ThirdParty:
     phone, notify = changes.pop("phone", None), changes.pop("notify", None)
-    wanted: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+    wanted = _wanted(changes)
     with book.transaction() as db:
         row = db.get(ThirdPartyRow, party_id)
         if row is None:
@@ -167,4 +195,4 @@ def edit_third_party(book: Book, party_id: str, **changes: str | None) -> ThirdP
         repo.audit(
             db, book.clock(), "third-party", party_id, "edited", Actor.ADMIN, book.origin, changes_
         )
-        return ThirdParty(party_id, row.name, row.email)
+        return ThirdParty(party_id, row.name, row.email, row.timezone)

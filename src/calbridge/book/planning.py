@@ -9,23 +9,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from calbridge.book import checks
+from calbridge.book import booking, checks
 from calbridge.book.context import Book
 from calbridge.book.requests import EditRequest, PlanRequest
 from calbridge.book.waitlist_offers import freed
 from calbridge.config.schema import Coach
 from calbridge.core import invitations, limits, series
-from calbridge.core.availability import free_slots
 from calbridge.core.model import (
     CLIENT_KINDS,
     Actor,
-    Client,
     Participant,
     Role,
     Session,
     Status,
 )
-from calbridge.core.timeutil import add_months, month_bounds, month_of
+from calbridge.core.timeutil import month_of
 from calbridge.errors import Refused, UserError
 from calbridge.events.spec import event_status
 from calbridge.mail import notify as mail
@@ -69,28 +67,6 @@ def _duration(
     return length
 
 
-def _first_free(
-    book: Book, db: Db, coach: Coach, clients: list[Client], length: timedelta
-) -> datetime:
-    """The default start: the first free slot in the first month with room."""
-    zone = coach.zone()
-    now = book.clock()
-    month = month_of(now, zone)
-    for _ in range(limits.SEARCH_MONTHS):
-        found = checks.first_month_with_room(book, db, clients, month)
-        if found is None:
-            break
-        begin, finish = month_bounds(found, zone)
-        window = (max(begin, now), finish)
-        busy = checks.coach_busy(book, db, coach, *window)
-        step = timedelta(minutes=book.settings.book.slot_minutes)
-        slots = free_slots(window, coach.hours(), zone, busy, length, step)
-        if slots:
-            return slots[0][0]
-        month = add_months(found, 1)
-    raise Refused("no_slot", f"no free slot found for coach {coach.id} in the next months")
-
-
 def plan(book: Book, req: PlanRequest) -> list[Session]:
     """Plan one session or a series; refused whole if any occurrence breaks a rule."""
     _validate(book, req)
@@ -103,11 +79,13 @@ def plan(book: Book, req: PlanRequest) -> list[Session]:
         for party in req.third_parties:
             repo.third_party(db, party)
         checks.not_archived(db, req.clients, req.third_parties)
-        start = req.start or _first_free(book, db, coach, clients, length)
+        start = req.start or booking.first_free(book, db, coach, clients, length, req)
         starts = series.expand(req.series, start, zone) if req.series else [start]
         spans = [(s, s + length) for s in starts]
         checks.past(coach, spans, book.clock(), req.record)
         checks.availability(book, db, coach, spans, req.override_availability)
+        if not req.record:
+            booking.check(book, db, coach, spans, req.kind, req.service, req.override_availability)
         if req.kind in CLIENT_KINDS and req.direct:  # indirect work uses no sessions
             checks.monthly_limits(book, db, coach, clients, checks.placements(coach, spans))
         now = book.clock()
@@ -213,9 +191,10 @@ def edit(book: Book, session_id: int, req: EditRequest) -> Session:
         moved = (new.start, new.end) != (old.start, old.end)
         if not moved:
             return _set_remind(book, db, row, old, req)
-        checks.availability(
-            book, db, coach, [(new.start, new.end)], req.override_availability, ignore=[session_id]
-        )
+        span, override = [(new.start, new.end)], req.override_availability
+        checks.availability(book, db, coach, span, override, ignore=[session_id])
+        lifted = override or req.held
+        booking.check(book, db, coach, span, old.kind, old.service, lifted, [session_id])
         if (
             old.kind in CLIENT_KINDS
             and old.direct

@@ -37,6 +37,7 @@ class EditRequest:
     override_availability: bool = False
     by: Actor = Actor.ADMIN
     remind: bool | None = None  # None: unchanged
+    held: bool = False  # an offered time: its policies were checked when it was offered
 
 
 @dataclass

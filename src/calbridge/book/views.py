@@ -8,13 +8,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from calbridge.book import checks
+from calbridge.book import booking, checks
 from calbridge.book.context import Book
 from calbridge.core import limits
-from calbridge.core.availability import free_slots
 from calbridge.core.model import ACTIVE, CLIENT_KINDS, Role, Session
 from calbridge.core.timeutil import day_start, month_bounds, month_of
-from calbridge.errors import Refused
+from calbridge.errors import Refused, UserError
 from calbridge.store import repo
 from calbridge.store.db import Db
 from calbridge.store.tables import ParticipantRow, SessionRow
@@ -136,11 +135,16 @@ def slots(
     month: str | None,
     duration: timedelta | None,
     moving: Session | None = None,
+    service: str | None = None,
 ) -> dict[str, Any]:
-    """Free slots for ``coach_id`` in the client's month (default: the first with room).
+    """Free slots for ``coach_id`` in the client's month (default: the first with room)
+    that the booking policies of ``service`` allow (default: the moving session's).
     ``moving``: slots to move that session to (itself not busy, the limit counts it as
     moved from its month; default month: its own)."""
     coach = book.coach(coach_id)
+    if service is not None and service not in book.settings.services:
+        known = ", ".join(sorted(book.settings.services)) or "none configured in [services]"
+        raise UserError(f"unknown service {service!r} (known: {known})")
     zone = coach.zone()
     now = book.clock()
     length = duration or timedelta(minutes=book.settings.book.default_duration_minutes)
@@ -162,9 +166,9 @@ def slots(
         if window[0] >= window[1]:
             return {"coach": coach_id, "client": client_id, "month": month, "slots": []}
         ignore = [moving.id] if moving is not None and moving.id is not None else []
-        busy = checks.coach_busy(book, db, coach, *window, ignore=ignore)
-        step = timedelta(minutes=book.settings.book.slot_minutes)
-        found_slots = free_slots(window, coach.hours(), zone, busy, length, step)
+        if service is None and moving is not None:
+            service = moving.service
+        found_slots = booking.slots(book, db, coach, window, length, service, ignore)
     return {
         "coach": coach_id,
         "client": client_id,

@@ -47,26 +47,28 @@ def _minutes(value: int | None, flag: str = "--duration") -> timedelta | None:
 
 
 def client_add(book: Book, a: argparse.Namespace) -> Output:
-    c = parties.add_client(book, a.name, a.email, a.program, a.id, a.phone, a.notify)
+    c = parties.add_client(book, a.name, a.email, a.program, a.id, a.phone, a.notify, a.timezone)
     return Output(asdict(c), f"added client {c.id} ({c.name}, {c.program})")
 
 
 def client_show(book: Book, a: argparse.Namespace) -> Output:
     with book.transaction() as db:
         c = asdict(repo.client(db, a.id)) | contacts.described(db, "client", a.id)
-    columns = ["id", "name", "email", "program", "phone", "notify", "texts"]
-    return Output(c, render.table([c], columns))
+    columns = ["id", "name", "email", "program", "timezone", "phone", "notify", "texts"]
+    shown = c | {"timezone": c["timezone"] or "their coach's"}
+    return Output(c, render.table([shown], columns))
 
 
 def client_edit(book: Book, a: argparse.Namespace) -> Output:
     c = parties.edit_client(
-        book, a.id, name=a.name, email=a.email, program=a.program, phone=a.phone, notify=a.notify
-    )
+        book, a.id, name=a.name, email=a.email, program=a.program, phone=a.phone,
+        notify=a.notify, timezone=a.timezone,
+    )  # fmt: skip
     return Output(asdict(c), f"client {c.id}: {c.name} <{c.email}>, {c.program}")
 
 
 def third_party_add(book: Book, a: argparse.Namespace) -> Output:
-    t = parties.add_third_party(book, a.name, a.email, a.id, a.phone, a.notify)
+    t = parties.add_third_party(book, a.name, a.email, a.id, a.phone, a.notify, a.timezone)
     return Output(asdict(t), f"added third party {t.id} ({t.name})")
 
 
@@ -240,7 +242,7 @@ def closure_add(book: Book, a: argparse.Namespace) -> Output:
 
 def slots(book: Book, a: argparse.Namespace) -> Output:
     month = parse_month(a.month, "--month") if a.month else None
-    data = views.slots(book, a.coach, a.client, month, _minutes(a.duration))
+    data = views.slots(book, a.coach, a.client, month, _minutes(a.duration), a.service)
     return Output(data, render.slots(data))
 
 

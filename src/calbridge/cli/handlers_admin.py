@@ -97,10 +97,10 @@ def _archive(kind: str, archived: bool) -> Handler:
 def third_party_edit(book: Book, a: argparse.Namespace) -> Output:
     from calbridge.book import parties
 
-    if a.name is None and a.email is None and a.phone is None and a.notify is None:
-        raise UserError("say what changes: --name, --email, --phone or --notify")
+    if all(getattr(a, k) is None for k in ("name", "email", "phone", "notify", "timezone")):
+        raise UserError("say what changes: --name, --email, --phone, --notify or --timezone")
     t = parties.edit_third_party(
-        book, a.id, name=a.name, email=a.email, phone=a.phone, notify=a.notify
+        book, a.id, name=a.name, email=a.email, phone=a.phone, notify=a.notify, timezone=a.timezone
     )
     return Output(asdict(t), f"third party {t.id}: {t.name} <{t.email}>")
 

@@ -84,11 +84,12 @@ def build() -> argparse.ArgumentParser:
 
     parser_waitlist.add(cmds)
 
-    p = _sub(cmds, "slots", "list free slots that respect availability and the monthly limit")
+    p = _sub(cmds, "slots", "list free slots that respect availability, policies and the limit")
     p.add_argument("--coach", required=True, metavar="ID")
     p.add_argument("--client", required=True, metavar="ID")
     p.add_argument("--month", metavar="MONTH", help="YYYY-MM (default: first month with room)")
     p.add_argument("--duration", type=int, metavar="MINUTES", help="slot length")
+    p.add_argument("--service", metavar="NAME", help="whose [policies] apply (a [services] key)")
 
     p = _sub(cmds, "sync", "one two-way sync pass with the coaches' calendars")
     p.add_argument("--coach", metavar="ID", help="only this coach's calendar")
@@ -174,6 +175,16 @@ def _channel(p: argparse.ArgumentParser) -> None:
     p.add_argument("--phone", help='mobile number for texts, e.g. +447700900123 ("" removes it)')
     p.add_argument(
         "--notify", choices=["email", "sms", "both"], help="how they are told (default: email)"
+    )
+    _timezone(p)
+
+
+def _timezone(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help='IANA zone their mail and texts show times in, e.g. Europe/Berlin ("" or'
+        " default: their coach's)",
     )
 
 

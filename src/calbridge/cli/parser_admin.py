@@ -56,6 +56,9 @@ def party_actions(sub: Sub, what: str, kind: str) -> None:
         p.add_argument("--email")
         p.add_argument("--phone", help='mobile number for texts ("" removes it)')
         p.add_argument("--notify", choices=["email", "sms", "both"], help="how they are told")
+        from calbridge.cli.parser import _timezone
+
+        _timezone(p)
 
 
 def offer_actions(sub: Sub) -> None:

@@ -22,7 +22,7 @@ from pydantic import (
 from calbridge.core.timeutil import parse_duration
 
 
-def _check_timezone(name: str) -> str:
+def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -44,7 +44,7 @@ def _check_duration(value: str) -> str:
 
 
 Email = Annotated[str, AfterValidator(_check_email)]
-Timezone = Annotated[str, AfterValidator(_check_timezone)]
+Timezone = Annotated[str, AfterValidator(check_timezone)]
 Duration = Annotated[str, AfterValidator(_check_duration)]
 
 

@@ -1,14 +1,16 @@
-"""The ``[inbound]`` section (the mailbox calbridge reads answers from) and the part of
-``[policies]`` that counter-proposals and the client page need."""
+"""The ``[inbound]`` section (the mailbox calbridge reads answers from); ``[policies]``
+lives in config.policies (re-exported here)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, model_validator
 
-from calbridge.config.base import Section, TlsSecret
+from calbridge.config.base import TlsSecret
+from calbridge.config.policies import PoliciesSettings
+
+__all__ = ["InboundSettings", "PoliciesSettings"]
 
 
 class InboundSettings(TlsSecret):
@@ -40,18 +42,3 @@ class InboundSettings(TlsSecret):
         if len({self.folder, self.applied_folder, self.rejected_folder}) != 3:
             raise ValueError("folder, applied_folder and rejected_folder must be three folders")
         return self
-
-
-class PoliciesSettings(Section):
-    counter: Literal["accept", "admin"] = Field(
-        "admin",
-        description="A client's counter-proposal that passes the checks: accept (moved at"
-        " once, as client-requested) or admin (left for `calbridge counter accept|decline`).",
-    )
-    cancel_deadline_hours: int = Field(
-        24,
-        ge=0,
-        le=24 * 30,
-        description="A client who cancels on their page with less notice makes a late"
-        " cancellation (its fee is shown before they confirm).",
-    )

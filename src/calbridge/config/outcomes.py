@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, field_validator
 
 from calbridge.config.base import Section
+from calbridge.config.policies import PolicyOverride
 from calbridge.core.money import parse_amount
 from calbridge.core.outcomes import check_label, parse_outcome
 
@@ -29,6 +30,9 @@ class ServiceSettings(Section):
     fee: Amount = Field(..., description="What one session of this service costs the client.")
     wage: Amount = Field(..., description="What one session of this service pays the coach.")
     description: str = Field("", description="What the service is, for people.")
+    policies: PolicyOverride | None = Field(
+        None, description="Booking policies of this service, overriding [policies]."
+    )
 
 
 class TagTarget(Section):

@@ -39,10 +39,12 @@ from calbridge.config.coaches import (
     parse_hours,
 )
 from calbridge.config.daemon import ServiceSettings as DaemonSettings
-from calbridge.config.inbound import InboundSettings, PoliciesSettings
+from calbridge.config.inbound import InboundSettings
 from calbridge.config.mail import MailSettings, SmsSettings
 from calbridge.config.offers import FeedsSettings, OffersSettings
 from calbridge.config.outcomes import OutcomesSettings, ServiceSettings
+from calbridge.config.policies import PoliciesSettings, PolicyOverride
+from calbridge.core.policies import Policy
 from calbridge.core.timeutil import parse_duration
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "OffersSettings",
     "OutcomesSettings",
     "PoliciesSettings",
+    "PolicyOverride",
     "ProgramSettings",
     "RemindersSettings",
     "Secret",
@@ -314,6 +317,12 @@ class Settings(BaseSettings):
         except KeyError:
             known = ", ".join(sorted(self.programs)) or "none configured"
             raise NotFound(f"unknown program {name!r} (known: {known})") from None
+
+    def policy(self, service: str | None) -> Policy:
+        """The booking policy of a session of ``service`` (none: the default service)."""
+        name = service or self.outcomes.default_service
+        found = self.services.get(name) if name else None
+        return self.policies.effective(found.policies if found else None, name)
 
     def lead_times(self) -> list[timedelta]:
         return [parse_duration(v) for v in self.reminders.lead_times]

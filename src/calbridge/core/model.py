@@ -120,6 +120,7 @@ class Client:
     name: str
     email: str
     program: str
+    timezone: str | None = None  # an IANA name; None: the coach's zone
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class ThirdParty:
     id: str
     name: str
     email: str
+    timezone: str | None = None  # an IANA name; None: the coach's zone
 
 
 @dataclass(frozen=True)

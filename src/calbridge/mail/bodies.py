@@ -1,7 +1,8 @@
 """What a message says, as plain text and as HTML, in the recipient's timezone. Pure.
 
-Clients have no timezone in the book: their times are given in the coach's zone and
-the message says so. The public note is shown; the private note never reaches here.
+A client or third party with a timezone of their own (``client add --timezone``) reads
+times in it; one without reads the coach's zone and the message says so. Either way the
+zone is named. The public note is shown; the private note never reaches here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ class Reader:
     zone: ZoneInfo
     own_zone: bool = True
     party: str | None = None  # the client's or third party's id; None: the coach
+
+
+def reader_of(
+    name: str, email: str, coach_zone: ZoneInfo, own: str | None, party: str | None
+) -> Reader:
+    """A client's or third party's view: their own zone if they have one, else the coach's."""
+    if own:
+        return Reader(name, email, ZoneInfo(own), True, party)
+    return Reader(name, email, coach_zone, False, party)
 
 
 @dataclass(frozen=True)

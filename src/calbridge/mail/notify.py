@@ -9,7 +9,7 @@ queues one message per recipient with ``mail.outbox.enqueue``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import update
@@ -37,6 +37,7 @@ class Group:
     people: dict[str, Person]
     series: SeriesRow | None
     contacts: dict[str, repo_sms.Contact]
+    zones: dict[str, str | None] = field(default_factory=dict)  # a party's own timezone
 
     def spec(self, book: Book) -> EventSpec | None:
         rrule = self.series.rrule if self.series is not None else None
@@ -58,8 +59,8 @@ class Group:
         return _organizer(self.coach)
 
     def reader(self, party_id: str) -> Reader:
-        person = self.people[party_id]
-        return Reader(person.name, person.email, self.coach.zone(), False, party_id)
+        person, own = self.people[party_id], self.zones.get(party_id)
+        return bodies.reader_of(person.name, person.email, self.coach.zone(), own, party_id)
 
     def coach_reader(self) -> Reader:
         return Reader(self.coach.name, self.coach.email, self.coach.zone())
@@ -80,8 +81,9 @@ def load(book: Book, db: Db, session: Session, rows: list[Session] | None = None
     for part in {p.party_id: p for r in rows for p in r.participants}.values():
         kind = "client" if part.role is Role.CLIENT else "third-party"
         contacts[part.party_id] = repo_sms.contact(db, kind, part.party_id)
+    zones = repo_events.zones_of(db, rows)
     series = repo_events.series_of(db, rows).get(session.series_id or 0)
-    return Group(coach, rows, people, series, contacts)
+    return Group(coach, rows, people, series, contacts, zones)
 
 
 def _over(book: Book, sessions: Iterable[Session]) -> bool:

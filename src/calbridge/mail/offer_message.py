@@ -34,7 +34,7 @@ class Choice:
 class OfferMail:
     practice: str  # the practice's sending address
     coach: Person
-    zone: ZoneInfo  # the coach's: every time is stated in it
+    zone: ZoneInfo  # the client's (else the coach's): every time is stated in it
     client: Person
     current: tuple[datetime, datetime]  # the session's time the coach cannot make
     choices: Sequence[Choice]

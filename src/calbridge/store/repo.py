@@ -50,24 +50,24 @@ def client(db: Db, client_id: str) -> Client:
     row = db.get(ClientRow, client_id)
     if row is None:
         raise NotFound(f"unknown client {client_id!r} (see `calbridge client list`)")
-    return Client(row.id, row.name, row.email, row.program)
+    return Client(row.id, row.name, row.email, row.program, row.timezone)
 
 
 def clients(db: Db) -> list[Client]:
     rows = db.scalars(select(ClientRow).order_by(ClientRow.id))
-    return [Client(r.id, r.name, r.email, r.program) for r in rows]
+    return [Client(r.id, r.name, r.email, r.program, r.timezone) for r in rows]
 
 
 def third_party(db: Db, party_id: str) -> ThirdParty:
     row = db.get(ThirdPartyRow, party_id)
     if row is None:
         raise NotFound(f"unknown third party {party_id!r}")
-    return ThirdParty(row.id, row.name, row.email)
+    return ThirdParty(row.id, row.name, row.email, row.timezone)
 
 
 def third_parties(db: Db) -> list[ThirdParty]:
     rows = db.scalars(select(ThirdPartyRow).order_by(ThirdPartyRow.id))
-    return [ThirdParty(r.id, r.name, r.email) for r in rows]
+    return [ThirdParty(r.id, r.name, r.email, r.timezone) for r in rows]
 
 
 def to_session(row: SessionRow) -> Session:

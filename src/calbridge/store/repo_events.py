@@ -29,15 +29,24 @@ def sessions_by_uid(db: Db, coach_id: str, uids: Iterable[str]) -> dict[str, lis
 
 
 def people_of(db: Db, sessions: Iterable[Session]) -> dict[str, Person]:
+    """Each participant's name and address, by party id."""
+    return {party: Person(row.name, row.email) for party, row in _parties(db, sessions)}
+
+
+def zones_of(db: Db, sessions: Iterable[Session]) -> dict[str, str | None]:
+    """Each participant's own timezone (None: their coach's), by party id."""
+    return {party: row.timezone for party, row in _parties(db, sessions)}
+
+
+def _parties(db: Db, sessions: Iterable[Session]) -> list[tuple[str, ClientRow | ThirdPartyRow]]:
     ids = {p.party_id: p.role for s in sessions for p in s.participants}
     clients = [i for i, r in ids.items() if r is Role.CLIENT]
     others = [i for i, r in ids.items() if r is not Role.CLIENT]
-    people: dict[str, Person] = {}
-    for row in db.scalars(select(ClientRow).where(ClientRow.id.in_(clients))):
-        people[row.id] = Person(row.name, row.email)
-    for third in db.scalars(select(ThirdPartyRow).where(ThirdPartyRow.id.in_(others))):
-        people[third.id] = Person(third.name, third.email)
-    return people
+    found: list[tuple[str, ClientRow | ThirdPartyRow]] = [
+        (row.id, row) for row in db.scalars(select(ClientRow).where(ClientRow.id.in_(clients)))
+    ]
+    query = select(ThirdPartyRow).where(ThirdPartyRow.id.in_(others))
+    return found + [(row.id, row) for row in db.scalars(query)]
 
 
 def series_of(db: Db, sessions: Iterable[Session]) -> dict[int, SeriesRow]:

@@ -66,6 +66,7 @@ class ClientRow(Base):
     archived_at: Mapped[datetime | None]  # kept with its history; not planned or offered
     # Signs the client's page link: raising it (`client link revoke`) voids every old link.
     link_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: their coach's
 
 
 class ThirdPartyRow(Base):
@@ -75,6 +76,7 @@ class ThirdPartyRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]
     archived_at: Mapped[datetime | None]
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: the coach's
 
 
 class SeriesRow(Base):

@@ -114,7 +114,7 @@ def cancel_confirm(v: Visitor, base: str, terms: CancelTerms, again: bool = Fals
     if terms.kind == LATE:
         title = "Late cancellation"
         body += para(
-            f"This session starts in less than {terms.hours} hours, so cancelling it now"
+            f"This session starts in less than {terms.hours:g} hours, so cancelling it now"
             " is a late cancellation and is charged:"
         )
         body += para(terms.fee or "the fee your coach sets", "fee")
