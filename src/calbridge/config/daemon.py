@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from calbridge.config.base import Section
 
 
-class ServiceSettings(Section):
+class DaemonSettings(Section):
     interval: float = Field(
         300.0, gt=0, description="Seconds between two syncs of the same coach's calendars."
     )
@@ -47,7 +47,7 @@ class ServiceSettings(Section):
     )
 
     @model_validator(mode="after")
-    def _lease_outlives_poll(self) -> ServiceSettings:
+    def _lease_outlives_poll(self) -> DaemonSettings:
         if self.lease < 3 * self.poll:
             raise ValueError("lease must be at least three times poll (leases are renewed)")
         return self

@@ -38,7 +38,7 @@ from calbridge.config.coaches import (
     DavSettings,
     parse_hours,
 )
-from calbridge.config.daemon import ServiceSettings as DaemonSettings
+from calbridge.config.daemon import DaemonSettings
 from calbridge.config.inbound import InboundSettings
 from calbridge.config.mail import MailSettings, SmsSettings
 from calbridge.config.offers import FeedsSettings, OffersSettings
