@@ -22,7 +22,8 @@ Cap = pytest.CaptureFixture[str]
 def config(db_url: str, tmp_path: Path, capsys: Cap) -> Path:
     data = base_config(db_url)
     data["services"] = {"coaching": {"fee": "80.00", "wage": "45.00"}}
-    data["outcomes"] = {"default_service": "coaching", "late_cancel_hours": 48}
+    data["outcomes"] = {"default_service": "coaching"}
+    data["policies"] = {"cancel_deadline_hours": 48}
     path = write_config(tmp_path / "config.toml", data)
     for who, program in (("dee", "intensive"), ("ana", "standard")):
         args = ["client", "add", "--name", who.title(), "--email", f"{who}@example.org"]

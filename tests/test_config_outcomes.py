@@ -32,7 +32,7 @@ def test_mistakes_are_reported_with_their_keys(tmp_path: Path) -> None:
         "services": {"s": {"fee": "12.345", "wage": "-1"}},
         "outcomes": {
             "currency": "pounds",
-            "late_cancel_hours": -2,
+            "late_cancel_hours": 12,
             "tags": {
                 "Oops": "partly",
                 "[x]": "attended",
@@ -44,7 +44,8 @@ def test_mistakes_are_reported_with_their_keys(tmp_path: Path) -> None:
         build(bad, tmp_path)
     keys = {key for key, _ in info.value.problems}
     assert {"services.s.fee", "services.s.wage", "outcomes.currency"} <= keys
-    assert "outcomes.late_cancel_hours" in keys
+    assert "outcomes.late_cancel_hours" in keys  # a key that moved: it says where to
+    assert "now [policies] cancel_deadline_hours" in str(info.value)
     text = str(info.value)
     assert "more than two decimals" in text and "ISO 4217" in text
     with pytest.raises(ConfigError, match="unknown outcome 'partly'"):

@@ -249,7 +249,7 @@ def free_times(
         raise LinkError(400, "No such month", "Please pick a month from the page.")
     try:
         found = views.slots(
-            book, session.coach_id, v.client_id, month, session.end - session.start, session
+            book, session.coach_id, v.client_id, month, session.end - session.start, moving=session
         )
     except CalbridgeError as exc:
         raise refusal(exc, "moved to that month") from None

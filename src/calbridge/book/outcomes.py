@@ -205,7 +205,7 @@ def _decide(book: Book, db: Db, row: SessionRow, req: OutcomeRequest, mode: Mode
         if status is Status.COMPLETED:
             raise Refused("not_open", "it is completed; it cannot be cancelled")
         cancelled_at = _cancelled_at(db, row) if status is Status.CANCELLED else now
-        is_late = rules.late(row.start, cancelled_at, book.settings.outcomes.notice())
+        is_late = rules.late(row.start, cancelled_at, book.settings.late_notice(row.service))
         outcome = req.outcome or (
             Outcome.LATE_CANCELLATION if is_late and row.direct else Outcome.CANCELLED
         )
@@ -217,10 +217,10 @@ def _decide(book: Book, db: Db, row: SessionRow, req: OutcomeRequest, mode: Mode
             row.direct,
             row.start,
             now,
-            book.settings.outcomes.notice(),
+            book.settings.late_notice(row.service),
         )
         if outcome in rules.CANCELLING:
-            is_late = rules.late(row.start, now, book.settings.outcomes.notice())
+            is_late = rules.late(row.start, now, book.settings.late_notice(row.service))
             hint = _late_hint(book, row, outcome, is_late)
     rules.check_fits(outcome, row.direct, row.id)
     target = outcome.final_status or status
@@ -278,7 +278,7 @@ def _rates(
 def _late_hint(book: Book, row: SessionRow, outcome: Outcome, is_late: bool) -> str | None:
     if not is_late or not row.direct:
         return None
-    hours = book.settings.outcomes.late_cancel_hours
+    hours = f"{book.settings.policy(row.service).cancel_deadline_hours:g}"
     if outcome is Outcome.LATE_CANCELLATION:
         return f"cancelled with less than {hours} h notice: recorded as a late cancellation"
     return (

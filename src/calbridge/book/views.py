@@ -134,8 +134,8 @@ def slots(
     client_id: str,
     month: str | None,
     duration: timedelta | None,
-    moving: Session | None = None,
     service: str | None = None,
+    moving: Session | None = None,
 ) -> dict[str, Any]:
     """Free slots for ``coach_id`` in the client's month (default: the first with room)
     that the booking policies of ``service`` allow (default: the moving session's).

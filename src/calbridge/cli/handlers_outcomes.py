@@ -89,13 +89,14 @@ def session_cancel_hinted(book: Book, a: argparse.Namespace) -> Output:
     """``session cancel``, plus a hint when it came within the late-cancellation notice."""
     out = session_cancel(book, a)
     items = out.data if isinstance(out.data, list) else [out.data]
-    now, notice = book.clock(), book.settings.outcomes.notice()
-    hours = book.settings.outcomes.late_cancel_hours
+    now, settings = book.clock(), book.settings
     hints = []
     with book.transaction() as db:
         for item in items:
             row = repo.session_row(db, item["id"])
+            notice = settings.late_notice(row.service)
             if row.direct and row.status == Status.CANCELLED.value and late(row.start, now, notice):
+                hours = f"{settings.policy(row.service).cancel_deadline_hours:g}"
                 item["hint"] = (
                     f"cancelled with less than {hours} h notice: record a late cancellation"
                     f" with `calbridge session cancel-many {row.id}`"

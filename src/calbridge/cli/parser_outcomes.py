@@ -45,7 +45,7 @@ def add_session_actions(sub: Sub) -> None:
     p.add_argument(
         "--outcome",
         choices=["cancelled", "late-cancellation"],
-        help="default: late-cancellation within outcomes.late_cancel_hours, else cancelled",
+        help="default: late-cancellation within [policies] cancel_deadline_hours, else cancelled",
     )
     p.add_argument("--type", metavar="TYPE", help="completion type (default: by outcome)")
     p.add_argument("--reason")

@@ -62,12 +62,21 @@ DEFAULT_TAGS = {
 
 
 class OutcomesSettings(Section):
+    # Moved: a value here is refused with where it went (a plain unknown key would not say).
+    late_cancel_hours: None = Field(None, exclude=True, description="Moved to [policies].")
+
+    @field_validator("late_cancel_hours", mode="before")
+    @classmethod
+    def _moved(cls, value: object) -> None:
+        if value is not None:
+            raise ValueError(
+                "is now [policies] cancel_deadline_hours (one deadline for the CLI and the"
+                " client page; a service may set its own)"
+            )
+
     currency: str = Field("GBP", description="ISO 4217 code of every fee and wage.")
     default_service: str | None = Field(
         None, description="Service of sessions planned without one (a key of [services])."
-    )
-    late_cancel_hours: int = Field(
-        24, ge=0, le=24 * 30, description="Cancelled with less notice: a late cancellation."
     )
     note_edit_hours: int = Field(
         24, ge=0, le=24 * 30, description="How long a signed note can still be edited."
@@ -104,9 +113,6 @@ class OutcomesSettings(Section):
                 f"outcomes.default_service: unknown service {self.default_service!r}"
                 f" (known: {known})"
             )
-
-    def notice(self) -> timedelta:
-        return timedelta(hours=self.late_cancel_hours)
 
     def edit_window(self) -> timedelta:
         return timedelta(hours=self.note_edit_hours)

@@ -324,6 +324,11 @@ class Settings(BaseSettings):
         found = self.services.get(name) if name else None
         return self.policies.effective(found.policies if found else None, name)
 
+    def late_notice(self, service: str | None) -> timedelta:
+        """Cancelled with less notice than this: a late cancellation (the service's
+        ``cancel_deadline_hours``)."""
+        return timedelta(hours=self.policy(service).cancel_deadline_hours)
+
     def lead_times(self) -> list[timedelta]:
         return [parse_duration(v) for v in self.reminders.lead_times]
 
