@@ -2,6 +2,8 @@
 
 Run: .venv/bin/python bench/sync_bench.py [--quick] [--json] [--reps N] [--passes N] [--rounds N]
      .venv/bin/python bench/sync_bench.py --graph [--latency-ms MS] ...  (bench/graph_bench.py)
+     .venv/bin/python bench/sync_bench.py --compare [--quick] ...  (bench/compare_bench.py:
+       calbridge, vdirsyncer 0.21 and the bare loop on Radicale and Xandikos, issue 14's table)
 
 Starts its own Radicale (a child process on 127.0.0.1, data in a temp dir) and a SQLite book,
 then measures in one run:
@@ -772,6 +774,10 @@ def main(argv: list[str] | None = None) -> int:
         import graph_bench
 
         return graph_bench.main([a for a in given if a != "--graph"])
+    if "--compare" in given:  # side by side with vdirsyncer 0.21 and the bare loop, 2 servers
+        import compare_bench
+
+        return compare_bench.main([a for a in given if a != "--compare"])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="scale sizes down 10x")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -12,7 +12,6 @@ from calbridge.calendars.caldav import CalDAVStore
 from calbridge.calendars.davauth import Auth, BasicAuth, BearerToken, OAuth2RefreshToken
 from calbridge.calendars.davdiscovery import discover
 from calbridge.calendars.feed import IcsFeedStore
-from calbridge.calendars.graph import GraphStore
 from calbridge.calendars.private import write_private
 from calbridge.calendars.vdir import VdirStore
 from calbridge.config.schema import DavSettings, read_secret
@@ -144,6 +143,9 @@ def open_store(
     if kind == "ics":
         return IcsFeedStore(cfg.url, auth_for(cfg), bounds=bounds)
     if kind == "graph":
+        # Only a Graph calendar pays for the Graph modules' import (not every `calbridge sync`).
+        from calbridge.calendars.graph import GraphStore
+
         return GraphStore(cfg.url, graph_auth(cfg), read_only=read_only)
     if not cfg.url.startswith(("http://", "https://")):
         raise UserError(f"calendar url {cfg.url!r}: use http(s):// or a folder path")

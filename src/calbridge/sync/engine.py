@@ -170,8 +170,7 @@ class CalendarSync(CalendarReading, CalendarEdits):
         with self.book.transaction() as db:
             if any(a.kind is Kind.CREATE for a in writes):
                 status.keep_recovery(db, self.calendar_id, token)
-            for a in writes:
-                self._record_intent(db, a)
+            status.intend_many(db, self.calendar_id, [_intent(a) for a in writes])
         self._intended = {(a.uid, a.data) for a in writes if a.data is not None}
 
     def _intend_one(self, action: Action) -> None:
@@ -181,9 +180,7 @@ class CalendarSync(CalendarReading, CalendarEdits):
                 self._record_intent(db, action)
 
     def _record_intent(self, db: Any, action: Action) -> None:
-        assert action.data is not None
-        href, fp = action.href or _name(action.uid), action.fingerprint or ""
-        status.intend(db, self.calendar_id, action.uid, href, action.data, fp, action.agreed)
+        status.intend(db, self.calendar_id, *_intent(action))
 
     def _do(self, action: Action, got: Gathered | None, report: Report) -> None:
         with_status = self.book.transaction
@@ -235,8 +232,7 @@ class CalendarSync(CalendarReading, CalendarEdits):
         if not self._created:
             return
         with self.book.transaction() as db:
-            for uid, href, etag, fp, data in self._created:
-                status.remember(db, self.calendar_id, uid, href, etag, fp, base=data)
+            status.remember_many(db, self.calendar_id, self._created)
         self._created = []
 
     def _forget(self, uid: str) -> None:
@@ -272,6 +268,13 @@ def _closure_uids(ids: set[int]) -> set[str]:
 
 def _name(uid: str) -> str:
     return resource_name(uid)
+
+
+def _intent(action: Action) -> tuple[str, str, bytes, str, Remote | None]:
+    """status.intend's arguments for a write: uid, href, data, fingerprint, agreed."""
+    assert action.data is not None
+    href, fp = action.href or _name(action.uid), action.fingerprint or ""
+    return action.uid, href, action.data, fp, action.agreed
 
 
 def _is_create(action: Action) -> bool:

@@ -216,6 +216,76 @@ def remember(
     row.pending = row.pending_fingerprint = None
 
 
+def _rows(db: Db, calendar_id: str, uids: Iterable[str]) -> dict[str, CalendarItemRow]:
+    """The status rows of ``uids`` that exist, by UID: one query per chunk, so a batch does
+    not pay a lookup (and an autoflush) per row."""
+    wanted = sorted(set(uids))
+    rows: dict[str, CalendarItemRow] = {}
+    for lo in range(0, len(wanted), _CHUNK):
+        query = select(CalendarItemRow).where(
+            CalendarItemRow.calendar_id == calendar_id,
+            CalendarItemRow.uid.in_(wanted[lo : lo + _CHUNK]),
+        )
+        rows.update((row.uid, row) for row in db.scalars(query))
+    return rows
+
+
+_CHUNK = 500  # UIDs per IN (...) list: under SQLite's bound-parameter limit
+
+
+def remember_many(
+    db: Db, calendar_id: str, entries: Iterable[tuple[str, str, str, str, bytes | None]]
+) -> None:
+    """:func:`remember` for many of calbridge's own events (uid, href, etag, fingerprint,
+    base), their rows looked up together."""
+    batch = list(entries)
+    rows = _rows(db, calendar_id, (e[0] for e in batch))
+    for uid, href, etag, fp, base in batch:
+        row = rows.get(uid)
+        if row is None:
+            row = rows[uid] = CalendarItemRow(calendar_id=calendar_id, uid=uid)
+            db.add(row)
+        row.href, row.etag, row.fingerprint, row.foreign = href, etag, fp, False
+        if base != KEEP:
+            row.base = base
+        row.pending = row.pending_fingerprint = None
+
+
+def intend_many(
+    db: Db,
+    calendar_id: str,
+    entries: Iterable[tuple[str, str, bytes, str, Remote | None]],
+) -> None:
+    """:func:`intend` for many writes (uid, href, data, fingerprint, agreed), their rows
+    looked up together; every intent is recorded, in the caller's one transaction."""
+    batch = list(entries)
+    rows = _rows(db, calendar_id, (e[0] for e in batch))
+    for uid, href, data, fp, agreed in batch:
+        _intend_row(db, rows, calendar_id, uid, href, data, fp, agreed)
+
+
+def _intend_row(
+    db: Db,
+    rows: dict[str, CalendarItemRow],
+    calendar_id: str,
+    uid: str,
+    href: str,
+    data: bytes,
+    fingerprint: str,
+    agreed: Remote | None,
+) -> None:
+    row = rows.get(uid)
+    if row is not None and agreed is not None:  # the agreed version, where the server keeps it
+        row.href, row.etag = agreed.href, agreed.etag
+        row.base, row.fingerprint = agreed.data, agreed.fingerprint
+    if row is None:
+        row = rows[uid] = CalendarItemRow(
+            calendar_id=calendar_id, uid=uid, href=href, etag="", fingerprint="", foreign=False
+        )
+        db.add(row)
+    row.pending, row.pending_fingerprint = data, fingerprint
+
+
 def intend(
     db: Db,
     calendar_id: str,
@@ -231,15 +301,8 @@ def intend(
     the server's current version as the one both sides agree on, at the href the server
     has it under (Graph names a create by its own id, not by the name it was sent as)."""
     row = db.get(CalendarItemRow, (calendar_id, uid))
-    if row is not None and agreed is not None:
-        row.href, row.etag = agreed.href, agreed.etag
-        row.base, row.fingerprint = agreed.data, agreed.fingerprint
-    if row is None:
-        row = CalendarItemRow(
-            calendar_id=calendar_id, uid=uid, href=href, etag="", fingerprint="", foreign=False
-        )
-        db.add(row)
-    row.pending, row.pending_fingerprint = data, fingerprint
+    rows = {} if row is None else {uid: row}
+    _intend_row(db, rows, calendar_id, uid, href, data, fingerprint, agreed)
 
 
 def forget(db: Db, calendar_id: str, uid: str) -> None:
