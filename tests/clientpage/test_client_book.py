@@ -282,3 +282,14 @@ def test_a_group_session_can_only_be_answered(book: Book, secret: bytes, token: 
     declined = cp.answer(book, v, group.id or 0, False)
     ana = [p.partstat for p in declined.participants if p.party_id == "ana"]
     assert ana == ["DECLINED"]
+
+
+def test_a_client_with_a_timezone_reads_the_page_in_it(
+    book: Book, secret: bytes, token: str
+) -> None:
+    from calbridge.book import parties
+
+    parties.edit_client(book, "ana", timezone="America/New_York")
+    plan_one(book, "2026-12-01T10:00")  # 10:00 London is 05:00 in New York
+    (item,) = cp.upcoming(book, _ana(book, secret, token))
+    assert item.when == "Tuesday 1 December 2026, 05:00\u201306:00 (America/New_York time)"

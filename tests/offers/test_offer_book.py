@@ -243,3 +243,17 @@ def _vevent(row: OutboxRow) -> Any:
     calendar = ICalendar.from_ical(part.get_payload(decode=True))
     assert calendar["METHOD"] == "REQUEST"
     return next(iter(calendar.walk("VEVENT")))
+
+
+def test_the_offer_page_shows_times_in_the_clients_own_zone(book: Book) -> None:
+    from calbridge.book import parties
+    from calbridge.book.offer_answers import look
+    from calbridge.config.secret import load_secret
+
+    from .helpers import offer, token_of
+
+    parties.edit_client(book, "ana", timezone="America/New_York")
+    session = plan_one(book, "2026-12-01T10:00")
+    made = offer(book, session.id or 0, "2026-12-02T10:00")
+    secret = load_secret(book.settings)
+    assert look(book, secret, token_of(made.links["1"])).zone == "America/New_York"

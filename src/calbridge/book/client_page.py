@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from calbridge.book import outcomes, planning, views
 from calbridge.book.context import Book
@@ -42,6 +43,7 @@ class Visitor:
     email: str
     version: int
     form: str
+    timezone: str | None = None  # their own; None: their coach's
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,10 @@ class CancelTerms:
 def show_when(
     book: Book, v: Visitor, coach_id: str, start: datetime, end: datetime, named: bool = True
 ) -> str:
-    """A time as the client reads it (``named``: with its zone, as mail says it).
-    Clients have no timezone yet: the coach's, and the text says so (``own_zone``
-    False). The one place to switch the page to the client's own zone."""
-    reader = Reader(v.name, v.email, book.zone(coach_id), False, v.client_id)
+    """A time as the client reads it (``named``: with its zone, as mail says it): in
+    their own timezone, else their coach's, and the text says which."""
+    zone = ZoneInfo(v.timezone) if v.timezone else book.zone(coach_id)
+    reader = Reader(v.name, v.email, zone, v.timezone is not None, v.client_id)
     text = when(start, end, reader)
     return text if named else text.rsplit(" (", 1)[0]
 
@@ -102,7 +104,7 @@ def visitor(book: Book, secret: bytes, client_id: str, token: str) -> Visitor:
                 " or reply to it to reach your coach.",
             )
         form = form_token(secret, row.id, version)
-        return Visitor(row.id, row.name, row.email, version, form)
+        return Visitor(row.id, row.name, row.email, version, form, row.timezone)
 
 
 def _item(book: Book, session: Session, v: Visitor, now: datetime) -> Item:

@@ -88,13 +88,14 @@ def _hold(offer: OfferRow, choice: str, now: datetime) -> HoldRow | None:
     return found[0]
 
 
-def _proposal(book: Book, offer: OfferRow, choice: str, hold: HoldRow | None) -> Proposal:
+def _proposal(book: Book, db: Db, offer: OfferRow, choice: str, hold: HoldRow | None) -> Proposal:
+    """The page's words: times in the client's own zone (else their coach's)."""
     coach = book.coach(offer.coach_id)
     return Proposal(
         offer.id,
         choice,
         coach.name,
-        coach.timezone,
+        repo.client(db, offer.client_id).timezone or coach.timezone,
         hold.start if hold else None,
         hold.end if hold else None,
     )
@@ -106,7 +107,7 @@ def look(book: Book, secret: bytes, token: str) -> Proposal:
     now = book.clock()
     with book.transaction() as db:
         offer = _open(repo_offers.offer(db, parsed.offer_id), parsed, now)
-        return _proposal(book, offer, parsed.choice, _hold(offer, parsed.choice, now))
+        return _proposal(book, db, offer, parsed.choice, _hold(offer, parsed.choice, now))
 
 
 def act(book: Book, secret: bytes, token: str) -> Proposal:
@@ -146,7 +147,7 @@ def act(book: Book, secret: bytes, token: str) -> Proposal:
             )
             if hold is None:
                 freed_up(book, db, offer, held)
-            proposal = _proposal(book, offer, parsed.choice, hold)
+            proposal = _proposal(book, db, offer, parsed.choice, hold)
     except (Refused, NotFound) as exc:
         log.info("offer %s, choice %s refused: %s", parsed.offer_id, parsed.choice, exc)
         raise LinkError(
