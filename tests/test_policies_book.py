@@ -191,3 +191,27 @@ def test_an_offered_time_is_honoured_when_the_notice_has_run_down(pbook: Book, c
     act(pbook, load_secret(pbook.settings), token_of(made.links["1"]))
     assert views.show(pbook, s.id or 0)["start"].startswith("2026-11-23T14:00")
     refused(lambda: move(pbook, s.id or 0, "2026-11-23T15:30"), "min_notice_hours = 48")
+
+
+def test_buffers_keep_clear_of_busy_calendar_time_too(pbook: Book) -> None:
+    """The coach's dentist appointment (a busy calendar's block) gets the session's own
+    buffers, in planning and in the slot finder."""
+    from calbridge.store.tables import BusyBlockRow
+
+    with pbook.transaction() as db:
+        db.add(
+            BusyBlockRow(
+                calendar_id="maia-busy",
+                coach_id="maia",
+                source="dentist.ics",
+                start=at("2026-11-26T14:00"),
+                end=at("2026-11-26T15:00"),
+                summary="Dentist",
+            )
+        )
+    refused(lambda: plan_one(pbook, "2026-11-26T15:05"), "buffer_before_minutes = 15")
+    refused(lambda: plan_one(pbook, "2026-11-26T12:50"), "buffer_after_minutes = 15")
+    starts = [s["start"][11:16] for s in views.slots(pbook, "maia", "ana", "2026-11", None)["slots"]
+              if s["start"].startswith("2026-11-26")]  # fmt: skip
+    assert "15:00" not in starts and "13:00" not in starts, starts
+    assert plan_one(pbook, "2026-11-26T15:15").start == at("2026-11-26T15:15")

@@ -20,7 +20,7 @@ from calbridge.core.model import CLIENT_KINDS, Client, Kind
 from calbridge.core.policies import Other, Policy, violations
 from calbridge.core.timeutil import add_months, day_start, month_bounds, month_of
 from calbridge.errors import Refused
-from calbridge.store import repo
+from calbridge.store import repo, repo_offers
 
 Span = tuple[datetime, datetime]
 DAY = timedelta(days=1)
@@ -30,12 +30,16 @@ def others(
     book: Book, db: Db, coach: Coach, first: datetime, last: datetime, ignore: Sequence[int] = ()
 ) -> list[Other]:
     """The coach's open sessions on the local days from ``first`` to ``last`` and the
-    day either side (buffers reach across midnight), each with its own policy."""
+    day either side (buffers reach across midnight), each with its own policy; and the
+    coach's busy calendar time and offer holds there, which keep the session's own
+    buffers too (they have none of their own and count toward no daily cap)."""
     zone = coach.zone()
     begin = day_start(first.astimezone(zone).date() - DAY, zone)
     end = day_start(last.astimezone(zone).date() + 2 * DAY, zone)
     skip = set(ignore)
-    return [
+    blocks = repo.busy_blocks(db, coach.id, begin, end)
+    blocks += repo_offers.holds_busy(db, coach.id, begin, end, book.clock(), ignore)
+    return [Other(b.start, b.end, Policy(), b.what, counts=False) for b in blocks] + [
         Other(
             r.start,
             r.end,
