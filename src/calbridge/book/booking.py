@@ -27,19 +27,28 @@ DAY = timedelta(days=1)
 
 
 def others(
-    book: Book, db: Db, coach: Coach, first: datetime, last: datetime, ignore: Sequence[int] = ()
+    book: Book,
+    db: Db,
+    coach: Coach,
+    first: datetime,
+    last: datetime,
+    ignore: Sequence[int] = (),
+    blocks: bool = True,
 ) -> list[Other]:
     """The coach's open sessions on the local days from ``first`` to ``last`` and the
     day either side (buffers reach across midnight), each with its own policy; and the
     coach's busy calendar time and offer holds there, which keep the session's own
-    buffers too (they have none of their own and count toward no daily cap)."""
+    buffers too (they have none of their own and count toward no daily cap; ``blocks``
+    False: the session has no buffers, so they are not read)."""
     zone = coach.zone()
     begin = day_start(first.astimezone(zone).date() - DAY, zone)
     end = day_start(last.astimezone(zone).date() + 2 * DAY, zone)
     skip = set(ignore)
-    blocks = repo.busy_blocks(db, coach.id, begin, end)
-    blocks += repo_offers.holds_busy(db, coach.id, begin, end, book.clock(), ignore)
-    return [Other(b.start, b.end, Policy(), b.what, counts=False) for b in blocks] + [
+    busy: list[Busy] = []
+    if blocks:
+        busy += repo.busy_blocks(db, coach.id, begin, end)
+        busy += repo_offers.holds_busy(db, coach.id, begin, end, book.clock(), ignore)
+    return [Other(b.start, b.end, Policy(), b.what, counts=False) for b in busy] + [
         Other(
             r.start,
             r.end,
@@ -68,7 +77,8 @@ def check(
         return
     zone = coach.zone()
     policy = book.settings.policy(service)
-    around = others(book, db, coach, spans[0][0], spans[-1][1], ignore)
+    buffered = bool(policy.before or policy.after)
+    around = others(book, db, coach, spans[0][0], spans[-1][1], ignore, buffered)
     now = book.clock()
     found: list[str] = []
     for start, end in spans:
@@ -119,7 +129,7 @@ def slots(
     if begin >= finish:
         return []
     busy = checks.coach_busy(book, db, coach, begin, finish, ignore)
-    around = others(book, db, coach, begin, finish, ignore)
+    around = others(book, db, coach, begin, finish, ignore, bool(policy.before or policy.after))
     busy = sorted([*busy, *_buffers(around, policy)], key=lambda b: b.start)
     step = timedelta(minutes=book.settings.book.slot_minutes)
     found = free_slots((begin, finish), coach.hours(), zone, busy, length, step)

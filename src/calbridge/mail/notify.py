@@ -76,12 +76,11 @@ def load(book: Book, db: Db, session: Session, rows: list[Session] | None = None
     coach = book.coach(session.coach_id)
     if rows is None:
         rows = repo_events.sessions_by_uid(db, coach.id, [session.uid]).get(session.uid, [])
-    people = repo_events.people_of(db, rows)
+    people, zones = repo_events.people_and_zones(db, rows)
     contacts: dict[str, repo_sms.Contact] = {}
     for part in {p.party_id: p for r in rows for p in r.participants}.values():
         kind = "client" if part.role is Role.CLIENT else "third-party"
         contacts[part.party_id] = repo_sms.contact(db, kind, part.party_id)
-    zones = repo_events.zones_of(db, rows)
     series = repo_events.series_of(db, rows).get(session.series_id or 0)
     return Group(coach, rows, people, series, contacts, zones)
 

@@ -33,9 +33,14 @@ def people_of(db: Db, sessions: Iterable[Session]) -> dict[str, Person]:
     return {party: Person(row.name, row.email) for party, row in _parties(db, sessions)}
 
 
-def zones_of(db: Db, sessions: Iterable[Session]) -> dict[str, str | None]:
-    """Each participant's own timezone (None: their coach's), by party id."""
-    return {party: row.timezone for party, row in _parties(db, sessions)}
+def people_and_zones(
+    db: Db, sessions: Iterable[Session]
+) -> tuple[dict[str, Person], dict[str, str | None]]:
+    """``people_of`` and each participant's own timezone (None: their coach's), read
+    together (what a message to them needs)."""
+    found = _parties(db, sessions)
+    people = {party: Person(row.name, row.email) for party, row in found}
+    return people, {party: row.timezone for party, row in found}
 
 
 def _parties(db: Db, sessions: Iterable[Session]) -> list[tuple[str, ClientRow | ThirdPartyRow]]:
