@@ -6,11 +6,16 @@ loopback, any credentials) it answers what calbridge sends a calendar: sync-coll
 REPORT (RFC 6578, Depth 0: the changes since a token, everything without one, 403
 DAV:valid-sync-token for a token it never gave), calendar-multiget REPORT, PROPFIND
 (getctag, sync-token, getetag, resourcetype), GET, PUT with If-None-Match / If-Match, and
-DELETE. Not a CalDAV server for anything else: no discovery, no UID checks, no queries.
+DELETE, and MKCALENDAR. Not a CalDAV server for anything else: no discovery, no UID
+checks, no queries.
+
+Run as a process (``python bench/memdav.py --port N``) so that its CPU is not counted as the
+client's: sync_bench.py --server memdav does.
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import threading
 import xml.etree.ElementTree as ET
@@ -57,7 +62,7 @@ class Collection:
 class MemDav:
     """``with MemDav() as dav``: serving on 127.0.0.1:``dav.port`` from a thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.collections: dict[str, Collection] = {}
         self.lock = threading.Lock()
         self.requests = 0
@@ -66,7 +71,7 @@ class MemDav:
         class Handler(_Handler):
             server_dav = dav
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -212,6 +217,16 @@ class _Handler(BaseHTTPRequestHandler):
             parts.append("</D:multistatus>")
         self._reply(207, "".join(parts).encode("utf-8"))
 
+    def do_MKCALENDAR(self) -> None:
+        self._body()
+        path = urlsplit(self.path).path
+        with self.server_dav.lock:
+            if not path.endswith("/") or path in self.server_dav.collections:
+                self._reply(405)
+                return
+            self.server_dav.collections[path] = Collection()
+        self._reply(201)
+
     def do_GET(self) -> None:
         coll, name = self._where()
         found = coll.members.get(name) if coll is not None else None
@@ -262,3 +277,16 @@ def _etag(etag: str) -> str:
 def _propstat(href: str, props: str) -> str:
     found = f"<D:propstat><D:prop>{props}</D:prop><D:status>{_OK}</D:status></D:propstat>"
     return f"<D:response><D:href>{escape(href)}</D:href>{found}</D:response>"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, default=0)
+    port = parser.parse_args().port
+    with MemDav(port) as dav:
+        print(f"memdav on 127.0.0.1:{dav.port}", flush=True)
+        dav.thread.join()
+
+
+if __name__ == "__main__":
+    main()

@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/sync_bench.py [--quick] [--json] [--reps N] [--passes N] [--rounds N]
                                           [--idle-events N] [--idle-only]
+                                          [--server radicale|memdav]
      .venv/bin/python bench/sync_bench.py --graph [--latency-ms MS] ...  (bench/graph_bench.py)
      .venv/bin/python bench/sync_bench.py --compare [--quick] ...  (bench/compare_bench.py:
        calbridge, vdirsyncer 0.21 and the bare loop on Radicale and Xandikos, issue 14's table)
@@ -36,6 +37,11 @@ first sync would re-PUT all of them. Instead the book gets the sessions by bulk 
 Radicale's storage, chunk by chunk, while Radicale reads each chunk in (full sync-collection
 REPORTs from a thread); then calbridge's own first sync adopts all of them (status rows, no
 writes) and one more sync settles.
+
+``--server memdav`` runs all of it against bench/memdav.py (a process answering from memory)
+instead: its bodies are PUT, not written into a folder. calbridge's side of an idle pass does
+not depend on the server, and Radicale takes longer than a bench may (10 minutes here) to
+read 10,000 members in and answer calbridge's first sync of them on a loaded machine.
 
 Radicale configuration, compared with tests/servers/caldav_servers.py: logging level warning
 (not info), [storage] use_mtime_and_size_for_item_cache = True (stat instead of SHA-256 when
@@ -177,6 +183,32 @@ def radicale(tmp: Path) -> Iterator[CalDAVServer]:
             username=USER,
             password=PASSWORD,
             data_dir=root / "collections",
+            log_path=log_path,
+            pid=proc.pid,
+        )
+
+
+@contextmanager
+def memdav(tmp: Path) -> Iterator[CalDAVServer]:
+    """bench/memdav.py in a process of its own: a server that answers from memory, so that
+    calbridge's cost is measured at sizes Radicale takes too long to fill (issue 14)."""
+    root = tmp / "memdav"
+    root.mkdir()
+    script = str(Path(__file__).resolve().parent / "memdav.py")
+    with _server_process(
+        "memdav", lambda port: [sys.executable, script, "--port", str(port)], root, 30.0
+    ) as (port, proc, log_path):
+        base = f"http://{LOOPBACK}:{port}/"
+        home = f"{base}{USER}/"
+        yield CalDAVServer(
+            name="memdav",
+            base_url=base,
+            principal_url=home,
+            calendar_home_url=home,
+            calendar_url=f"{home}calendar/",
+            username=USER,
+            password=PASSWORD,
+            data_dir=root,
             log_path=log_path,
             pid=proc.pid,
         )
@@ -549,7 +581,11 @@ def fill_idle(
         # A daemon thread: on error or SIGTERM nothing waits for Radicale to finish reading.
         worker: threading.Thread | None = None
         for lo in range(0, len(uids), 500):
-            write_members(server, url, rendered(book, coach, uids[lo : lo + 500]))
+            bodies = rendered(book, coach, uids[lo : lo + 500])
+            if server.name == "memdav":  # no storage folder: PUT them
+                put_all(warm, [(member_path(url, uid), data) for uid, data in bodies.items()])
+                continue
+            write_members(server, url, bodies)
             if worker is None or not worker.is_alive():
                 if failed:
                     raise failed[0]
@@ -697,7 +733,7 @@ def run(args: argparse.Namespace, tmp: Path, say: Callable[[str], None]) -> dict
     idle_events = args.idle_events or 10000 // scale
     sizes = Sizes(1000 // scale, idle_events, 10 // scale, args.reps, args.passes, args.rounds)
     started = time.perf_counter()
-    with radicale(tmp) as server:
+    with memdav(tmp) if args.server == "memdav" else radicale(tmp) as server:
         book = open_book(tmp)
         try:
             a = {} if args.idle_only else push(book, server, sizes, say)
@@ -807,6 +843,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="change rounds measured")
     parser.add_argument("--idle-events", type=int, default=0, help="events in (b), (c): 10000")
     parser.add_argument("--idle-only", action="store_true", help="only (b) and (c)")
+    parser.add_argument(
+        "--server", choices=("radicale", "memdav"), default="radicale", help="bench/memdav.py"
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     say: Callable[[str], None] = (lambda _line: None) if args.json else print
