@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python bench/scale_bench.py [--coaches N] [--events N] [--concurrency N]
                                             [--rounds N] [--no-postgres] [--json]
-                                            [--server memdav|radicale]
+                                            [--server memdav|radicale] [--no-sqlite]
+                                            [--instances 1|2|3]
 (SCALE_BENCH_PROFILE=/path/to/py-spy samples the daemon during the idle cycles.)
 
 The server is, by default, bench/memdav.py: a light CalDAV server in this process that
@@ -46,10 +47,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import count
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, func, select, update
+from sqlalchemy import Table, create_engine, func, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -59,11 +62,12 @@ from calbridge.calendars.base import resource_name
 from calbridge.calendars.caldav import SYNC
 from calbridge.config.load import build
 from calbridge.core.model import Participant, Role, Session, Status
+from calbridge.core.timeutil import month_of
 from calbridge.events.spec import session_spec
 from calbridge.ical.build import render_with_fingerprint
 from calbridge.ical.model import Person
 from calbridge.store import repo
-from calbridge.store.tables import CalendarItemRow, CalendarStateRow
+from calbridge.store.tables import CalendarItemRow, CalendarStateRow, ParticipantRow, SessionRow
 from calbridge.store.tables_daemon import CalendarLeaseRow
 from calbridge.sync import desired, status
 from cli_helpers import write_config
@@ -76,7 +80,9 @@ HOURS = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-
 TICK = os.sysconf("SC_CLK_TCK")
 TIMEOUT = 900.0
 LOG_LEVEL = os.environ.get("SCALE_BENCH_LOG_LEVEL", "")  # debug: every sync in the logs
-PROFILE = os.environ.get("SCALE_BENCH_PROFILE", "")  # a py-spy binary: profile idle cycles
+PROFILE = os.environ.get("SCALE_BENCH_PROFILE", "")
+CalendarSessions = cast(Table, SessionRow.__table__)
+Parts = cast(Table, ParticipantRow.__table__)  # a py-spy binary: profile idle cycles
 
 
 def coach_ids(n: int) -> list[str]:
@@ -142,16 +148,50 @@ def sessions(ids: list[str], events: int) -> list[Session]:
 
 
 def fill_book(book: Book, all_sessions: list[Session]) -> list[Session]:
-    """The sessions written (repo.write_session), as written: with their ids."""
+    """The sessions written, as written: with their ids. The first goes through
+    repo.write_session; its rows are the template of the others', inserted in bulk (one
+    write_session each, with its flush, took minutes for 200,000)."""
     for k in range(CLIENTS):
         parties.add_client(book, f"Client {k}", f"cl{k:02d}@example.org", "bench", f"cl{k:02d}")
-    written = []
-    for lo in range(0, len(all_sessions), 1000):
-        with book.transaction() as db:
-            chunk = all_sessions[lo : lo + 1000]
-            rows = [repo.write_session(db, session, book.clock()) for session in chunk]
-            db.flush()
-            written += [replace(s, id=row.id) for s, row in zip(chunk, rows, strict=True)]
+    if not all_sessions:
+        return []
+    now = book.clock()
+    with book.transaction() as db:  # the first through the book's own path: the template
+        first = repo.write_session(db, all_sessions[0], now)
+    ids = count(first.id)
+    session_cols = CalendarSessions.c
+    with book.engine.connect() as conn:
+        template = dict(
+            conn.execute(select(session_cols).where(session_cols.id == first.id)).one()._mapping
+        )
+        part = dict(
+            conn.execute(select(Parts).where(Parts.c.session_id == first.id)).one()._mapping
+        )
+    written = [replace(all_sessions[0], id=first.id)]
+    rows, parts = [], []
+    zone = ZoneInfo(TZ)
+    for session in all_sessions[1:]:
+        sid = next(ids) + 1
+        month = month_of(session.start, zone)
+        rows.append(
+            template
+            | {
+                "id": sid,
+                "uid": session.uid,
+                "coach_id": session.coach_id,
+                "start": session.start,
+                "end": session.end,
+                "month": month,
+            }
+        )
+        parts.append(
+            part | {"session_id": sid, "party_id": session.participants[0].party_id, "month": month}
+        )
+        written.append(replace(session, id=sid))
+    with book.engine.begin() as conn:  # as write_session writes them, many at a time
+        for lo in range(0, len(rows), 5000):
+            conn.execute(CalendarSessions.insert(), rows[lo : lo + 5000])
+            conn.execute(Parts.insert(), parts[lo : lo + 5000])
     return written
 
 
@@ -216,8 +256,6 @@ def copy_status(source: Any, target: Any, book_too: bool = False) -> None:
     second book's first cycle does not adopt every event again (it only checks);
     ``book_too``: the sessions, their participants and the change log as well (the
     target holds only its clients; its change log stays behind the copied cursors)."""
-    from calbridge.store.tables import ParticipantRow, SessionRow
-
     tables = [CalendarStateRow.__table__, CalendarItemRow.__table__]
     if book_too:
         tables = [SessionRow.__table__, ParticipantRow.__table__, *tables]
@@ -315,6 +353,10 @@ def profile(daemon: Daemon) -> subprocess.Popen[bytes]:
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL)
 
 
+class _Skipped(Exception):
+    """The SQLite daemon is not run (--no-sqlite)."""
+
+
 @contextmanager
 def serving(kind: str, tmp: Path) -> Iterator[tuple[Any, MemDav | None]]:
     """Radicale (a process, its storage filled directly) or the in-memory server."""
@@ -366,6 +408,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3, help="idle cycles; the median is shown")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true", help="no daemon on the SQLite book")
+    parser.add_argument("--instances", type=int, default=3, choices=(1, 2, 3), help="on PostgreSQL")
     parser.add_argument(
         "--server", choices=("memdav", "radicale"), default="memdav", help="bench/memdav.py"
     )
@@ -405,8 +449,10 @@ def main() -> None:
                 flush=True,
             )
 
-            daemon = Daemon(configs[0], tmp / "sqlite" / "daemon.log")
+            daemon = None if args.no_sqlite else Daemon(configs[0], tmp / "sqlite" / "daemon.log")
             try:
+                if daemon is None:
+                    raise _Skipped
                 started = datetime.now(UTC) - timedelta(seconds=5)
                 first = wait_synced(book.engine, n, started, "first cycle")
                 cpu_first = daemon.cpu()
@@ -428,8 +474,12 @@ def main() -> None:
                     f" cycles, ms per calendar: {idle['rounds_cpu_ms_per_calendar']}",
                     flush=True,
                 )
+            except _Skipped:
+                print(
+                    "sqlite: the daemon skipped (--no-sqlite); the book is the source of the copy"
+                )
             finally:
-                results["sqlite_exit"] = daemon.stop()
+                results["sqlite_exit"] = daemon.stop() if daemon is not None else None
             book.engine.dispose()
 
             with postgres_schema() as pg_url:
@@ -446,7 +496,7 @@ def main() -> None:
                     sqlite_book.dispose()
                     daemons: list[Daemon] = []
                     try:
-                        for k in (1, 2, 3):
+                        for k in range(1, args.instances + 1):
                             started = datetime.now(UTC)
                             daemons.append(Daemon(configs[k - 1], tmp / "pg" / f"i{k}.log"))
                             if k == 1:
