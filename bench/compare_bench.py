@@ -1,6 +1,7 @@
 """calbridge side by side with vdirsyncer 0.21 and a bare PUT loop, same server, same run.
 
 Run: .venv/bin/python bench/sync_bench.py --compare [--quick] [--rounds N] [--latency-ms MS]
+                                          [--servers radicale,xandikos] [--no-far]
      (or bench/compare_bench.py directly)
 
 For Radicale (tuned as in sync_bench.py) and Xandikos, each behind a loopback forwarder
@@ -322,11 +323,12 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     bytecode()
     started = time.perf_counter()
     result: dict[str, Any] = {"events": count, "rounds": rounds, "servers": {}}
-    for name in ("radicale", "xandikos"):
+    for name in args.servers.split(","):
         with benched(name, tmp) as bench:
             result["servers"][name] = compare(bench, count, rounds, moved)
-    with benched("radicale", tmp, args.latency_ms) as bench:
-        result["far"] = {"latency_ms": args.latency_ms, "push": far(bench, count)}
+    if not args.no_far:
+        with benched("radicale", tmp, args.latency_ms) as bench:
+            result["far"] = {"latency_ms": args.latency_ms, "push": far(bench, count)}
     result["total_s"] = time.perf_counter() - started
     return result
 
@@ -338,7 +340,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=0, help="rounds (default 3)")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="the far server's RTT")
     parser.add_argument("--json", action="store_true", help="also print the raw results")
+    parser.add_argument("--servers", default="radicale,xandikos", help="which, comma-separated")
+    parser.add_argument("--no-far", action="store_true", help="leave out the far push")
     args = parser.parse_args(argv)
+    if not set(args.servers.split(",")) <= {"radicale", "xandikos"}:
+        parser.error("--servers: radicale, xandikos or both")
     signal.signal(signal.SIGTERM, sb._terminate)
     with tempfile.TemporaryDirectory(prefix="calbridge-compare-bench-") as tmp:
         result = run(args, Path(tmp))

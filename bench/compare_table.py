@@ -22,6 +22,20 @@ def verdict(met: bool) -> str:
     return "met" if met else "MISSED"
 
 
+def _far(result: dict[str, Any], n: int, lines: list[str], targets: list[str]) -> None:
+    far = result["push"]
+    lat = result["latency_ms"]
+    far_b = far["cron"]["wall_s"] / far["bare"]["wall_s"]
+    far_v = far["cron"]["wall_s"] / far["vdirsyncer"]["wall_s"]
+    lines.append(
+        f"| push {n}, radicale {lat:.0f} ms away (1 round) | {far_b:.2f}x bare, {far_v:.2f}x"
+        f" vdirsyncer ({far['cron']['wall_s']:.1f} s) | |"
+        f" {far['vdirsyncer']['wall_s'] / far['bare']['wall_s']:.2f}x bare"
+        f" | 1.00 ({far['bare']['wall_s']:.1f} s) |"
+    )
+    targets.append(f"{lat:.0f} ms away: {far_b:.2f}x bare (<= 0.6: {verdict(far_b <= 0.6)})")
+
+
 def print_table(result: dict[str, Any]) -> None:
     n = result["events"]
     lines = [
@@ -47,17 +61,8 @@ def print_table(result: dict[str, Any]) -> None:
             f" {verdict(cron_b <= 1.03)}), {cron_v:.2f}x vdirsyncer (<= 0.97:"
             f" {verdict(cron_v <= 0.97)})"
         )
-    far = result["far"]["push"]
-    lat = result["far"]["latency_ms"]
-    far_b = far["cron"]["wall_s"] / far["bare"]["wall_s"]
-    far_v = far["cron"]["wall_s"] / far["vdirsyncer"]["wall_s"]
-    lines.append(
-        f"| push {n}, radicale {lat:.0f} ms away (1 round) | {far_b:.2f}x bare, {far_v:.2f}x"
-        f" vdirsyncer ({far['cron']['wall_s']:.1f} s) | |"
-        f" {far['vdirsyncer']['wall_s'] / far['bare']['wall_s']:.2f}x bare"
-        f" | 1.00 ({far['bare']['wall_s']:.1f} s) |"
-    )
-    targets.append(f"{lat:.0f} ms away: {far_b:.2f}x bare (<= 0.6: {verdict(far_b <= 0.6)})")
+    if "far" in result:
+        _far(result["far"], n, lines, targets)
     for name, got in result["servers"].items():
         p = got["push"]
         cron_cpu = med(p["cron"], "cpu_s")

@@ -2,36 +2,26 @@
 
 ``render_event`` and ``render_all_day`` write the coach's CalDAV copy of one UID: no
 METHOD (RFC 4791 §4.1), SCHEDULE-AGENT=CLIENT on every ATTENDEE (RFC 6638 §7.1), a
-VTIMEZONE for every TZID. icalendar escapes text, folds at 75 octets and ends lines
-with CRLF; names and parameters that it would not escape are checked here, so no value
-can start a property of its own. ``fingerprint`` hashes a resource's meaning so that a
-server re-serializing it is not mistaken for an edit. Pure: no I/O.
+VTIMEZONE for every TZID. The lines are written by ``ical.lines`` exactly as icalendar
+writes them (text escaped, folded at 75 octets, CRLF), the VTIMEZONEs by icalendar once
+per zone and span of years; names and parameters that would not be escaped are checked
+here, so no value can start a property of its own. ``fingerprint`` hashes a resource's
+meaning so that a server re-serializing it is not mistaken for an edit. Pure: no I/O.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import (
-    Calendar,
-    Component,
-    Event,
-    Timezone,
-    vCalAddress,
-    vCategory,
-    vDDDLists,
-    vRecur,
-    vText,
-)
+from icalendar import Calendar, Timezone, vRecur
 
-from calbridge.ical.bounds import Bounds, PastCap, check_resource
-from calbridge.ical.model import AllDay, Attendee, EventSpec, MalformedEvent, Occurrence, Person
-from calbridge.ical.parse import read_components
+from calbridge.ical.lines import Block, Prop, date_text, date_time, text, write
+from calbridge.ical.meaning import fingerprint as fingerprint
+from calbridge.ical.meaning import fingerprint_of_block
+from calbridge.ical.model import AllDay, Attendee, EventSpec, Occurrence, Person
 
 PRODID = "-//calbridge//calbridge//EN"
 STATUSES = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
@@ -43,12 +33,6 @@ METHODS = frozenset({"REQUEST", "CANCEL", "PUBLISH", "DECLINECOUNTER"})
 # A VTIMEZONE from icalendar lists transitions for a range of years only: cover this
 # many years after the last date the resource names, for open-ended series.
 TZ_YEARS_AHEAD = 10
-
-# Ignored by the fingerprint: set or rewritten by servers and clients on every save.
-# CALSCALE can only be GREGORIAN (its default); Radicale drops it when it rewrites events.
-VOLATILE_PROPERTIES = frozenset({"DTSTAMP", "PRODID", "LAST-MODIFIED", "CREATED", "CALSCALE"})
-VOLATILE_PARAMETERS = frozenset({"SCHEDULE-STATUS", "VALUE"})
-KEPT_X_PREFIX = "X-CALBRIDGE-"
 
 _X_NAME = re.compile(r"X-[A-Za-z0-9-]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -72,14 +56,14 @@ def render_event(
     """
     if recurrence_id is not None and (method is None or spec.rrule or spec.overrides):
         raise ValueError(f"{spec.uid}: a recurrence_id is for one occurrence in mail")
-    return _serialize(_event_calendar(spec, stamp, method, recurrence_id))
+    return write(_event_calendar(spec, stamp, method, recurrence_id))
 
 
 def render_with_fingerprint(spec: EventSpec, stamp: datetime | None = None) -> tuple[bytes, str]:
     """``render_event`` and the ``fingerprint`` of its result, without parsing it back:
     the fingerprint is taken from the calendar as built (the same canonical lines)."""
     calendar = _event_calendar(spec, stamp, None)
-    return _serialize(calendar), _fingerprint_of([calendar])
+    return write(calendar), fingerprint_of_block(calendar)
 
 
 def _event_calendar(
@@ -87,23 +71,24 @@ def _event_calendar(
     stamp: datetime | None,
     method: str | None,
     recurrence_id: datetime | None = None,
-) -> Calendar:
+) -> Block:
     _check_spec(spec)
     zone = _zone(spec.tzid)
     now = _stamp(stamp)
     mail = method is not None
-    master = _timed_event(spec, spec.master, zone, now, mail)
+    tzids: set[str] = set()
+    master = _timed_event(spec, spec.master, zone, now, tzids, mail)
     if recurrence_id is not None:
-        master.add("RECURRENCE-ID", _wall_time(recurrence_id, zone))
+        master.props.append(_when("RECURRENCE-ID", _wall_time(recurrence_id, zone), tzids))
     if spec.rrule is not None:
-        master.add("RRULE", vRecur.from_ical(spec.rrule))
+        master.props.append(Prop("RRULE", _rrule(spec.rrule)))
     if spec.exdates:
-        master.add("EXDATE", [_wall_time(exdate, zone) for exdate in spec.exdates])
-    overrides = [_timed_event(spec, occ, zone, now, mail) for occ in spec.overrides]
+        master.props.append(_exdate([_wall_time(exdate, zone) for exdate in spec.exdates], tzids))
+    overrides = [_timed_event(spec, occ, zone, now, tzids, mail) for occ in spec.overrides]
     first, last = _years_named(spec, zone)
-    calendar = _calendar([master, *overrides], first, last)
+    calendar = _calendar([master, *overrides], tzids, first, last)
     if method is not None:
-        calendar.add("METHOD", _one_of(method, METHODS, "METHOD"))
+        calendar.props.append(Prop("METHOD", _one_of(method, METHODS, "METHOD")))
     return calendar
 
 
@@ -111,44 +96,19 @@ def render_all_day(event: AllDay, stamp: datetime | None = None) -> bytes:
     """An all-day VEVENT (a closure): DTSTART/DTEND;VALUE=DATE, the end exclusive."""
     if event.end <= event.start:
         raise ValueError(f"all-day event {event.uid}: end {event.end} is not after start")
-    vevent = Event()
-    vevent.add("UID", event.uid)
-    vevent.add("DTSTAMP", _stamp(stamp))
-    vevent.add("DTSTART", event.start)
-    vevent.add("DTEND", event.end)
-    _add_text(vevent, "SUMMARY", event.summary)
+    props = [
+        Prop("UID", text(event.uid)),
+        _when("DTSTAMP", _stamp(stamp), set()),
+        Prop("DTSTART", date_text(event.start), (("VALUE", "DATE"),)),
+        Prop("DTEND", date_text(event.end), (("VALUE", "DATE"),)),
+        _text("SUMMARY", event.summary),
+    ]
     if event.description:
-        _add_text(vevent, "DESCRIPTION", event.description)
-    vevent.add("TRANSP", _one_of(event.transp, TRANSPS, "TRANSP"))
-    _add_labels(vevent, event.color, event.categories, event.x_props)
-    return _serialize(_calendar([vevent], event.start.year, event.end.year))
-
-
-def fingerprint(data: bytes, bounds: Bounds | None = None) -> str:
-    """A SHA-256 of what ``data`` means, blind to how a server re-serialized it.
-
-    Ignored: property and parameter order, line folding, CRLF or LF, the order of
-    components, VTIMEZONE blocks (servers rewrite them; TZIDs still count), the
-    properties in ``VOLATILE_PROPERTIES``, SCHEDULE-STATUS and VALUE parameters, and
-    every X- property or parameter except X-CALBRIDGE-*. Bytes that are not iCalendar
-    are hashed as text, lines unfolded; bytes past the size caps of ``bounds`` are
-    hashed as they are, never parsed.
-    """
-    if bounds is not None:
-        try:
-            check_resource(data, bounds)
-        except PastCap:
-            return _digest(["past-cap", hashlib.sha256(data).hexdigest()])
-    try:
-        components = read_components(data)
-    except MalformedEvent:
-        text = re.sub(r"\r?\n[ \t]", "", data.decode("utf-8", "replace"))
-        return _digest(["raw", *text.splitlines()])
-    return _fingerprint_of(components)
-
-
-def _fingerprint_of(components: list[Component]) -> str:
-    return _digest(sorted(_canonical(component) for component in _meaningful(components)))
+        props.append(_text("DESCRIPTION", event.description))
+    props.append(Prop("TRANSP", _one_of(event.transp, TRANSPS, "TRANSP")))
+    props += _labels(event.color, event.categories, event.x_props)
+    vevent = Block("VEVENT", props, [])
+    return write(_calendar([vevent], set(), event.start.year, event.end.year))
 
 
 def _check_spec(spec: EventSpec) -> None:
@@ -167,70 +127,104 @@ def _check_spec(spec: EventSpec) -> None:
 
 
 def _timed_event(
-    spec: EventSpec, occurrence: Occurrence, zone: ZoneInfo, now: datetime, mail: bool = False
-) -> Event:
-    vevent = Event()
-    vevent.add("UID", spec.uid)
-    vevent.add("DTSTAMP", now)
-    vevent.add("SEQUENCE", spec.sequence)
+    spec: EventSpec,
+    occurrence: Occurrence,
+    zone: ZoneInfo,
+    now: datetime,
+    tzids: set[str],
+    mail: bool = False,
+) -> Block:
+    props = [
+        Prop("UID", text(spec.uid)),
+        _when("DTSTAMP", now, tzids),
+        Prop("SEQUENCE", str(int(spec.sequence))),
+    ]
     if occurrence.recurrence_id is not None:
-        vevent.add("RECURRENCE-ID", _wall_time(occurrence.recurrence_id, zone))
-    vevent.add("DTSTART", _wall_time(occurrence.start, zone))
-    vevent.add("DTEND", _wall_time(occurrence.end, zone))
-    _add_text(vevent, "SUMMARY", occurrence.summary)
+        props.append(_when("RECURRENCE-ID", _wall_time(occurrence.recurrence_id, zone), tzids))
+    props.append(_when("DTSTART", _wall_time(occurrence.start, zone), tzids))
+    props.append(_when("DTEND", _wall_time(occurrence.end, zone), tzids))
+    props.append(_text("SUMMARY", occurrence.summary))
     if occurrence.description:
-        _add_text(vevent, "DESCRIPTION", occurrence.description)
-    vevent.add("STATUS", _one_of(occurrence.status, STATUSES, "STATUS"))
-    vevent.add("TRANSP", _one_of(spec.transp, TRANSPS, "TRANSP"))
-    vevent.add("ORGANIZER", _address(spec.organizer))
-    for attendee in occurrence.attendees:
-        vevent.add("ATTENDEE", _attendee(attendee, mail))
-    _add_labels(vevent, spec.color, spec.categories, {} if mail else spec.x_props)
+        props.append(_text("DESCRIPTION", occurrence.description))
+    props.append(Prop("STATUS", _one_of(occurrence.status, STATUSES, "STATUS")))
+    props.append(Prop("TRANSP", _one_of(spec.transp, TRANSPS, "TRANSP")))
+    props.append(_address("ORGANIZER", spec.organizer))
+    props += [_attendee(attendee, mail) for attendee in occurrence.attendees]
+    props += _labels(spec.color, spec.categories, {} if mail else spec.x_props)
     if spec.url is not None:
-        vevent.add("URL", spec.url)
-        vevent.add("CONFERENCE", spec.url, parameters={"VALUE": "URI", "FEATURE": "VIDEO"})
-    return vevent
+        props.append(Prop("URL", spec.url))
+        props.append(Prop("CONFERENCE", spec.url, (("VALUE", "URI"), ("FEATURE", "VIDEO"))))
+    return Block("VEVENT", props, [])
 
 
-def _add_labels(
-    vevent: Event, color: str | None, categories: tuple[str, ...], x_props: dict[str, str]
-) -> None:
+def _labels(color: str | None, categories: tuple[str, ...], x_props: dict[str, str]) -> list[Prop]:
+    props = []
     if color is not None:
-        vevent.add("COLOR", vText(_clean(color)))
+        props.append(_text("COLOR", color))
     if categories:
-        vevent.add("CATEGORIES", [_clean(category) for category in categories])
+        items = tuple(text(_clean(category)) for category in categories)
+        props.append(Prop("CATEGORIES", ",".join(items), (), items))
     for name, value in x_props.items():
         if not _X_NAME.fullmatch(name):
             raise ValueError(f"not an X- property name: {name!r}")
-        vevent.add(name.upper(), vText(_clean(value)))
+        props.append(_text(name.upper(), value))
+    return props
 
 
-def _attendee(attendee: Attendee, mail: bool = False) -> vCalAddress:
-    address = _address(attendee.person)
+def _attendee(attendee: Attendee, mail: bool = False) -> Prop:
     role = _one_of(attendee.role, ROLES, "ROLE")
     partstat = _one_of(attendee.partstat, PARTSTATS, "PARTSTAT")
-    address.params["ROLE"] = role
-    address.params["PARTSTAT"] = partstat
+    params = [("ROLE", role), ("PARTSTAT", partstat)]
     if role == "REQ-PARTICIPANT" and partstat == "NEEDS-ACTION":
-        address.params["RSVP"] = "TRUE"
+        params.append(("RSVP", "TRUE"))
     if not mail:
-        address.params["SCHEDULE-AGENT"] = "CLIENT"
-    return address
+        params.append(("SCHEDULE-AGENT", "CLIENT"))
+    return _address("ATTENDEE", attendee.person, params)
 
 
-def _address(person: Person) -> vCalAddress:
+def _address(name: str, person: Person, params: list[tuple[str, str]] | None = None) -> Prop:
     if not _EMAIL.fullmatch(person.email):
         raise ValueError(f"not an e-mail address: {person.email!r}")
-    address = vCalAddress(f"mailto:{person.email}")
+    given = list(params or ())
     if person.name:
-        # icalendar quotes parameter values (RFC 6868 for '"') but cannot fold a line
-        # break into one: a name keeps its words, never its control characters.
-        address.params["CN"] = _PARAM_CONTROL.sub(" ", person.name).strip()
-    return address
+        given.append(("CN", common_name(person.name)))
+    return Prop(name, f"mailto:{person.email}", tuple(given))
 
 
-def _add_text(vevent: Event, name: str, value: str) -> None:
-    vevent.add(name, vText(_clean(value)))
+def common_name(name: str) -> str:
+    """A CN parameter's value. Parameter values are quoted (RFC 6868 for '"') but cannot
+    fold a line break into one: a name keeps its words, never its control characters;
+    nor a backslash, which icalendar's reader takes for an escape (a CN such as ``a\\,b`` or
+    ending in a backslash reads back otherwise, and the fingerprint would see an edit)."""
+    return _PARAM_CONTROL.sub(" ", name.replace("\\", "")).strip()
+
+
+def _text(name: str, value: str) -> Prop:
+    return Prop(name, text(_clean(value)))
+
+
+def _when(name: str, moment: datetime, tzids: set[str]) -> Prop:
+    value, tzid = date_time(moment)
+    if tzid is None:
+        return Prop(name, value)
+    tzids.add(tzid)
+    return Prop(name, value, (("TZID", tzid),))
+
+
+def _exdate(moments: list[datetime], tzids: set[str]) -> Prop:
+    """One EXDATE line; its TZID is that of the last value in a zone, as icalendar's."""
+    written = [date_time(moment) for moment in moments]
+    items = tuple(value for value, _ in written)
+    zones = [tzid for _, tzid in written if tzid is not None]
+    tzids.update(zones)
+    params = (("TZID", zones[-1]),) if zones else ()
+    return Prop("EXDATE", ",".join(items), params, items)
+
+
+@lru_cache(maxsize=256)
+def _rrule(rule: str) -> str:
+    written: bytes = vRecur.from_ical(rule).to_ical()
+    return written.decode("utf-8")
 
 
 def _clean(value: str) -> str:
@@ -285,15 +279,28 @@ def _years_named(spec: EventSpec, zone: ZoneInfo) -> tuple[int, int]:
     return min(years), max(years)
 
 
-def _calendar(components: Iterable[Component], first_year: int, last_year: int) -> Calendar:
-    calendar = Calendar()
-    calendar.add("PRODID", PRODID)
-    calendar.add("VERSION", "2.0")
-    calendar.add("CALSCALE", "GREGORIAN")
-    for component in components:
-        calendar.add_component(component)
-    add_timezones(calendar, first_year, last_year)
-    return calendar
+def _calendar(events: list[Block], tzids: set[str], first_year: int, last_year: int) -> Block:
+    props = [Prop("PRODID", text(PRODID)), Prop("VERSION", "2.0"), Prop("CALSCALE", "GREGORIAN")]
+    spliced = tuple(_vtimezone_text(tzid, first_year, last_year) for tzid in sorted(tzids))
+    return Block("VCALENDAR", props, events, spliced)
+
+
+def _vtimezone_text(tzid: str, first_year: int, last_year: int) -> str:
+    """The VTIMEZONE of ``tzid`` as written lines (ValueError if there is none)."""
+    written = _vtimezone_lines(tzid, first_year, last_year)
+    if written is None:
+        raise ValueError(f"no VTIMEZONE for {[tzid]}")
+    return written
+
+
+@lru_cache(maxsize=512)
+def _vtimezone_lines(tzid: str, first_year: int, last_year: int) -> str | None:
+    """Serialized once per zone and span of years: the same for every event of a pass."""
+    timezone = _vtimezone(tzid, first_year, last_year)
+    if timezone is None:
+        return None
+    written: bytes = timezone.to_ical()
+    return written.decode("utf-8")
 
 
 def add_timezones(calendar: Calendar, first_year: int, last_year: int) -> None:
@@ -323,69 +330,3 @@ def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone | None:
         return None
     timezone.pop("COMMENT", None)
     return timezone
-
-
-def _serialize(calendar: Calendar) -> bytes:
-    data: bytes = calendar.to_ical()
-    return data
-
-
-def _meaningful(components: list[Component]) -> list[Component]:
-    return [component for component in components if component.name != "VTIMEZONE"]
-
-
-def _canonical(component: Component) -> str:
-    lines = sorted(_canonical_lines(component))
-    parts = sorted(_canonical(sub) for sub in _meaningful(component.subcomponents))
-    return "\n".join([f"BEGIN:{component.name}", *lines, *parts, f"END:{component.name}"])
-
-
-def _canonical_lines(component: Component) -> Iterator[str]:
-    for name, value in component.property_items(recursive=False, sorted=False):
-        if name in {"BEGIN", "END"} or _volatile(name):
-            continue
-        params = _canonical_params(getattr(value, "params", {}))
-        for text in _canonical_values(name, value):
-            yield f"{name}{params}:{text}"
-
-
-def _volatile(name: str) -> bool:
-    if name.startswith("X-"):
-        return not name.startswith(KEPT_X_PREFIX)
-    return name in VOLATILE_PROPERTIES
-
-
-def _canonical_params(params: dict[str, object]) -> str:
-    kept = sorted(
-        (key.upper(), str(value))
-        for key, value in params.items()
-        if key.upper() not in VOLATILE_PARAMETERS and not key.upper().startswith("X-")
-    )
-    return "".join(f";{key}={value!r}" for key, value in kept)
-
-
-def _canonical_values(name: str, value: object) -> Iterator[str]:
-    """One text per value: EXDATE:a,b and two EXDATE lines mean the same."""
-    if isinstance(value, vDDDLists):
-        items: list[object] = list(value.dts)
-    elif isinstance(value, vCategory):
-        items = [vText(category) for category in value.cats]
-    else:
-        items = [value]
-    for item in items:
-        text = _ical_text(item)
-        yield text.lower() if name in {"ATTENDEE", "ORGANIZER"} else text
-
-
-def _ical_text(value: object) -> str:
-    to_ical = getattr(value, "to_ical", None)
-    raw = to_ical() if callable(to_ical) else value
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-
-
-def _digest(parts: Iterable[str]) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    return digest.hexdigest()

@@ -43,7 +43,7 @@ class Runtime:
     metrics: Metrics
     notifier: Notifier
     on_change: list[Callable[[], None]] = field(default_factory=list)
-    _ids_of: tuple[object, list[str]] | None = field(default=None, repr=False)
+    _ids_of: tuple[object, list[str], frozenset[str]] | None = field(default=None, repr=False)
 
     @property
     def settings(self):  # type: ignore[no-untyped-def]  # -> Settings
@@ -51,10 +51,18 @@ class Runtime:
 
     def coach_ids(self) -> list[str]:
         """Coaches with a calendar to sync (kept until SIGHUP replaces the settings)."""
+        return self._ids()[1]
+
+    def coach_id_set(self) -> frozenset[str]:
+        """``coach_ids`` as a set, the same object until the settings are replaced."""
+        return self._ids()[2]
+
+    def _ids(self) -> tuple[object, list[str], frozenset[str]]:
         settings = self.book.settings
         if self._ids_of is None or self._ids_of[0] is not settings:
-            self._ids_of = (settings, [c.id for c in settings.coaches if c.calendar or c.busy])
-        return self._ids_of[1]
+            ids = [c.id for c in settings.coaches if c.calendar or c.busy]
+            self._ids_of = (settings, ids, frozenset(ids))
+        return self._ids_of
 
 
 #: A calendar taken, with its sync state and the change log's end as read in the same
@@ -82,7 +90,7 @@ class Scheduler:
         self.passes = 0
         self.failures = 0
         self.failed_once: set[str] = set()
-        self._known: set[str] = set()
+        self._known: frozenset[str] | None = None
         self._others = False  # the lease table holds coaches this instance does not sync
         self.stores = StoreCache()
         self.releasing: set[str] = set()
@@ -157,8 +165,8 @@ class Scheduler:
     ) -> list[Claimed]:
         """Claim up to ``free`` due calendars (with ``pending``: those, due or not)."""
         rt = self.rt
-        ids = set(rt.coach_ids())
-        if ids != self._known:
+        ids = rt.coach_id_set()  # one object per settings: compared by identity, not content
+        if ids is not self._known:
             self._others = leases.ensure(db, ids, now)
         if pending is None and self._others:
             candidates = leases.due(db, ids - set(self.running), now, free)
