@@ -4,8 +4,10 @@ Run: .venv/bin/python bench/cli_bench.py [--runs N] [--json]
 
 Copies config.example.toml into a temporary folder (its relative state_dir, mail and
 calendar folders land there), creates the book once, then times N runs of each command,
-each a fresh interpreter (subprocess), beside `python -c pass` (the floor) in the same run.
-Prints each median, its ratio to the floor and whether the target (under 0.3 s) is met.
+each a fresh interpreter (subprocess), beside `python -c pass` (the floor) and
+`python -c "import sqlalchemy"` (what the book's library alone costs) in the same run.
+Prints each median, its ratio to the floor, how many modules the command imported (one
+more run each, untimed) and whether the target (under 0.3 s) is met.
 """
 
 from __future__ import annotations
@@ -39,6 +41,28 @@ def _time(argv: list[str], cwd: Path) -> float:
     return elapsed
 
 
+#: Writes how many modules the process holds when it ends (on stderr).
+_COUNT = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print(f'MODULES {len(sys.modules)}', file=sys.stderr))\n"
+)
+#: ... after running a command as `python -m calbridge` does.
+_COUNT_CLI = _COUNT + (
+    "import runpy\nsys.argv = ['calbridge', *sys.argv[1:]]\n"
+    "runpy.run_module('calbridge', run_name='__main__', alter_sys=True)\n"
+)
+
+
+def _modules(argv: list[str], cwd: Path) -> int:
+    """How many modules are in sys.modules when ``argv`` ends (imports it caused, and
+    the interpreter's own start-up ones)."""
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    line = [x for x in done.stderr.splitlines() if x.startswith("MODULES ")]
+    if done.returncode != 0 or not line:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
+    return int(line[-1].split()[1])
+
+
 def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cli.add_argument("--runs", type=int, default=10, help="runs per command (median)")
@@ -50,10 +74,17 @@ def main() -> None:
         shutil.copy(ROOT / "config.example.toml", config)
         base = [sys.executable, "-m", "calbridge", "--config", str(config)]
         _time([*base, "client", "list"], folder)  # creates and migrates the book once
-        medians = {"python -c pass": [sys.executable, "-c", "pass"]}
+        floors = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "import sqlalchemy": [sys.executable, "-c", "import sqlalchemy"],
+        }
         argvs = {name: [*base, *args] for name, args in COMMANDS.items()}
-        samples: dict[str, list[float]] = {name: [] for name in [*medians, *argvs]}
-        every = {**medians, **argvs}
+        samples: dict[str, list[float]] = {name: [] for name in [*floors, *argvs]}
+        every = {**floors, **argvs}
+        counted = [sys.executable, "-c", _COUNT_CLI, "--config", str(config)]
+        modules = {name: _modules([*counted, *args], folder) for name, args in COMMANDS.items()}
+        for name, (*_, code) in floors.items():
+            modules[name] = _modules([sys.executable, "-c", _COUNT + code], folder)
         for _ in range(opts.runs):  # interleaved, so a busy moment hits every command alike
             for name, argv in every.items():
                 samples[name].append(_time(argv, folder))
@@ -66,7 +97,8 @@ def main() -> None:
                 "command": name,
                 "median_s": round(median, 4),
                 "ratio_to_floor": round(median / floor, 2),
-                "target_met": median < TARGET_S,
+                "modules": modules[name],
+                "target_met": median < TARGET_S if name in COMMANDS else None,
             }
         )
     if opts.json:
@@ -74,12 +106,12 @@ def main() -> None:
         return
     print(f"median of {opts.runs} runs, fresh interpreter each; target: every one < {TARGET_S} s")
     for r in results:
-        verdict = "met" if r["target_met"] else "MISSED"
+        verdict = {True: "  target met", False: "  target MISSED", None: "  (reference)"}
         print(
             f"{r['command']:<22} {r['median_s']:7.3f} s  {r['ratio_to_floor']:6.1f}x floor"
-            f"  target {verdict}"
+            f"  {r['modules']:4d} modules{verdict[r['target_met']]}"
         )
-    missed = [r["command"] for r in results if not r["target_met"]]
+    missed = [r["command"] for r in results if r["target_met"] is False]
     print("target met by every command" if not missed else f"target missed: {', '.join(missed)}")
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from calbridge.cli import dispatch, parser
+from calbridge.book import Book
+from calbridge.cli import dispatch, listing, parser
 from calbridge.errors import UserError
+from calbridge.store import plain
 from calbridge.store.db import (
     current_revision,
     head_revision,
@@ -23,6 +27,9 @@ from conftest import base_config
 
 HEAVY = ["aiohttp", "calbridge.web.app", "calbridge.cli.handlers_offers", "msal", "imapclient"]
 HEAVY += ["phonenumbers", "alembic"]
+#: What only mail, calendars, sync and the web need: no book command imports it.
+NOT_FOR_BOOK = ["icalendar", "recurring_ical_events", "aiosmtplib", "calbridge.web"]
+NOT_FOR_BOOK += ["calbridge.mail", "calbridge.calendars", "calbridge.sync", "authlib"]
 
 
 def _leaves(p: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -69,9 +76,12 @@ def _imported(config: Path, *args: str) -> set[str]:
 def test_help_and_book_commands_import_none_of_the_heavy_modules(tmp_path: Path) -> None:
     config = write_config(tmp_path / "config.toml", base_config(f"sqlite:///{tmp_path}/b.db"))
     assert _imported(config, "--config", str(config), "client", "list")  # migrates once
-    for args in (["client", "list"], ["session", "list", "--json"], ["check-config"]):
+    for args in (["client", "list"], ["session", "list", "--json"], ["check-config"], ["agenda"]):
         loaded = _imported(config, "--config", str(config), *args)
-        assert not [m for m in HEAVY if m in loaded], args
+        assert not [m for m in [*HEAVY, *NOT_FOR_BOOK] if m in loaded], args
+    for args in (["client", "list", "--all"], ["third-party", "list"], ["check-config"]):
+        loaded = _imported(config, "--config", str(config), *args)
+        assert "sqlalchemy" not in loaded, args  # a SQLite book at the head: plain sqlite3
     code = "import sys\nfrom calbridge.cli import main, parser\nparser.build().format_help()\n"
     code += "print(' '.join(sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -122,3 +132,83 @@ def test_a_book_behind_the_head_is_still_migrated(db_url: str) -> None:
         assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
+
+
+def _listed(book: Book, path: list[str]) -> tuple[Any, Any]:
+    """(the book's answer, the plain-SQL answer) of a list command, as JSON data; on
+    PostgreSQL there is no plain answer (the book's path is taken)."""
+    args = parser.build().parse_args([*path, "--json"])
+    through_book = dispatch.handler(args.command, args.action)(book, args)
+    found = listing.without_book(book.settings, args)
+    if not book.settings.database_url.startswith("sqlite"):
+        assert found is None
+        return through_book.data, through_book.data
+    assert found is not None, path
+    return through_book.data, found.data
+
+
+def test_the_lists_read_without_sqlalchemy_match_the_books(book: Book) -> None:
+    from calbridge.book import archive, parties
+
+    parties.edit_client(book, "ben", timezone="Europe/Berlin")
+    archive.set_archived(book, "client", "cy", True)
+    archive.set_archived(book, "third-party", "doc", True)
+    for path in (["client", "list"], ["client", "list", "--all"], ["third-party", "list", "--all"]):
+        through_book, plain = _listed(book, path)
+        assert plain == through_book, path
+    _, everyone = _listed(book, ["client", "list", "--all"])
+    assert {c["id"]: c["timezone"] for c in everyone}["ben"] == "Europe/Berlin"
+    assert [c["id"] for c in everyone if c["archived"]] == ["cy"]
+    _, active = _listed(book, ["client", "list"])
+    assert "cy" not in [c["id"] for c in active]
+
+
+def test_a_book_not_at_the_head_is_not_read_plainly(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/b.db"
+    assert plain.read(url, plain.clients) is None  # no book yet: the book path creates it
+    engine = open_engine(url)
+    try:
+        migrate(engine)
+        assert plain.read(url, plain.clients) == []
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        assert plain.read(url, plain.clients) is None  # behind: the book path migrates
+    finally:
+        engine.dispose()
+    assert plain.read("postgresql+psycopg://u@h/db", plain.clients) is None
+    assert plain.read(url + "?timeout=5", plain.clients) is None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["client"],
+        ["client", "list"],
+        ["session", "plan"],
+        ["session", "edit"],
+        ["--config", "x.toml", "session", "list"],
+        ["--conf", "x.toml", "agenda"],
+        ["-v", "report", "balances"],
+    ],
+)
+def test_a_parser_built_for_one_command_reads_it_as_the_whole_one(argv: list[str]) -> None:
+    from calbridge.cli.lazyparse import command_of
+
+    command = command_of(argv)
+    words = list(argv[argv.index(command) :]) if command else []
+    one, whole = parser.build(command, every=False), parser.build()
+    assert one.format_help() == whole.format_help()
+    if command is None:
+        return
+    one_sub, whole_sub = (_subparser(p, words) for p in (one, whole))
+    assert one_sub.format_help() == whole_sub.format_help()
+
+
+def _subparser(p: argparse.ArgumentParser, words: list[str]) -> argparse.ArgumentParser:
+    for word in words:
+        subs = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            break
+        p = subs[0].choices[word]
+    return p

@@ -66,6 +66,23 @@ _WHERE: dict[Key, str] = {
 }
 
 
+#: Commands that first try to run without the book's SQLAlchemy (store/plain.py): the
+#: function gets the settings and the arguments, and returns None to take the book.
+_WITHOUT_BOOK: dict[Key, tuple[str, str]] = {
+    ("client", "list"): ("listing", "without_book"),
+    ("third-party", "list"): ("listing", "without_book"),
+}
+
+
+def without_book(command: str, action: str | None) -> Callable[..., Any] | None:
+    found = _WITHOUT_BOOK.get((command, action))
+    if found is None:
+        return None
+    module, name = found
+    run_it: Callable[..., Any] = getattr(importlib.import_module(f"calbridge.cli.{module}"), name)
+    return run_it
+
+
 def _handlers_of(module: str) -> dict[Key, Callable[..., Any]]:
     found: dict[Key, Callable[..., Any]] = importlib.import_module(
         f"calbridge.cli.{module}"

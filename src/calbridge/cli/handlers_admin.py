@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from calbridge.book import Book, archive
-from calbridge.cli import render
+from calbridge.cli import listing, render
 from calbridge.cli.handlers import Handler, Output
 from calbridge.core.model import Closure
 from calbridge.errors import UserError
@@ -45,32 +45,16 @@ def closure_remove(book: Book, a: argparse.Namespace) -> Output:
     return Output(_closure_json(c) | {"removed": True}, text)
 
 
-def _listed(
-    book: Book, kind: str, rows: list[dict[str, Any]], everyone: bool
-) -> list[dict[str, Any]]:
-    when = archive.archived_at(book, kind)
-    out = []
-    for row in rows:
-        at = when.get(row["id"])
-        if at is None or everyone:
-            out.append(row | {"archived": at.isoformat() if at else None})
-    return out
-
-
 def client_list(book: Book, a: argparse.Namespace) -> Output:
     with book.transaction() as db:
         found = [asdict(c) for c in repo.clients(db)]
-    rows = _listed(book, "client", found, a.all)
-    columns = ["id", "name", "email", "program"] + (["archived"] if a.all else [])
-    return Output(rows, render.table(rows, columns, "no clients"))
+    return listing.parties("client", found, archive.archived_at(book, "client"), a.all)
 
 
 def third_party_list(book: Book, a: argparse.Namespace) -> Output:
     with book.transaction() as db:
         found = [asdict(t) for t in repo.third_parties(db)]
-    rows = _listed(book, "third-party", found, a.all)
-    columns = ["id", "name", "email"] + (["archived"] if a.all else [])
-    return Output(rows, render.table(rows, columns, "no third parties"))
+    return listing.parties("third-party", found, archive.archived_at(book, "third-party"), a.all)
 
 
 def _archive(kind: str, archived: bool) -> Handler:

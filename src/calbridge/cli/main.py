@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from calbridge.cli import parser
+from calbridge.cli.lazyparse import command_of
 from calbridge.errors import CalbridgeError, ConfigError, Refused, UserError
 
 if TYPE_CHECKING:
@@ -67,9 +68,19 @@ def _check_config(args: argparse.Namespace) -> Output:
     return Output(data, text)
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    root = parser.build()
+def _parse(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """Parse with only the named command's flags built, else (a wrong guess) with all."""
+    guess = command_of(argv)
+    root = parser.build(guess, every=False)
     args = root.parse_args(argv)
+    if args.command != guess:
+        root = parser.build()
+        args = root.parse_args(argv)
+    return root, args
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    root, args = _parse(sys.argv[1:] if argv is None else list(argv))
     _numbers_fit(root, args)
     if args.command is None:
         root.print_help()
@@ -115,12 +126,19 @@ def _numbers_fit(root: argparse.ArgumentParser, args: argparse.Namespace) -> Non
 
 
 def _command(args: argparse.Namespace) -> Output:
-    from calbridge.book import Book
-    from calbridge.cli.dispatch import handler
+    from calbridge.cli.dispatch import handler, without_book
     from calbridge.config import load_config
 
-    run_it = handler(args.command, getattr(args, "action", None))
+    action = getattr(args, "action", None)
     settings = load_config(args.config)
+    quick = without_book(args.command, action)
+    if quick is not None:
+        done: Output | None = quick(settings, args)
+        if done is not None:
+            return done
+    from calbridge.book import Book
+
+    run_it = handler(args.command, action)
     book = Book.open(settings, origin=_origin(settings))
     try:
         out: Output = run_it(book, args)

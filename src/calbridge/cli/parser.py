@@ -7,6 +7,7 @@ from typing import TypeAlias
 
 from calbridge import __version__
 from calbridge.cli import parser_daemon, parser_offers
+from calbridge.cli.lazyparse import OnlySubparsers
 
 DESCRIPTION = """\
 calbridge keeps a practice's session book and bridges it to coaches' calendars.
@@ -41,10 +42,13 @@ def _actor(p: argparse.ArgumentParser, text: str) -> None:
     p.add_argument("--by", choices=["coach", "client", "admin"], default="admin", help=text)
 
 
-def build() -> argparse.ArgumentParser:
+def build(only: str | None = None, every: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; with ``every=False`` only command ``only`` gets its flags
+    (the others their name and help: cli/lazyparse.py)."""
     root = argparse.ArgumentParser(
         prog="calbridge", description=DESCRIPTION, formatter_class=_Formatter
     )
+    root.register("action", "parsers", OnlySubparsers)
     root.add_argument(
         "--config",
         metavar="PATH",
@@ -53,6 +57,8 @@ def build() -> argparse.ArgumentParser:
     root.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     root.add_argument("--version", action="version", version=f"calbridge {__version__}")
     cmds = root.add_subparsers(dest="command", metavar="COMMAND")
+    assert isinstance(cmds, OnlySubparsers)
+    cmds.only, cmds.building_all = only, every
 
     _sub(cmds, "check-config", "check the configuration and report every problem at once")
     _clients(cmds)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ast
 import logging
-import os
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,12 +15,12 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from calbridge.errors import UserError
+from calbridge.store.plain import MIGRATIONS, at_head, known_revisions, writable_folder
 
 #: The handle of one transaction, as the book's code passes it to the repositories here.
 Db = Session
 
 log = logging.getLogger(__name__)
-MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x63616C62  # "calb"
 
 
@@ -63,7 +60,7 @@ def open_engine(raw_url: str) -> Engine:
     url = normalize_url(raw_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            _writable_folder(Path(url.database).parent)
+            writable_folder(Path(url.database).parent)
         engine = create_engine(url)
         _sqlite_setup(engine)
         return engine
@@ -71,22 +68,6 @@ def open_engine(raw_url: str) -> Engine:
     # made while the tables were small (stale without ANALYZE), turning the limit check into
     # a scan of every session as the book grows. Planning each time costs microseconds.
     return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
-
-
-def _writable_folder(folder: Path) -> None:
-    """The SQLite book's folder exists (made if need be) and this user may write it."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(
-            f"cannot create the book's folder {folder}: {exc.strerror or exc}"
-            " (check state_dir or database.url)"
-        ) from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UserError(
-            f"cannot write the book's folder {folder}: permission denied"
-            " (check state_dir or database.url, and which user runs calbridge)"
-        )
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -129,25 +110,6 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
-_ASSIGNED = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
-
-
-def known_revisions() -> tuple[set[str], set[str]]:
-    """(every revision, the heads) read from the migration files' own assignments, without
-    Alembic (loading its script directory costs every command a fifth of a second)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        found: dict[str, str] = {m[1]: m[2] for m in _ASSIGNED.finditer(source)}
-        if "revision" not in found:
-            continue
-        revisions.add(ast.literal_eval(found["revision"]))
-        down = ast.literal_eval(found.get("down_revision", "None"))
-        parents.update([down] if isinstance(down, str) else (down or ()))
-    return revisions, revisions - parents
-
-
 def _stored_revision(engine: Engine) -> str | None:
     """The book's alembic_version, one plain query; None for a new (or pre-Alembic) book."""
     with engine.connect() as connection:
@@ -167,7 +129,7 @@ def migrate(engine: Engine) -> None:
     try:
         stored = _stored_revision(engine)
         revisions, heads = known_revisions()
-        if stored is not None and stored in heads and len(heads) == 1:
+        if at_head(stored, heads):
             return
         if stored is not None and stored not in revisions:
             raise UserError(
