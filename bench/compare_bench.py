@@ -318,10 +318,18 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     count = args.events or (30 if args.quick else 1000)
     rounds = args.rounds or (1 if args.quick else 3)
     moved = 10
-    vdirsyncer_bin()
-    bytecode()
     started = time.perf_counter()
     result: dict[str, Any] = {"events": count, "rounds": rounds, "servers": {}}
+    if args.case == "moved":
+        from compare_moved import moved_only
+
+        for name in ("radicale", "xandikos"):
+            with benched(name, tmp) as bench:
+                result["servers"][name] = moved_only(bench, count, rounds, moved, args.profile)
+        result["total_s"] = time.perf_counter() - started
+        return result
+    vdirsyncer_bin()
+    bytecode()
     for name in ("radicale", "xandikos"):
         with benched(name, tmp) as bench:
             result["servers"][name] = compare(bench, count, rounds, moved)
@@ -338,11 +346,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=0, help="rounds (default 3)")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="the far server's RTT")
     parser.add_argument("--json", action="store_true", help="also print the raw results")
+    parser.add_argument(
+        "--case", choices=("all", "moved"), default="all", help="moved: the moved case alone"
+    )
+    parser.add_argument(
+        "--profile", default="", help="with --case moved: cProfile the moved passes to PREFIX-*"
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, sb._terminate)
     with tempfile.TemporaryDirectory(prefix="calbridge-compare-bench-") as tmp:
         result = run(args, Path(tmp))
-    print_table(result)
+    if args.case == "moved":
+        from compare_moved import print_moved
+
+        print_moved(result)
+    else:
+        print_table(result)
     if args.json:
         import json
 

@@ -147,6 +147,11 @@ def fingerprint(data: bytes, bounds: Bounds | None = None) -> str:
     return _fingerprint_of(components)
 
 
+def fingerprint_of(components: list[Component]) -> str:
+    """``fingerprint`` of components already read (``ical.resource``), before any change."""
+    return _fingerprint_of(components)
+
+
 def _fingerprint_of(components: list[Component]) -> str:
     return _digest(sorted(_canonical(component) for component in _meaningful(components)))
 
