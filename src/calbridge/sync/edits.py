@@ -11,16 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from calbridge.book import Book, planning
+from calbridge.book import Book
 from calbridge.calendars.base import CalendarStore
 from calbridge.config.schema import Coach
-from calbridge.core.model import Actor, Status
+from calbridge.core.model import Status
 from calbridge.ical.bounds import Bounds
 from calbridge.ical.build import fingerprint
 from calbridge.ical.merge import keep_foreign, keep_foreign_of
 from calbridge.ical.resource import Resource, read_resource
-from calbridge.store import repo_events
+from calbridge.store import repo, repo_events
 from calbridge.sync import desired, importer, status
+from calbridge.sync.decide import Cancel
 from calbridge.sync.outcome_tags import OWN
 from calbridge.sync.planner import Action, Kind, Remote, Wanted
 from calbridge.sync.report import Gathered, Report
@@ -59,10 +60,9 @@ class CalendarEdits:
         with self.book.transaction() as db:
             rows = repo_events.sessions_by_uid(db, self.coach.id, [uid]).get(uid, [])
             closure = self._owned_wanted(db, uid) if not rows else None
-        for row in rows:
-            if row.id is not None and row.status in (Status.REQUESTED, Status.SCHEDULED):
-                planning.cancel(self.book, row.id, Actor.COACH, importer.CANCELLED_REASON)
-        self._forget(uid)
+            open_rows = [r for r in rows if r.status in (Status.REQUESTED, Status.SCHEDULED)]
+            importer.apply(self.book, db, [Cancel(r) for r in open_rows if r.id is not None])
+            status.forget(db, self.calendar_id, uid)
         if closure is not None and closure.data is not None:
             self._do(
                 Action(Kind.CREATE, uid, data=closure.data, fingerprint=closure.fingerprint),
@@ -89,7 +89,8 @@ class CalendarEdits:
             copy = read_resource(action.data, self.bounds)
         with self.book.transaction() as db:
             uid, now = action.uid, self.book.clock()
-            rows = repo_events.sessions_by_uid(db, self.coach.id, [uid]).get(uid, [])
+            held = repo_events.session_rows_by_uid(db, self.coach.id, [uid]).get(uid, [])
+            rows = [repo.to_session(r) for r in held]  # ``held`` spares the book's re-reads
             if rows:
                 outcome = importer.import_in(
                     self.book, db, self.coach, rows, copy, refs, action.href
