@@ -319,10 +319,18 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     count = args.events or (30 if args.quick else 1000)
     rounds = args.rounds or (1 if args.quick else 3)
     moved = 10
-    vdirsyncer_bin()
-    bytecode()
     started = time.perf_counter()
     result: dict[str, Any] = {"events": count, "rounds": rounds, "servers": {}}
+    if args.case == "moved":
+        from compare_moved import moved_only
+
+        for name in args.servers.split(","):
+            with benched(name, tmp) as bench:
+                result["servers"][name] = moved_only(bench, count, rounds, moved, args.profile)
+        result["total_s"] = time.perf_counter() - started
+        return result
+    vdirsyncer_bin()
+    bytecode()
     for name in args.servers.split(","):
         with benched(name, tmp) as bench:
             result["servers"][name] = compare(bench, count, rounds, moved)
@@ -342,13 +350,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="also print the raw results")
     parser.add_argument("--servers", default="radicale,xandikos", help="which, comma-separated")
     parser.add_argument("--no-far", action="store_true", help="leave out the far push")
+    parser.add_argument(
+        "--case", choices=("all", "moved"), default="all", help="moved: the moved case alone"
+    )
+    parser.add_argument(
+        "--profile", default="", help="with --case moved: cProfile the moved passes to PREFIX-*"
+    )
     args = parser.parse_args(argv)
     if not set(args.servers.split(",")) <= {"radicale", "xandikos"}:
         parser.error("--servers: radicale, xandikos or both")
     signal.signal(signal.SIGTERM, sb._terminate)
     with tempfile.TemporaryDirectory(prefix="calbridge-compare-bench-") as tmp:
         result = run(args, Path(tmp))
-    print_table(result)
+    if args.case == "moved":
+        from compare_moved import print_moved
+
+        print_moved(result)
+    else:
+        print_table(result)
     if args.json:
         import json
 

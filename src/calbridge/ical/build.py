@@ -20,6 +20,7 @@ from icalendar import Calendar, Timezone, vRecur
 
 from calbridge.ical.lines import Block, Prop, date_text, date_time, text, write
 from calbridge.ical.meaning import fingerprint as fingerprint
+from calbridge.ical.meaning import fingerprint_of as fingerprint_of
 from calbridge.ical.meaning import fingerprint_of_block
 from calbridge.ical.model import AllDay, Attendee, EventSpec, Occurrence, Person
 

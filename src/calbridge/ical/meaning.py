@@ -46,6 +46,11 @@ def fingerprint(data: bytes, bounds: Bounds | None = None) -> str:
     except MalformedEvent:
         text = re.sub(r"\r?\n[ \t]", "", data.decode("utf-8", "replace"))
         return _digest(["raw", *text.splitlines()])
+    return fingerprint_of(components)
+
+
+def fingerprint_of(components: list[Component]) -> str:
+    """``fingerprint`` of components already read (``ical.resource``), before any change."""
     return _digest(sorted(_canonical(component) for component in _meaningful(components)))
 
 

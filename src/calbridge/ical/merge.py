@@ -77,9 +77,19 @@ def keep_foreign(
         return None
     try:
         check_resource(copy, bounds)
-        added = foreign_parts(read_calendar(copy), labels)
+        calendar = read_calendar(copy)
     except MalformedEvent:
         return None  # an unreadable copy has nothing to keep; the book's version goes out
+    return keep_foreign_of(rendered, calendar, labels)
+
+
+def keep_foreign_of(
+    rendered: bytes, copy: Calendar | None, labels: Iterable[str] = ()
+) -> bytes | None:
+    """``keep_foreign`` with the copy already read (None: unreadable, nothing to keep)."""
+    if copy is None:
+        return None
+    added = foreign_parts(copy, labels)
     if not any(added.values()):
         return None
     calendar = read_calendar(rendered)

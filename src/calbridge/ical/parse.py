@@ -46,7 +46,16 @@ def parse_instances(
     Past a cap of ``bounds`` (checked before parsing, before expanding, and while
     expanding) it raises ``PastCap``.
     """
-    calendar, events = settled(data, zone, bounds)
+    check_resource(data, bounds)
+    return instances_of(read_calendar(data), window, zone, bounds)
+
+
+def instances_of(
+    calendar: Calendar, window: Window, zone: ZoneInfo, bounds: Bounds = DEFAULT
+) -> list[Instance]:
+    """``parse_instances`` of a calendar already read (``ical.resource``). Its dates are
+    given their zones in place, which a second call finds done."""
+    events = _settled_events(calendar, zone)
     doubt = ambiguity(events)
     if doubt is not None:
         raise MalformedEvent(doubt)
@@ -63,7 +72,12 @@ def settled(data: bytes, zone: ZoneInfo, bounds: Bounds) -> tuple[Calendar, list
 def uid_of(data: bytes, bounds: Bounds = DEFAULT) -> str:
     """The UID of a CalDAV resource, which RFC 4791 §4.1 allows only one of."""
     check_resource(data, bounds)
-    components = [c for c in read_calendar(data).subcomponents if c.name != "VTIMEZONE"]
+    return uid_in_calendar(read_calendar(data))
+
+
+def uid_in_calendar(calendar: Calendar) -> str:
+    """``uid_of`` a calendar already read."""
+    components = [c for c in calendar.subcomponents if c.name != "VTIMEZONE"]
     uids = sorted({str(uid) for c in components for uid in _props(c, "UID")})
     if len(uids) != 1:
         raise MalformedEvent(_uid_problem(uids))

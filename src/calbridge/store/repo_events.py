@@ -17,14 +17,21 @@ from calbridge.store.tables import ClientRow, ClosureRow, SeriesRow, SessionRow,
 
 def sessions_by_uid(db: Db, coach_id: str, uids: Iterable[str]) -> dict[str, list[Session]]:
     """The coach's sessions of each UID (a series: every occurrence)."""
-    found: dict[str, list[Session]] = {}
+    found = session_rows_by_uid(db, coach_id, uids)
+    return {uid: [repo.to_session(row) for row in rows] for uid, rows in found.items()}
+
+
+def session_rows_by_uid(db: Db, coach_id: str, uids: Iterable[str]) -> dict[str, list[SessionRow]]:
+    """``sessions_by_uid`` as rows. While the caller holds them they stay in the
+    transaction's identity map, so the book's later reads of them by id cost no query."""
+    found: dict[str, list[SessionRow]] = {}
     wanted = list(uids)
     for start in range(0, len(wanted), 500):
         query = select(SessionRow).where(
             SessionRow.coach_id == coach_id, SessionRow.uid.in_(wanted[start : start + 500])
         )
         for row in db.scalars(query):
-            found.setdefault(row.uid, []).append(repo.to_session(row))
+            found.setdefault(row.uid, []).append(row)
     return found
 
 

@@ -30,8 +30,9 @@ from calbridge.sync.report import Report as Report
 log = logging.getLogger(__name__)
 #: Created events whose status rows are committed together.
 STATUS_BATCH = 200
-#: Actions that may write to the calendar (an import may push the book's version back).
-WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.DELETE, Kind.IMPORT, Kind.CANCEL})
+#: Actions that may write to the calendar (an import says itself whether it pushed the
+#: book's version back).
+WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.DELETE, Kind.CANCEL})
 
 
 class CalendarSync(CalendarReading, CalendarEdits):
@@ -224,7 +225,7 @@ class CalendarSync(CalendarReading, CalendarEdits):
             self._cancel(action.uid)
         elif action.kind is Kind.IMPORT:
             refs = got.refs.get(action.uid, (None, None)) if got is not None else (None, None)
-            self._import(action, report, refs)
+            self._import(action, report, refs, got.resources.get(action.uid) if got else None)
 
     def _flush_created(self) -> None:
         """Record created events' status in one transaction. Losing a batch in a crash is

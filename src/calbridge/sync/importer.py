@@ -1,31 +1,43 @@
 """Calendar edits come back as book changes through the same rules as the CLI (rule 7).
 
-A moved event is a reschedule by the coach, a removed occurrence or a CANCELLED event a
-cancellation, a changed PARTSTAT a client's answer. Whatever a rule refuses is left
-undone in the book; the engine then pushes the book's version back (the revert) and the
-reason goes to the change log, from which the coach is told.
+``sync.decide`` says what the calendar's copy means (move, cancel, answer, tag, revert);
+here those commands go through the book's operations, in the caller's transaction, each
+in a savepoint: whatever a rule refuses is left undone in the book (the engine then
+pushes the book's version back, the revert) and the reason goes to the change log, from
+which the coach is told.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from calbridge.book import Book, planning
 from calbridge.book.requests import EditRequest
 from calbridge.config.schema import Coach
-from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
+from calbridge.core.model import Actor, Role, Session, Status
 from calbridge.errors import Refused, UserError
-from calbridge.ical.bounds import Bounds, check_resource
-from calbridge.ical.model import Instance, MalformedEvent
-from calbridge.ical.parse import parse_instances
+from calbridge.ical.resource import Resource, read_resource
 from calbridge.mail import notify as mail
-from calbridge.store import repo
-from calbridge.sync import outcome_tags, shapes
+from calbridge.store import repo, repo_events
+from calbridge.store.db import Db
+from calbridge.sync import outcome_tags
+from calbridge.sync.decide import (
+    CANCELLED_REASON,
+    Answer,
+    Cancel,
+    Command,
+    Move,
+    Revert,
+    Rules,
+    Tag,
+    decide,
+)
+
+__all__ = ["CANCELLED_REASON", "Outcome", "apply", "import_event", "import_in", "rules_for"]
 
 log = logging.getLogger(__name__)
-CANCELLED_REASON = "removed in the coach's calendar"
 
 
 @dataclass
@@ -42,203 +54,121 @@ def import_event(
     refs: tuple[bytes | None, bytes | None] = (None, None),
     href: str = "",
 ) -> Outcome:
-    """Apply what the calendar says about one UID to the book; report what was refused.
+    """Apply what the calendar says about one UID to the book, in one transaction; report
+    what was refused (see ``sync.decide`` for what the copy and ``refs`` mean)."""
+    copy = read_resource(data, book.settings.sync.bounds.limits())
+    with book.transaction() as db:
+        return import_in(book, db, coach, rows, copy, refs, href)
 
-    ``refs`` are the content both sides last agreed on and a write of calbridge's sent but
-    not confirmed. What the calendar states is the coach's edit only where it differs from
-    both (a three-way merge): a value the book itself last wrote there is not an edit, so
-    the book's newer state stands. Without references the book's state is the reference.
-    """
+
+def import_in(
+    book: Book,
+    db: Db,
+    coach: Coach,
+    rows: Sequence[Session],
+    copy: Resource,
+    refs: tuple[bytes | None, bytes | None],
+    href: str = "",
+) -> Outcome:
+    """``import_event`` inside the caller's transaction ``db``, the copy already read."""
+    commands = decide(rows, copy, refs, client_emails(db, rows), rules_for(book, coach), href)
+    return apply(book, db, commands, href)
+
+
+def rules_for(book: Book, coach: Coach) -> Rules:
+    bounds = book.settings.sync.bounds.limits()
+    return Rules(coach.zone(), book.clock(), book.settings.outcomes.tag_targets(), bounds)
+
+
+def client_emails(db: Db, rows: Sequence[Session]) -> dict[str, str]:
+    """Each client's address (lower case) by party id: whose PARTSTAT is whose answer."""
+    clients = {p.party_id for r in rows for p in r.participants if p.role is Role.CLIENT}
+    people = repo_events.people_of(db, rows) if clients else {}
+    return {party: people[party].email.lower() for party in clients if party in people}
+
+
+def apply(book: Book, db: Db, commands: Sequence[Command], href: str = "") -> Outcome:
+    """Run ``commands`` through the book's operations, in order, in transaction ``db``."""
     outcome = Outcome()
-    problem, pairs = _read(coach, rows, data, refs, book.settings.sync.bounds.limits())
-    live = _live(rows)
-    if problem is not None:  # never read as a deletion: the book's version goes back
-        outcome.refused.append(f"{href or rows[0].uid}: {problem}")
-        if live:
-            _record_revert(book, live[0], problem, href)
-        return outcome
-    for row, found, refs_of in pairs:
-        _apply(book, row, found, refs_of, outcome, href)
+    for command in commands:
+        if isinstance(command, Revert):
+            outcome.refused.append(command.refused)
+            if command.row is not None:
+                _record_revert(book, db, command.row, command.reason, href)
+        elif isinstance(command, Cancel):
+            session_id = _id(command.row)
+            planning.cancel(book, session_id, Actor.COACH, command.reason)
+            outcome.applied.append(f"session {session_id} cancelled")
+        elif isinstance(command, Move):
+            _move(book, db, command, outcome, href)
+        elif isinstance(command, Answer):
+            _answer(book, db, command, outcome)
+        else:
+            _tag(book, db, command, outcome, href)
     return outcome
 
 
-def foresee(
-    coach: Coach,
-    rows: list[Session],
-    data: bytes,
-    refs: tuple[bytes | None, bytes | None],
-    bounds: Bounds,
-) -> list[tuple[Session, str]]:
-    """What importing ``data`` would do to each live row, for a dry run (nothing written):
-    "import cancel", "import move", "revert" (an edit the book's version undoes), or
-    "import" (answers, outcome tags). The rules may still refuse a move when applied."""
-    problem, pairs = _read(coach, rows, data, refs, bounds)
-    if problem is not None:
-        return [(row, "revert") for row in _live(rows)]
-    seen = []
-    for row, found, refs_of in pairs:
-        if found is None or found.status == "CANCELLED":
-            if not (refs_of and all(r is None or r.status == "CANCELLED" for r in refs_of)):
-                seen.append((row, "import cancel"))
-        elif shapes.owned_changes(found, refs_of):
-            seen.append((row, "revert"))
-        elif _moved(row, found, refs_of):
-            seen.append((row, "import move"))
-        else:
-            seen.append((row, "import"))
-    return seen
-
-
-Pair = tuple[Session, Instance | None, list[Instance | None]]
-
-
-def _read(
-    coach: Coach,
-    rows: list[Session],
-    data: bytes,
-    refs: tuple[bytes | None, bytes | None],
-    bounds: Bounds,
-) -> tuple[str | None, list[Pair]]:
-    """Why the calendar's copy cannot be taken (or None), and each live row with its
-    instance there and in the references (what both sides agreed on, what was sent)."""
-    try:
-        check_resource(data, bounds)  # by counting bytes, before any parsing
-        problem = shapes.unacceptable(rows, data)
-        instances = _instances(coach, rows, data, bounds) if problem is None else {}
-    except MalformedEvent as exc:
-        problem = f"the calendar's copy could not be read ({exc})"
-    if problem is not None:
-        return problem, []
-    references = [r for r in (_reference(coach, rows, ref, bounds) for ref in refs) if r]
-    series = any(r.recurrence_id is not None for r in rows)
-    pairs: list[Pair] = []
-    for row in sorted(_live(rows), key=lambda r: r.recurrence_id or r.start):
-        key = row.recurrence_id if series else None
-        pairs.append((row, instances.get(key), [ref.get(key) for ref in references]))
-    return None, pairs
-
-
-def _live(rows: list[Session]) -> list[Session]:
-    return [r for r in rows if r.status in ACTIVE and r.id is not None]
-
-
-def _moved(row: Session, found: Instance, refs: list[Instance | None]) -> bool:
-    """The calendar shows another time, one no reference held (the coach moved it)."""
-    span = (found.start, found.end)
-    return span != (row.start, row.end) and all(r is None or (r.start, r.end) != span for r in refs)
-
-
-def _reference(
-    coach: Coach, rows: list[Session], data: bytes | None, bounds: Bounds
-) -> dict[datetime | None, Instance] | None:
-    """A version both sides agreed on (or calbridge sent), read like the calendar's."""
-    if not data:
-        return None
-    try:
-        return _instances(coach, rows, data, bounds)
-    except MalformedEvent:
-        return None
-
-
-def _instances(
-    coach: Coach, rows: list[Session], data: bytes, bounds: Bounds
-) -> dict[datetime | None, Instance]:
-    """The remote series from ``window_days`` before the book's first occurrence to as
-    long after its last (to find moved ones), within the caps of ``bounds``."""
-    reach = timedelta(days=bounds.window_days)
-    first = min(min(r.start, r.recurrence_id or r.start) for r in rows) - reach
-    last = max(max(r.end, r.recurrence_id or r.end) for r in rows) + reach
-    found = parse_instances(data, (first, last), coach.zone(), bounds)
-    return {i.recurrence_id: i for i in found}
-
-
-def _apply(
-    book: Book,
-    row: Session,
-    found: Instance | None,
-    refs: list[Instance | None],
-    outcome: Outcome,
-    href: str = "",
-) -> None:
-    assert row.id is not None
-    if found is None or found.status == "CANCELLED":
-        if refs and all(r is None or r.status == "CANCELLED" for r in refs):
-            return  # never shown as open there: nothing the coach removed
-        planning.cancel(book, row.id, Actor.COACH, CANCELLED_REASON)
-        outcome.applied.append(f"session {row.id} cancelled")
+def _move(book: Book, db: Db, move: Move, outcome: Outcome, href: str) -> None:
+    session_id = _id(move.row)
+    request = EditRequest(start=move.start, end=move.end, by=Actor.COACH)
+    refused = _attempt(db, lambda: planning.edit(book, session_id, request))
+    if refused is None:
+        outcome.applied.append(f"session {session_id} moved to {move.start.isoformat()}")
         return
-    tagged = outcome_tags.apply(book, row, found)
-    if tagged is not None:  # an outcome tag: only it is read; the book's version goes back
-        if tagged.refused:
-            outcome.refused.append(f"outcome of session {row.id}: {tagged.refused}")
-            _record_revert(book, row, tagged.refused, href)
-        elif tagged.applied:
-            outcome.applied.append(tagged.applied)
-        return
-    kept = shapes.owned_changes(found, refs)
-    if kept:
-        reason = "; ".join(kept)
-        outcome.refused.append(f"session {row.id}: {reason}")
-        _record_revert(book, row, reason, href)
-    if _moved(row, found, refs):
-        _move(book, row, found, outcome, href)
-    _answers(book, row, found, refs, outcome)
+    outcome.refused.append(f"moving session {session_id}: {refused}")
+    _record_revert(book, db, move.row, refused, href)
 
 
-def _move(book: Book, row: Session, found: Instance, outcome: Outcome, href: str) -> None:
-    assert row.id is not None
-    request = EditRequest(start=found.start, end=found.end, by=Actor.COACH)
+def _answer(book: Book, db: Db, answer: Answer, outcome: Outcome) -> None:
+    session_id, party = _id(answer.row), answer.party_id
+    current = Status(repo.session_row(db, session_id).status)
+    if current not in (Status.REQUESTED, Status.SCHEDULED):
+        return  # no longer open (an earlier answer declined it): nothing to answer
     try:
-        planning.edit(book, row.id, request)
-        outcome.applied.append(f"session {row.id} moved to {found.start.isoformat()}")
-    except (Refused, UserError) as exc:  # a rule, or a time no session can have (> 24 h)
-        reason = exc.message if isinstance(exc, Refused) else str(exc)
-        outcome.refused.append(f"moving session {row.id}: {reason}")
-        _record_revert(book, row, reason, href)
+        with db.begin_nested():
+            planning.answer(book, session_id, Actor.CLIENT, answer.accept, party)
+    except Refused as exc:
+        outcome.refused.append(f"answer of {party} on session {session_id}: {exc.message}")
+        return
+    said = "accepted" if answer.accept else "declined"
+    outcome.applied.append(f"session {session_id}: {party} {said}")
 
 
-def _answers(
-    book: Book, row: Session, found: Instance, refs: list[Instance | None], outcome: Outcome
-) -> None:
-    """A client's PARTSTAT that reached the coach's copy is that client's answer (unless
-    it is the one the references already held: then it is no news)."""
+def _tag(book: Book, db: Db, tag: Tag, outcome: Outcome, href: str) -> None:
+    session_id = _id(tag.row)
+    refused = _attempt(db, lambda: outcome_tags.save_tag(book, tag))
+    if refused is None:
+        label = outcome_tags.label(tag)
+        outcome.applied.append(f"session {session_id}: {label} (calendar tag {tag.tag!r})")
+        return
+    reason = f"tag {tag.tag!r}: {refused}"
+    outcome.refused.append(f"outcome of session {session_id}: {reason}")
+    _record_revert(book, db, tag.row, reason, href)
+
+
+def _attempt(db: Db, operation: Callable[[], object]) -> str | None:
+    """Run a book operation in a savepoint; why a rule refused it (None: it went through).
+    A ``UserError`` here is a value no session can have (a move past 24 hours)."""
+    try:
+        with db.begin_nested():
+            operation()
+    except (Refused, UserError) as exc:
+        return exc.message if isinstance(exc, Refused) else str(exc)
+    return None
+
+
+def _id(row: Session) -> int:
     assert row.id is not None
-    with book.transaction() as db:
-        emails = {
-            p.party_id: repo.client(db, p.party_id).email.lower()
-            for p in row.participants
-            if p.role is Role.CLIENT
-        }
-    for part in row.participants:
-        email = emails.get(part.party_id, "")
-        new = found.partstats.get(email)
-        if new not in ("ACCEPTED", "DECLINED") or new == part.partstat:
-            continue
-        if any(r is not None and r.partstats.get(email) == new for r in refs):
-            continue
-        current = repo_status(book, row.id)
-        if current not in (Status.REQUESTED, Status.SCHEDULED):
-            continue
-        try:
-            planning.answer(book, row.id, Actor.CLIENT, new == "ACCEPTED", part.party_id)
-            outcome.applied.append(f"session {row.id}: {part.party_id} {new.lower()}")
-        except Refused as exc:
-            outcome.refused.append(f"answer of {part.party_id} on session {row.id}: {exc.message}")
+    return row.id
 
 
-def repo_status(book: Book, session_id: int) -> Status:
-    with book.transaction() as db:
-        return Status(repo.session_row(db, session_id).status)
-
-
-def _record_revert(book: Book, row: Session, reason: str, href: str = "") -> None:
+def _record_revert(book: Book, db: Db, row: Session, reason: str, href: str = "") -> None:
     """Audit it and queue the coach's "your calendar edit was reverted" notice."""
-    with book.transaction() as db:
-        now = book.clock()
-        payload = {"uid": row.uid, "coach": row.coach_id, "reason": reason}
-        repo.audit(db, now, "session", row.id, "reverted", Actor.COACH, book.origin, payload)
-        repo.record_change(db, now, "session.reverted", row.id, payload)
-        mail.reverted(book, db, row, reason)
+    now = book.clock()
+    payload = {"uid": row.uid, "coach": row.coach_id, "reason": reason}
+    repo.audit(db, now, "session", row.id, "reverted", Actor.COACH, book.origin, payload)
+    repo.record_change(db, now, "session.reverted", row.id, payload)
+    mail.reverted(book, db, row, reason)
     where = f", {href}" if href else ""
     log.warning(
         "calendar %s: reverted a calendar edit of session %s (UID %s%s): %s",

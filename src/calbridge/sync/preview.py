@@ -9,8 +9,9 @@ from typing import Any
 from calbridge.book import Book
 from calbridge.config.schema import Coach
 from calbridge.core.model import ACTIVE, Session
+from calbridge.ical.resource import read_resource
 from calbridge.store import repo_events
-from calbridge.sync import importer
+from calbridge.sync import decide
 from calbridge.sync.planner import Action, Kind
 from calbridge.sync.report import Gathered
 
@@ -47,7 +48,8 @@ def _labels(
     if action.kind is Kind.IMPORT and action.data is not None:
         refs = got.refs.get(action.uid, (None, None))
         bounds = book.settings.sync.bounds.limits()
-        return list(importer.foresee(coach, rows, action.data, refs, bounds))
+        copy = read_resource(action.data, bounds)
+        return list(decide.foresee(rows, copy, refs, coach.zone(), bounds))
     if action.kind is Kind.CANCEL:
         return [(row, "import cancel") for row in _live(rows)]
     chosen = rows if action.kind is Kind.DELETE else _live(rows) or rows

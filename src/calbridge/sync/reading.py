@@ -20,7 +20,7 @@ from calbridge.events.spec import closure_uid
 from calbridge.ical.bounds import Bounds
 from calbridge.ical.build import fingerprint
 from calbridge.ical.model import MalformedEvent
-from calbridge.ical.parse import uid_of
+from calbridge.ical.resource import Resource, read_resource
 from calbridge.sync import desired, foreign, recovery, status
 from calbridge.sync.planner import Decision, Remote, Wanted
 from calbridge.sync.report import Gathered, Report
@@ -74,7 +74,8 @@ class CalendarReading:
                 wanted.update(desired.wanted_holds(db, settings, self.coach, uids, now))
         by_href = {r.href: r for r in rows}
         stale = [h for h, e in listing.changed.items() if h not in by_href or by_href[h].etag != e]
-        remote = self._fetch(stale, by_href, report)
+        resources: dict[str, Resource] = {}
+        remote = self._fetch(stale, by_href, report, resources)
         rows += self._elsewhere(remote, rows, listing, report)
         ours = [r for r in rows if not r.foreign]
         known = {r.uid: status.as_known(r) for r in ours}
@@ -102,6 +103,7 @@ class CalendarReading:
             wanted[uid] = self.with_foreign(want, refs.get(uid, (None, None))[0])
         got = Gathered(listing, known, remote, deleted, wanted, upto, state, refs, total)
         got.foreign_gone = gone
+        got.resources = resources
         return got
 
     def _restorable(self, uids: set[str]) -> dict[str, Wanted]:
@@ -116,14 +118,20 @@ class CalendarReading:
         return found
 
     def _fetch(
-        self, hrefs: list[str], by_href: dict[str, Any], report: Report
+        self,
+        hrefs: list[str],
+        by_href: dict[str, Any],
+        report: Report,
+        resources: dict[str, Resource],
     ) -> dict[str, Remote]:
+        """The changed resources, each read once (kept in ``resources`` by UID)."""
         remote: dict[str, Remote] = {}
         for item in self.store.get_many(hrefs) if hrefs else []:
             row = by_href.get(item.href)
             mine = row.uid if row is not None and not row.foreign else None
+            resource = read_resource(item.data, self.bounds)
             try:
-                uid = uid_of(item.data, self.bounds)
+                uid = resource.the_uid()
             except MalformedEvent as exc:
                 if mine is None:
                     self._skip(item, f"malformed:{item.href}", str(exc), report)
@@ -134,8 +142,8 @@ class CalendarReading:
             if uid in remote:
                 self._skip(item, f"duplicate:{item.href}", _twice(uid, remote[uid]), report)
                 continue
-            fp = fingerprint(item.data, self.bounds)
-            remote[uid] = Remote(uid, item.href, item.etag, fp, item.data)
+            remote[uid] = Remote(uid, item.href, item.etag, resource.fingerprint, item.data)
+            resources[uid] = resource
         return remote
 
     def _elsewhere(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calbridge.calendars.base import Listing
+from calbridge.ical.resource import Resource
 from calbridge.sync import status
 from calbridge.sync.planner import Known, Remote, Wanted
 
@@ -42,3 +43,5 @@ class Gathered:
     total: int = 0
     #: Foreign events that left the calendar: (status key, href).
     foreign_gone: list[tuple[str, str]] = field(default_factory=list)
+    #: Per UID: the fetched resource, read once (what an import reads again).
+    resources: dict[str, Resource] = field(default_factory=dict)

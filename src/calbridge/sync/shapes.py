@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from icalendar import Calendar
+
 from calbridge.core.model import Session
 from calbridge.ical.model import Instance
-from calbridge.ical.parse import read_calendar
 
 SINGLE = (
     "a single session cannot repeat in the calendar ({what} was added); plan a series"
@@ -26,12 +27,9 @@ SERIES = (
 )
 
 
-def unacceptable(rows: Sequence[Session], data: bytes) -> str | None:
-    """Why the calendar's version of these rows' UID cannot be taken, or None.
-
-    Raises ``MalformedEvent`` when ``data`` is not one readable VCALENDAR.
-    """
-    events = read_calendar(data).walk("VEVENT")
+def unacceptable(rows: Sequence[Session], calendar: Calendar) -> str | None:
+    """Why the calendar's version (``calendar``) of these rows' UID cannot be taken, or None."""
+    events = calendar.walk("VEVENT")
     uid = rows[0].uid
     uids = sorted({str(e.get("UID", "")) for e in events} - {uid})
     if uids or not events:
