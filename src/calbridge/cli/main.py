@@ -118,8 +118,10 @@ def _command(args: argparse.Namespace) -> Output:
     from calbridge.book import Book
     from calbridge.cli.dispatch import handler
     from calbridge.config import load_config
+    from calbridge.service import wiring
 
     run_it = handler(args.command, getattr(args, "action", None))
+    wiring.install()
     settings = load_config(args.config)
     book = Book.open(settings, origin=_origin(settings))
     try:

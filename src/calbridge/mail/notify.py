@@ -21,8 +21,8 @@ from calbridge.events.spec import session_spec, summary
 from calbridge.ical.model import EventSpec, Person
 from calbridge.mail import bodies, channels, client_link, envelope, imip
 from calbridge.mail.bodies import About, Body, Reader
+from calbridge.mail.channels import texts
 from calbridge.mail.outbox import enqueue
-from calbridge.sms import texts
 from calbridge.store import repo_events, repo_sms
 from calbridge.store.db import Db
 from calbridge.store.tables import OutboxRow, SeriesRow
@@ -139,7 +139,7 @@ def _request(
     make: Callable[[About, Reader], Body],
     group: Group | None = None,
     supersede: bool = False,
-    text: Callable[[About, Reader], str] | None = None,
+    text: Callable[[About, Reader], str | None] | None = None,
 ) -> int:
     """Send the whole object again (METHOD:REQUEST) to every attendee of ``session``
     (``supersede``: in place of a still-queued message of the same ``kind``)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from calbridge.book import Book, planning
+from calbridge.book.changes import Reverted
 from calbridge.book.requests import EditRequest
 from calbridge.config.schema import Coach
 from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
@@ -20,7 +21,6 @@ from calbridge.errors import Refused, UserError
 from calbridge.ical.bounds import Bounds, check_resource
 from calbridge.ical.model import Instance, MalformedEvent
 from calbridge.ical.parse import parse_instances
-from calbridge.mail import notify as mail
 from calbridge.store import repo
 from calbridge.sync import outcome_tags, shapes
 
@@ -238,7 +238,7 @@ def _record_revert(book: Book, row: Session, reason: str, href: str = "") -> Non
         payload = {"uid": row.uid, "coach": row.coach_id, "reason": reason}
         repo.audit(db, now, "session", row.id, "reverted", Actor.COACH, book.origin, payload)
         repo.record_change(db, now, "session.reverted", row.id, payload)
-        mail.reverted(book, db, row, reason)
+        book.emit(db, Reverted(row, reason))
     where = f", {href}" if href else ""
     log.warning(
         "calendar %s: reverted a calendar edit of session %s (UID %s%s): %s",
