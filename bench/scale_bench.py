@@ -50,6 +50,7 @@ from calbridge.book import Book, parties
 from calbridge.calendars.base import resource_name
 from calbridge.config.load import build
 from calbridge.core.model import Participant, Role, Session, Status
+from calbridge.service import wiring
 from calbridge.store import repo
 from calbridge.store.tables_daemon import CalendarLeaseRow
 from calbridge.sync import desired
@@ -268,6 +269,7 @@ def prepare(
     server: Any | None,
 ) -> tuple[Book, list[Path]]:
     data = config_data(tmp, db_url, urls, args.concurrency, "i1")
+    wiring.install()  # the mail consumer, as the command line installs it
     book = Book.open(build(data, tmp))
     fill_book(book, all_sessions)
     if server is not None:
