@@ -17,6 +17,7 @@ from sqlalchemy import update
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach
 from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
+from calbridge.events.load import spec_of
 from calbridge.events.spec import session_spec, summary
 from calbridge.ical.model import EventSpec, Person
 from calbridge.mail import bodies, channels, client_link, envelope, imip
@@ -41,9 +42,7 @@ class Group:
 
     def spec(self, book: Book) -> EventSpec | None:
         rrule = self.series.rrule if self.series is not None else None
-        organizer = Person(self.coach.name, self.coach.email)
-        colors, video = book.settings.event_colors(), self.coach.video_url
-        return session_spec(self.rows, organizer, self.people, colors, rrule, video)
+        return spec_of(book.settings, self.coach, self.rows, self.people, rrule)
 
     def about(self, book: Book, session: Session) -> About:
         return About(
