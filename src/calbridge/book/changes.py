@@ -7,8 +7,8 @@ mail consumer, ``mail.consumer``, queues mail and texts in the outbox), so a cha
 never committed without its messages, nor a message queued for a change rolled back.
 
 The book imports nothing of ``mail`` or ``sms``: the wiring (``service.wiring``)
-installs the consumers. A new channel is a new consumer, not an edit of every book
-operation.
+installs the consumers (``book.consumers``). A new channel is a new consumer, not an
+edit of every book operation.
 """
 
 from __future__ import annotations
@@ -16,14 +16,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from calbridge.core.model import Actor, Client, Session
 
-if TYPE_CHECKING:
-    from calbridge.book.context import Book
-    from calbridge.store.db import Db
-    from calbridge.store.tables_offers import OfferRow
+
+class Held(Protocol):
+    """One time an offer holds (``store.tables_offers.HoldRow``)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+
+
+class Offer(Protocol):
+    """An offer as its messages read it (``store.tables_offers.OfferRow``)."""
+
+    @property
+    def coach_id(self) -> str: ...
+    @property
+    def deadline(self) -> datetime: ...
+    @property
+    def holds(self) -> Sequence[Held]: ...
 
 
 @dataclass(frozen=True)
@@ -109,7 +126,7 @@ class SeatsRemoved:
 class Offered:
     """Other times offered for ``session``: ``offer`` holds them, ``urls`` answer them."""
 
-    offer: OfferRow
+    offer: Offer
     session: Session
     client: Client
     urls: dict[str, str]
@@ -119,7 +136,7 @@ class Offered:
 class OfferCancelled:
     """The admin took back an open offer for ``session``."""
 
-    offer: OfferRow
+    offer: Offer
     session: Session
     client: Client
     urls: dict[str, str]
@@ -130,7 +147,7 @@ class OfferCancelled:
 class WaitlistOffered:
     """A freed time (starting at ``start``) offered to a waitlisted client."""
 
-    offer: OfferRow
+    offer: Offer
     client: Client
     urls: dict[str, str]
     start: datetime
@@ -140,7 +157,7 @@ class WaitlistOffered:
 class WaitlistGone:
     """A waitlist offer closed before the client took it (taken, withdrawn)."""
 
-    offer: OfferRow
+    offer: Offer
     client: Client
     reason: str
     still_waiting: bool
@@ -161,24 +178,3 @@ Change = (
     | WaitlistOffered
     | WaitlistGone
 )
-
-
-class Consumer(Protocol):
-    """Turns a change into its side effects inside the change's transaction; returns the
-    Message-IDs of the mail it queued for it (the offers keep theirs)."""
-
-    def __call__(self, book: Book, db: Db, change: Change) -> list[str]: ...
-
-
-_installed: list[Consumer] = []
-
-
-def install(*consumers: Consumer) -> None:
-    """The consumers every book made from now on hands its changes to (once each)."""
-    for consumer in consumers:
-        if consumer not in _installed:
-            _installed.append(consumer)
-
-
-def installed() -> tuple[Consumer, ...]:
-    return tuple(_installed)

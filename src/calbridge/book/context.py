@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from calbridge.book import changes
-from calbridge.book.changes import Change, Consumer
+from calbridge.book import consumers as installed
+from calbridge.book.changes import Change
+from calbridge.book.consumers import Consumer
 from calbridge.config.schema import Coach, Settings
 from calbridge.core.timeutil import utcnow
 from calbridge.store import db as store
@@ -27,7 +28,7 @@ class Book:
     origin: str = "cli"
     clock: Callable[[], datetime] = utcnow
     #: Who turns the book's changes into mail, texts …: those installed by the wiring.
-    consumers: tuple[Consumer, ...] = field(default_factory=changes.installed)
+    consumers: tuple[Consumer, ...] = field(default_factory=installed.installed)
     _factory: sessionmaker[Db] = field(init=False, repr=False)
     _open: ContextVar[Db | None] = field(init=False, repr=False)
     _changes: ContextVar[list[Change] | None] = field(init=False, repr=False)

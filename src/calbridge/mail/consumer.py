@@ -8,16 +8,9 @@ Each event maps to the notice that tells its people (``notify``, ``seat_mail``,
 from __future__ import annotations
 
 from calbridge.book.changes import (
-    Answered,
-    Cancelled,
     Change,
-    ClosureNoticed,
-    Moved,
     OfferCancelled,
     Offered,
-    Planned,
-    RemindersOff,
-    Reverted,
     SeatsAdded,
     SeatsRemoved,
     WaitlistGone,
@@ -45,21 +38,9 @@ def consume(book: Book, db: Db, change: Change) -> list[str]:
 
 def _session_notice(book: Book, db: Db, change: Change) -> None:
     match change:
-        case Planned(sessions):
-            notify.planned(book, db, sessions)
-        case Moved(old, new, client_requested, by):
-            notify.moved(book, db, old, new, client_requested, by)
-        case Answered(before, after, by, party):
-            notify.answered(book, db, before, after, by, party)
-        case Cancelled(sessions, following, reason):
-            notify.cancelled(book, db, sessions, following, reason)
-        case ClosureNoticed(sessions, first, last, reason):
-            notify.closure_notice(book, db, sessions, first, last, reason)
-        case Reverted(session, reason):
-            notify.reverted(book, db, session, reason)
-        case RemindersOff(sessions):
-            notify.drop_reminders(db, sessions)
         case SeatsAdded(session, parties, returning):
             seat_mail.added(book, db, session, parties, returning)
         case SeatsRemoved(before, parties, sequence):
             seat_mail.removed(book, db, before, parties, sequence)
+        case _:
+            notify.consume(book, db, change)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from calbridge.book.changes import OfferCancelled, Offered, WaitlistGone, WaitlistOffered
+from calbridge.book.changes import Offer, OfferCancelled, Offered, WaitlistGone, WaitlistOffered
 from calbridge.book.client_links import client_url
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach
@@ -28,7 +28,6 @@ from calbridge.mail.offer_message import (
 from calbridge.mail.outbox import enqueue
 from calbridge.store import repo_sms
 from calbridge.store.db import Db
-from calbridge.store.tables_offers import OfferRow
 
 
 def offered(book: Book, db: Db, change: Offered) -> list[str]:
@@ -87,7 +86,7 @@ def waitlist_gone(book: Book, db: Db, change: WaitlistGone) -> list[str]:
 
 
 def offer_mail(
-    book: Book, offer: OfferRow, session: Session, client: Client, urls: dict[str, str]
+    book: Book, offer: Offer, session: Session, client: Client, urls: dict[str, str]
 ) -> OfferMail:
     """What the client's offer email says (also what `offer cancel` takes back)."""
     coach = book.coach(session.coach_id)
@@ -108,7 +107,7 @@ def offer_mail(
 
 
 def mail_of(
-    book: Book, coach: Coach, offer: OfferRow, client: Client, urls: dict[str, str]
+    book: Book, coach: Coach, offer: Offer, client: Client, urls: dict[str, str]
 ) -> OfferMail:
     """A waitlist offer's mail: its one time, in the coach's zone."""
     hold = offer.holds[0]

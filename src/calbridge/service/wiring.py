@@ -5,11 +5,11 @@ here, not called from the book's operations."""
 
 from __future__ import annotations
 
-from calbridge.book import changes
+from calbridge.book import consumers
 from calbridge.mail import consumer
 from calbridge.sms import channel
 
 
 def install() -> None:
     channel.install()
-    changes.install(consumer.consume)
+    consumers.install(consumer.consume)
