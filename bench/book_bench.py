@@ -32,6 +32,7 @@ from calbridge.book.requests import PlanRequest
 from calbridge.config.load import build
 from calbridge.core.model import Client, Participant, Role, Session, Status
 from calbridge.core.timeutil import add_months, month_bounds, month_of
+from calbridge.service import wiring
 from calbridge.store import repo
 from calbridge.store.tables import SessionRow
 from pg_schema import scratch_schema
@@ -91,6 +92,7 @@ def open_book(url: str, tmp: Path) -> Book:
         "programs": {"bench": {"monthly_limit": LIMIT}},
         "coaches": coaches,
     }
+    wiring.install()  # the mail consumer, as the command line installs it
     return Book.open(build(data, tmp))
 
 

@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 import sync_bench as sb
 from calbridge.book import Book
 from calbridge.config.load import load_config
+from calbridge.service import wiring
 from calbridge.sync.run import sync_coach
 from compare_table import print_table
 from forwarder import Counts, Forwarder
@@ -84,6 +85,7 @@ class Bench:
         self.fwd = Forwarder("127.0.0.1", port, latency_ms)
         self.config = home / "config.toml"
         self.write_config(server.calendar_url)
+        wiring.install()  # the mail consumer, as the command line installs it
         self.book = Book.open(load_config(self.config))
 
     def write_config(self, url: str) -> None:

@@ -48,6 +48,7 @@ from calbridge.calendars.caldav import CalDAVStore
 from calbridge.calendars.vdir import VdirStore
 from calbridge.config.load import build
 from calbridge.core.series import SeriesSpec
+from calbridge.service import wiring
 from calbridge.sync.run import sync_all
 from hostile_events import KINDS, feed_of, hostile_event, make_hostile, plain_event
 from servers.caldav_servers import CalDAVServer, mkcalendar, radicale_server
@@ -104,6 +105,7 @@ def open_book(tmp: Path, calendar: dict[str, Any], busy: list[dict[str, Any]]) -
         "programs": {"bench": {"monthly_limit": 50}},
         "coaches": [coach | {"working_hours": hours, "calendar": calendar, "busy": busy}],
     }
+    wiring.install()  # the mail consumer, as the command line installs it
     book = Book.open(build(data, tmp))
     for i in range(15):
         parties.add_client(book, f"Client {i}", f"c{i}@example.org", "bench", f"c{i}")

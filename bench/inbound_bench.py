@@ -35,6 +35,7 @@ from calbridge.book import Book, parties, planning
 from calbridge.book.requests import PlanRequest
 from calbridge.config.load import load_config
 from calbridge.core.model import Session
+from calbridge.service import wiring
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from cli_helpers import write_config
@@ -148,6 +149,7 @@ def main() -> None:
     root.chmod(0o755)
     with dovecot(root / "imap") as server:
         path = write_config(root / "config.toml", config(root, server))
+        wiring.install()  # the mail consumer, as the command line installs it
         book = Book.open(load_config(path), origin="bench")
         parties.add_client(book, "Ana Lopez", "ana@example.org", "bulk", "ana")
         one_by_one = plan_many(book, a.replies, 0)

@@ -66,6 +66,7 @@ from calbridge.core.timeutil import month_of
 from calbridge.events.spec import session_spec
 from calbridge.ical.build import render_with_fingerprint
 from calbridge.ical.model import Person
+from calbridge.service import wiring
 from calbridge.store import repo
 from calbridge.store.tables import CalendarItemRow, CalendarStateRow, ParticipantRow, SessionRow
 from calbridge.store.tables_daemon import CalendarLeaseRow
@@ -387,6 +388,7 @@ def prepare(
     server: Any | None,
 ) -> tuple[Book, list[Path], list[Session]]:
     data = config_data(tmp, db_url, urls, args.concurrency, "i1")
+    wiring.install()  # the mail consumer, as the command line installs it
     book = Book.open(build(data, tmp))
     written = fill_book(book, all_sessions)
     if server is not None:

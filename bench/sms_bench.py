@@ -36,6 +36,7 @@ from calbridge.book import Book  # noqa: E402
 from calbridge.config.load import build  # noqa: E402
 from calbridge.mail.outbox import enqueue_text  # noqa: E402
 from calbridge.mail.sender import send_due  # noqa: E402
+from calbridge.service import wiring  # noqa: E402
 from servers.twilio_fake import SID, TOKEN  # noqa: E402
 
 LATENCY = 0.05
@@ -77,6 +78,7 @@ def book_for(db_url: str, base: str, tmp: Path) -> Book:
             "status_callback": False,
         },
     }
+    wiring.install()  # the mail consumer, as the command line installs it
     return Book.open(build(data, tmp), origin="bench")
 
 

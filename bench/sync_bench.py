@@ -84,6 +84,7 @@ from calbridge.calendars.caldav import CalDAVStore
 from calbridge.config.load import build
 from calbridge.config.schema import Coach
 from calbridge.core.model import Participant, Role, Session, Status
+from calbridge.service import wiring
 from calbridge.store import repo
 from calbridge.store.tables import CalendarItemRow, CalendarStateRow
 from calbridge.sync import desired, status
@@ -274,6 +275,7 @@ def open_book(tmp: Path) -> Book:
         "programs": {"bench": {"monthly_limit": PROGRAM_LIMIT}},
         "coaches": coaches,
     }
+    wiring.install()  # the mail consumer, as the command line installs it
     return Book.open(build(data, tmp))
 
 

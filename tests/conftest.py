@@ -14,7 +14,10 @@ from browser_helpers import browser  # noqa: F401  (the fixture every browser te
 from calbridge.book import Book
 from calbridge.config.load import build
 from calbridge.config.schema import Settings
+from calbridge.service import wiring
 from pg_schema import scratch_schema
+
+wiring.install()  # the mail consumer and the text channel, as the command line installs them
 
 #: Every object calbridge stores, publishes or mails is validated at the end of the run.
 pytest_plugins = ("icsguard.plugin",)

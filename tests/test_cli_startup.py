@@ -29,7 +29,11 @@ HEAVY = ["aiohttp", "calbridge.web.app", "calbridge.cli.handlers_offers", "msal"
 HEAVY += ["phonenumbers", "alembic"]
 #: What only mail, calendars, sync and the web need: no book command imports it.
 NOT_FOR_BOOK = ["icalendar", "recurring_ical_events", "aiosmtplib", "calbridge.web"]
-NOT_FOR_BOOK += ["calbridge.mail", "calbridge.calendars", "calbridge.sync", "authlib"]
+NOT_FOR_BOOK += ["calbridge.calendars", "calbridge.sync", "authlib"]
+#: Mail's message building and sending (the text channel's registry, mail.channels, is
+#: light and installed for every book command by service.wiring).
+NOT_FOR_BOOK += ["calbridge.mail.consumer", "calbridge.mail.notify", "calbridge.mail.imip"]
+NOT_FOR_BOOK += ["calbridge.mail.sender", "calbridge.mail.transport"]
 
 
 def _leaves(p: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

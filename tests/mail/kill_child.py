@@ -16,6 +16,7 @@ from pathlib import Path
 from calbridge.book import Book
 from calbridge.config import load_config
 from calbridge.mail import sender
+from calbridge.service import wiring
 
 
 def main() -> None:
@@ -31,6 +32,7 @@ def main() -> None:
             time.sleep(120)  # the test kills us here
 
     sender.checkpoint = checkpoint
+    wiring.install()
     book = Book.open(load_config(config), origin="kill-test")
     when = datetime.fromisoformat(now)
     asyncio.run(sender.send_due(book, owner="doomed", now=when, channel=channel))

@@ -11,9 +11,9 @@ import pytest
 
 from book_helpers import plan_one
 from calbridge.book import Book
+from calbridge.book.changes import Reverted
 from calbridge.config.load import build
 from calbridge.errors import ConfigError
-from calbridge.mail import notify
 from conftest import base_config
 from servers.twilio_fake import FakeTwilio
 
@@ -49,7 +49,7 @@ def test_the_reverted_notice_reaches_the_coach_by_text_and_mail(
     add_people(book)
     session = plan_one(book, "2026-11-24T10:00", clients=("ben",))
     with book.transaction() as db:
-        notify.reverted(book, db, session, "the session would be outside working hours")
+        book.emit(db, Reverted(session, "the session would be outside working hours"))
     send(book)
     (text,) = twilio.bodies()
     assert twilio.to() == ["+447911123499"]

@@ -21,10 +21,10 @@ from calbridge.book.offer_answers import LinkError
 from calbridge.book.requests import EditRequest
 from calbridge.core.model import Actor, Session, Side, Status
 from calbridge.core.outcomes import Outcome
+from calbridge.core.readers import Reader, when
 from calbridge.core.timeutil import add_months, month_of
 from calbridge.core.tokens import BadToken, form_token, verify_client
 from calbridge.errors import CalbridgeError, Refused
-from calbridge.mail.bodies import Reader, when
 from calbridge.store import repo, repo_clientpage
 
 log = logging.getLogger(__name__)

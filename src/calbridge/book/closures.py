@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from calbridge.book import checks
+from calbridge.book import changes, checks
 from calbridge.book.context import Book
 from calbridge.book.planning import cancel_row
 from calbridge.book.waitlist_offers import freed
@@ -16,7 +16,6 @@ from calbridge.core.availability import free_slots
 from calbridge.core.model import ACTIVE, Actor, Closure, Session
 from calbridge.core.timeutil import day_start
 from calbridge.errors import UserError
-from calbridge.mail import notify as mail
 from calbridge.progress import track
 from calbridge.store import repo, repo_waitlist
 from calbridge.store.db import lock
@@ -77,7 +76,8 @@ def add_closure(
         repo.record_change(db, now, "closure.added", None, {"closure": closure_id})
         notify = mode is not ClosureMode.CANCEL_ONLY
         if mode is ClosureMode.NOTIFY_ONLY:
-            mail.closure_notice(book, db, affected, str(first), str(last), closure.reason)
+            notice = changes.ClosureNoticed(affected, str(first), str(last), closure.reason)
+            book.emit(db, notice)
             for session in affected:
                 repo.record_change(
                     db,
@@ -90,7 +90,7 @@ def add_closure(
             steps = track(rows, "cancelling sessions", len(rows))
             affected = [cancel_row(book, db, r, Actor.ADMIN, reason, notify) for r in steps]
             if notify:
-                mail.cancelled(book, db, affected, False, closure.reason)
+                book.emit(db, changes.Cancelled(affected, False, closure.reason))
         closure = Closure(first, last, closure.reason, coach_id, closure_id)
         return ClosureResult(closure, affected, mode)
 

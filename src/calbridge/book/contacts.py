@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from calbridge.book.context import Book
+from calbridge.core.consent import STOP_WORDS, consent_word
 from calbridge.core.phone import e164
 from calbridge.errors import UserError
-from calbridge.sms.signature import STOP_WORDS, consent_word
 from calbridge.store import repo_sms
 from calbridge.store.db import Db
 from calbridge.store.repo_sms import NOTIFY, Contact

@@ -12,6 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from calbridge.book import consumers as installed
+from calbridge.book.changes import Change
+from calbridge.book.consumers import Consumer
 from calbridge.config.schema import Coach, Settings
 from calbridge.core.timeutil import utcnow
 from calbridge.store import db as store
@@ -24,12 +27,16 @@ class Book:
     engine: Engine
     origin: str = "cli"
     clock: Callable[[], datetime] = utcnow
+    #: Who turns the book's changes into mail, texts …: those installed by the wiring.
+    consumers: tuple[Consumer, ...] = field(default_factory=installed.installed)
     _factory: sessionmaker[Db] = field(init=False, repr=False)
     _open: ContextVar[Db | None] = field(init=False, repr=False)
+    _changes: ContextVar[list[Change] | None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._factory = store.sessionfactory(self.engine)
         self._open = ContextVar(f"book-transaction-{id(self)}", default=None)
+        self._changes = ContextVar(f"book-changes-{id(self)}", default=None)
 
     @classmethod
     def open(cls, settings: Settings, origin: str = "cli", migrate: bool = True) -> Book:
@@ -47,11 +54,27 @@ class Book:
             yield outer
             return
         with store.transaction(self._factory) as db:
-            token = self._open.set(db)
+            token, collected = self._open.set(db), self._changes.set([])
             try:
                 yield db
             finally:
+                self._changes.reset(collected)
                 self._open.reset(token)
+
+    def emit(self, db: Db, change: Change) -> list[str]:
+        """Record ``change`` in the open transaction and hand it to every consumer, in
+        that transaction; returns the Message-IDs of the mail they queued for it."""
+        collected = self._changes.get()
+        if collected is None or self._open.get() is not db:
+            raise RuntimeError("a change is emitted inside the book's open transaction")
+        if not self.consumers:
+            raise RuntimeError("no change consumers installed: call service.wiring.install()")
+        collected.append(change)
+        return [sent for consumer in self.consumers for sent in consumer(self, db, change)]
+
+    def changes(self) -> list[Change]:
+        """The changes emitted so far in the open transaction (none open: none)."""
+        return list(self._changes.get() or [])
 
     def coach(self, coach_id: str) -> Coach:
         return self.settings.coach(coach_id)

@@ -7,16 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from calbridge.book import changes
 from calbridge.book.context import Book
-from calbridge.book.offers import close, freed_up, links, offer_mail, text_client
+from calbridge.book.offers import close, freed_up, links
 from calbridge.book.waitlist_offers import withdraw
 from calbridge.config.secret import load_secret
 from calbridge.core.model import Actor
 from calbridge.errors import NotFound, Refused
-from calbridge.mail.bodies import Reader
-from calbridge.mail.offer_message import offer_cancelled_message
-from calbridge.mail.outbox import enqueue
-from calbridge.sms import texts
 from calbridge.store import repo, repo_offers
 from calbridge.store.db import Db, lock
 from calbridge.store.tables_offers import OfferRow
@@ -104,18 +101,9 @@ def cancel_offer(book: Book, offer_id: int, reason: str | None = None) -> dict[s
         urls = links(
             book.settings, load_secret(book.settings), row.id, len(row.holds), row.deadline
         )
-        message = offer_cancelled_message(
-            offer_mail(book, row, session, client, urls), reason or ""
-        )
-        domain = book.settings.mail.from_.rpartition("@")[2]
         held = close(book, db, row, now, "cancelled")
-        sent = enqueue(
-            db, message, kind="offer-cancelled", now=now, domain=domain, session_id=session.id
-        )
-        coach = book.coach(row.coach_id)
-        reader = Reader(coach.name, "", coach.zone(), own_zone=False, party=client.id)
-        said = texts.offer_cancelled(coach.name, [h.start for h in row.holds], reader)
-        text_client(db, client.id, said, "offer-cancelled", now, session.id)
+        cancelled = changes.OfferCancelled(row, session, client, urls, reason or "")
+        sent = book.emit(db, cancelled)[0]
         if reason:
             repo.audit(
                 db, now, "session", session.id, "offer-cancel-reason", Actor.ADMIN, book.origin,

@@ -7,26 +7,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from calbridge.book import booking, checks
+from calbridge.book import booking, changes, checks
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach, Settings
 from calbridge.config.secret import load_secret
 from calbridge.core import limits
-from calbridge.core.model import CLIENT_KINDS, Actor, Client, Role, Session, Status
+from calbridge.core.model import CLIENT_KINDS, Actor, Role, Session, Status
 from calbridge.core.timeutil import month_of, show
 from calbridge.core.tokens import REJECT, sign_offer
 from calbridge.errors import Refused, UserError
 from calbridge.events.spec import HOLD_PREFIX
-from calbridge.ical.model import Person
-from calbridge.mail import channels
-from calbridge.mail.bodies import Reader
-from calbridge.mail.client_link import client_url
-from calbridge.mail.offer_message import Choice, OfferMail, offer_message
-from calbridge.mail.outbox import enqueue
-from calbridge.sms import texts
-from calbridge.store import repo, repo_offers, repo_sms
+from calbridge.store import repo, repo_offers
 from calbridge.store.db import Db, lock
 from calbridge.store.tables_offers import HoldRow, OfferRow
 
@@ -139,16 +131,7 @@ def make_offer(
             session_id=session_id,
         )  # fmt: skip
         deadline = offer.deadline
-        mail = offer_mail(book, offer, session, client, urls)
-        domain = book.settings.mail.from_.rpartition("@")[2]
-        offer.message_id = enqueue(
-            db, offer_message(mail), kind="offer", now=now, domain=domain, session_id=session_id
-        )
-        choices = [(h.start, urls[str(h.position)]) for h in offer.holds]
-        reader = Reader(coach.name, "", _zone_of(client, zone), bool(client.timezone), client.id)
-        text_client(
-            db, client.id, texts.offer(coach.name, choices, reader), "offer", now, session_id
-        )
+        offer.message_id = book.emit(db, changes.Offered(offer, session, client, urls))[0]
         held = [h.id for h in offer.holds]
         times_text = [show(h.start, zone) for h in offer.holds]
         repo.audit(
@@ -222,32 +205,6 @@ def hold_offer(
     return offer, links(book.settings, load_secret(book.settings), offer.id, len(spans), deadline)
 
 
-def offer_mail(
-    book: Book, offer: OfferRow, session: Session, client: Client, urls: dict[str, str]
-) -> OfferMail:
-    """What the client's offer email says (also what `offer cancel` takes back)."""
-    coach = book.coach(session.coach_id)
-    with book.transaction() as db:  # joins the caller's
-        page = client_url(book.settings, db, client.id) or ""
-    return OfferMail(
-        practice=book.settings.mail.from_,
-        coach=Person(coach.name, coach.email),
-        zone=_zone_of(client, coach.zone()),
-        client=Person(client.name, client.email),
-        current=(session.start, session.end),
-        choices=[Choice(h.start, h.end, urls[str(h.position)]) for h in offer.holds],
-        reject_url=urls[REJECT],
-        deadline=offer.deadline,
-        note=session.note,
-        page=page,
-    )
-
-
-def _zone_of(client: Client, coach_zone: ZoneInfo) -> ZoneInfo:
-    """The zone a client reads times in: their own, else their coach's."""
-    return ZoneInfo(client.timezone) if client.timezone else coach_zone
-
-
 def release(offer: OfferRow, now: datetime, state: str, kept: int | None = None) -> list[int]:
     """Close ``offer`` as ``state`` and release its holds (``kept``: the chosen one)."""
     offer.state = state
@@ -299,11 +256,3 @@ def freed_up(book: Book, db: Db, offer: OfferRow, held: Sequence[int]) -> list[i
 
     spans = [(h.start, h.end) for h in offer.holds if h.id in held]
     return freed(book, db, offer.coach_id, spans)
-
-
-def text_client(
-    db: Db, client_id: str, said: str, kind: str, now: datetime, session_id: int | None = None
-) -> bool:
-    """Also by text to a client who chose texts and did not opt out (mail always goes)."""
-    contact = repo_sms.contact(db, "client", client_id)
-    return channels.text(db, contact, said, kind, now, session_id, None)

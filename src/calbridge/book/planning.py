@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from calbridge.book import booking, checks
+from calbridge.book.changes import Answered, Cancelled, Moved, Planned, RemindersOff
 from calbridge.book.context import Book
 from calbridge.book.requests import EditRequest, PlanRequest
 from calbridge.book.waitlist_offers import freed
@@ -26,7 +27,6 @@ from calbridge.core.model import (
 from calbridge.core.timeutil import month_of
 from calbridge.errors import Refused, UserError
 from calbridge.events.spec import event_status
-from calbridge.mail import notify as mail
 from calbridge.store import repo
 from calbridge.store.db import Db, lock
 from calbridge.store.tables import SeriesRow, SessionRow
@@ -122,7 +122,7 @@ def plan(book: Book, req: PlanRequest) -> list[Session]:
             _log(book, db, session, "planned", req.by, _describe(session))
             planned.append(session)
         if not req.record:
-            mail.planned(book, db, planned)
+            book.emit(db, Planned(planned))
         return planned
 
 
@@ -221,7 +221,7 @@ def edit(book: Book, session_id: int, req: EditRequest) -> Session:
             "client_requested": req.client_requested,
         }
         _log(book, db, new, "moved", req.by, changes)
-        mail.moved(book, db, old, new, req.client_requested, req.by)
+        book.emit(db, Moved(old, new, req.client_requested, req.by))
         return new
 
 
@@ -248,7 +248,7 @@ def _set_remind(book: Book, db: Db, row: SessionRow, old: Session, req: EditRequ
     repo.write_session(db, new, book.clock(), row)
     _log(book, db, new, "reminders", req.by, {"remind": req.remind})
     if not req.remind:
-        mail.drop_reminders(db, [new])
+        book.emit(db, RemindersOff([new]))
     return new
 
 
@@ -284,7 +284,7 @@ def answer(
             by,
             {"status": session.status.value, "party": party_id},
         )
-        mail.answered(book, db, before, session, by, party_id)
+        book.emit(db, Answered(before, session, by, party_id))
         if session.status is Status.DECLINED:  # a declined session frees its time too
             freed(book, db, row.coach_id, [(session.start, session.end)])
         return session
@@ -325,7 +325,7 @@ def cancel(
         sequence = repo.next_sequence(db, row.uid)
         done = [cancel_row(book, db, r, by, reason, notify, sequence) for r in rows]
         if notify:
-            mail.cancelled(book, db, done, following, reason)
+            book.emit(db, Cancelled(done, following, reason))
         freed(book, db, row.coach_id, [(s.start, s.end) for s in done])  # to the waitlist
         return done
 

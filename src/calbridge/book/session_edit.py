@@ -17,13 +17,13 @@ from dataclasses import replace
 from typing import Any
 
 from calbridge.book import checks, planning
+from calbridge.book.changes import RemindersOff, SeatsAdded, SeatsRemoved
 from calbridge.book.context import Book
 from calbridge.book.requests import FieldEdit
 from calbridge.core import limits
 from calbridge.core.model import CLIENT_KINDS, Participant, Role, Session, Status
 from calbridge.core.timeutil import month_of
 from calbridge.errors import Refused, UserError
-from calbridge.mail import notify, seat_mail
 from calbridge.store import repo, repo_offers
 from calbridge.store.db import Db, lock
 
@@ -72,11 +72,11 @@ def edit(book: Book, session_id: int, req: FieldEdit) -> Session:
         repo.write_session(db, new, book.clock(), row)
         planning._log(book, db, new, "edited", req.by, changes)
         if old.remind and not new.remind:
-            notify.drop_reminders(db, [new])
+            book.emit(db, RemindersOff([new]))
         added = changes.get("added", [])
-        seat_mail.added(book, db, new, added, _taken_off_before(db, session_id, added))
+        book.emit(db, SeatsAdded(new, added, _taken_off_before(db, session_id, added)))
         sequence = repo.next_sequence(db, old.uid)  # the CANCEL's; the book's stays
-        seat_mail.removed(book, db, old, changes.get("removed", []), sequence)
+        book.emit(db, SeatsRemoved(old, changes.get("removed", []), sequence))
         return new
 
 

@@ -9,25 +9,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from calbridge.book import checks
+from calbridge.book import changes, checks
 from calbridge.book.context import Book
-from calbridge.book.offers import close, hold_offer, text_client
+from calbridge.book.offers import close, hold_offer
 from calbridge.config.schema import Coach
 from calbridge.core import waitlist
 from calbridge.core.availability import conflicts
 from calbridge.core.model import Actor, Client
 from calbridge.core.timeutil import month_of
-from calbridge.core.tokens import REJECT
-from calbridge.ical.model import Person
-from calbridge.mail.bodies import Reader
-from calbridge.mail.offer_message import (
-    Choice,
-    OfferMail,
-    waitlist_gone_message,
-    waitlist_offer_message,
-)
-from calbridge.mail.outbox import enqueue
-from calbridge.sms import texts
 from calbridge.store import repo, repo_waitlist
 from calbridge.store.db import Db
 from calbridge.store.tables_offers import OfferRow
@@ -94,33 +83,12 @@ def _offer(
     left = (span[0] - _MARGIN - now).total_seconds() / 3600
     hours = min(book.settings.offers.hold_hours, left)
     offer, urls = hold_offer(book, db, coach, client.id, [span], now, hours, waitlist_id=entry_id)
-    domain = book.settings.mail.from_.rpartition("@")[2]
-    message = waitlist_offer_message(mail_of(book, coach, offer, client, urls))
-    offer.message_id = enqueue(db, message, kind="waitlist-offer", now=now, domain=domain)
-    reader = Reader(coach.name, "", coach.zone(), own_zone=False, party=client.id)
-    said = texts.waitlist_offer(coach.name, span[0], urls["1"], reader)
-    text_client(db, client.id, said, "waitlist-offer", now)
+    offer.message_id = book.emit(db, changes.WaitlistOffered(offer, client, urls, span[0]))[0]
     held = [h.id for h in offer.holds]
     fields = {"offer": offer.id, "start": span[0].isoformat(), "client": client.id}
     repo.audit(db, now, "waitlist", entry_id, "offered", Actor.ADMIN, book.origin, fields)
     repo.record_change(db, now, "offer.created", None, {"offer": offer.id, "holds": held})
     return offer.id
-
-
-def mail_of(
-    book: Book, coach: Coach, offer: OfferRow, client: Client, urls: dict[str, str]
-) -> OfferMail:
-    hold = offer.holds[0]
-    return OfferMail(
-        practice=book.settings.mail.from_,
-        coach=Person(coach.name, coach.email),
-        zone=coach.zone(),
-        client=Person(client.name, client.email),
-        current=(hold.start, hold.end),
-        choices=[Choice(hold.start, hold.end, urls.get("1", ""))],
-        reject_url=urls.get(REJECT, ""),
-        deadline=offer.deadline,
-    )
 
 
 def withdraw(
@@ -136,13 +104,5 @@ def withdraw(
     with ``reason``), release its hold and tell the client by mail (and text). Returns the
     mail's Message-ID."""
     close(book, db, offer, now, state)
-    coach = book.coach(offer.coach_id)
     client = repo.client(db, offer.client_id)
-    mail = mail_of(book, coach, offer, client, {})
-    message = waitlist_gone_message(mail, reason, still_waiting)
-    domain = book.settings.mail.from_.rpartition("@")[2]
-    sent = enqueue(db, message, kind="waitlist-gone", now=now, domain=domain)
-    reader = Reader(coach.name, "", coach.zone(), own_zone=False, party=client.id)
-    said = texts.waitlist_gone(coach.name, offer.holds[0].start, reader, reason)
-    text_client(db, client.id, said, "waitlist-gone", now)
-    return sent
+    return book.emit(db, changes.WaitlistGone(offer, client, reason, still_waiting))[0]

@@ -137,7 +137,9 @@ def _command(args: argparse.Namespace) -> Output:
         if done is not None:
             return done
     from calbridge.book import Book
+    from calbridge.service import wiring
 
+    wiring.install()
     run_it = handler(args.command, action)
     book = Book.open(settings, origin=_origin(settings))
     try:

@@ -1,12 +1,14 @@
 """The loader: the specs a coach's UIDs should be, read through store/repo_events and
-mapped by events.spec. The calendar copy (sync/desired.py) and the feeds use it."""
+mapped by events.spec. The calendar copy (sync/desired.py), the feeds and the mail
+(``spec_of``, from mail/notify.py) use it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from calbridge.config.schema import Coach, Settings
+from calbridge.core.model import Session
 from calbridge.events.spec import Hold, hold_spec, session_spec
 from calbridge.ical.model import EventSpec, Person
 from calbridge.store import repo_events, repo_offers
@@ -21,16 +23,28 @@ def session_specs(
     grouped = repo_events.sessions_by_uid(db, coach.id, uids)
     every = [s for rows in grouped.values() for s in rows]
     people, series = repo_events.people_of(db, every), repo_events.series_of(db, every)
-    organizer = Person(coach.name, coach.email)
-    colors = settings.event_colors()
     out: dict[str, EventSpec | None] = {}
     for uid, rows in grouped.items():
         found = series.get(rows[0].series_id or 0)
         if found is not None and not found.enabled:
             continue  # `series disable`: the calendar keeps what it has, nothing new goes
         rrule = found.rrule if found is not None else None
-        out[uid] = session_spec(rows, organizer, people, colors, rrule, coach.video_url)
+        out[uid] = spec_of(settings, coach, rows, people, rrule)
     return out
+
+
+def spec_of(
+    settings: Settings,
+    coach: Coach,
+    rows: list[Session],
+    people: Mapping[str, Person],
+    rrule: str | None,
+) -> EventSpec | None:
+    """One UID's resource with the practice's colours, the coach as organizer and their
+    video link: the calendar copy's and the mail's (``mail.notify``) alike."""
+    organizer = Person(coach.name, coach.email)
+    colors = settings.event_colors()
+    return session_spec(rows, organizer, people, colors, rrule, coach.video_url)
 
 
 def hold_specs(

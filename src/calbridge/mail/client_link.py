@@ -4,33 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from urllib.parse import quote
 
+from calbridge.book.client_links import client_url as client_url
+from calbridge.book.client_links import page_url as page_url
 from calbridge.config.schema import Settings
-from calbridge.config.secret import load_secret
 from calbridge.core.model import Role, Session
-from calbridge.core.tokens import sign_client
 from calbridge.mail.bodies import Body
 from calbridge.mail.offer_message import PAGE_INVITE
-from calbridge.store import repo_clientpage
 from calbridge.store.db import Db
 
 ROUTE = "/client/{ident}/{token}"
 INVITE = PAGE_INVITE
-
-
-def page_url(settings: Settings, secret: bytes, client_id: str, version: int) -> str:
-    token = sign_client(secret, client_id, version)
-    base = settings.http.public_url.rstrip("/")
-    return f"{base}/client/{quote(client_id, safe='')}/{token}"
-
-
-def client_url(settings: Settings, db: Db, client_id: str) -> str | None:
-    """The client's current link; None for an unknown or archived client."""
-    row = repo_clientpage.link_client(db, client_id)
-    if row is None or row.archived_at is not None:
-        return None
-    return page_url(settings, load_secret(settings), row.id, row.link_version)
 
 
 def added(

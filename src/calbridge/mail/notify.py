@@ -1,28 +1,40 @@
 """Queue the mail a book change causes, inside that change's transaction.
 
-The book's planning, answering, cancelling and closures call these; the sync importer
-calls ``reverted``. Each builds the same resource the coach's CalDAV copy is
-(``events.spec.session_spec``), so the UID and SEQUENCE in mail and calendar agree, and
-queues one message per recipient with ``mail.outbox.enqueue``.
+The mail consumer hands each session change event here (``consume``): the UIDs it
+touches are read (``load``, by the same loader as the calendar copy's), the pure
+``notices`` say who is told what (carrying the resource the coach's CalDAV copy is, so
+the UID and SEQUENCE in mail and calendar agree), and each notice is queued, by mail
+and as chosen by text, one message per recipient (``send``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import update
 
+from calbridge.book.changes import (
+    Answered,
+    Cancelled,
+    Change,
+    ClosureNoticed,
+    Moved,
+    Planned,
+    RemindersOff,
+    Reverted,
+)
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach
-from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
-from calbridge.events.spec import session_spec, summary
+from calbridge.core.model import Role, Session, Status
+from calbridge.events.load import spec_of
 from calbridge.ical.model import EventSpec, Person
-from calbridge.mail import bodies, channels, client_link, envelope, imip
+from calbridge.mail import bodies, channels, client_link, envelope, notices
 from calbridge.mail.bodies import About, Body, Reader
+from calbridge.mail.channels import texts
+from calbridge.mail.notices import View
 from calbridge.mail.outbox import enqueue
-from calbridge.sms import texts
 from calbridge.store import repo_events, repo_sms
 from calbridge.store.db import Db
 from calbridge.store.tables import OutboxRow, SeriesRow
@@ -41,26 +53,21 @@ class Group:
 
     def spec(self, book: Book) -> EventSpec | None:
         rrule = self.series.rrule if self.series is not None else None
-        organizer = Person(self.coach.name, self.coach.email)
-        colors, video = book.settings.event_colors(), self.coach.video_url
-        return session_spec(self.rows, organizer, self.people, colors, rrule, video)
+        return spec_of(book.settings, self.coach, self.rows, self.people, rrule)
 
     def about(self, book: Book, session: Session) -> About:
-        return About(
-            summary(session, self.people),
-            self.coach.name,
-            session.start,
-            session.end,
-            session.note,
-            self.series is not None,
-        )
+        return notices.about(self.coach, self.people, self.series is not None, session)
 
     def spec_organizer(self) -> Person:
         return _organizer(self.coach)
 
     def reader(self, party_id: str) -> Reader:
-        person, own = self.people[party_id], self.zones.get(party_id)
-        return bodies.reader_of(person.name, person.email, self.coach.zone(), own, party_id)
+        return notices.reader(self.coach, self.people, self.zones, party_id)
+
+    def view(self, book: Book) -> View:
+        """What the pure ``notices`` read of this UID."""
+        spec, rule = self.spec(book), _series_rule(self)
+        return View(self.coach, self.rows, self.people, self.zones, spec, rule)
 
     def coach_reader(self) -> Reader:
         return Reader(self.coach.name, self.coach.email, self.coach.zone())
@@ -83,11 +90,6 @@ def load(book: Book, db: Db, session: Session, rows: list[Session] | None = None
         contacts[part.party_id] = repo_sms.contact(db, kind, part.party_id)
     series = repo_events.series_of(db, rows).get(session.series_id or 0)
     return Group(coach, rows, people, series, contacts, zones)
-
-
-def _over(book: Book, sessions: Iterable[Session]) -> bool:
-    now = book.clock()
-    return all(s.end <= now for s in sessions)
 
 
 def send(
@@ -126,38 +128,6 @@ def send(
     )
 
 
-def _attendees(session: Session, skip: Iterable[str] = ()) -> list[str]:
-    left = set(skip)
-    return [p.party_id for p in session.participants if p.party_id not in left]
-
-
-def _request(
-    book: Book,
-    db: Db,
-    session: Session,
-    kind: str,
-    make: Callable[[About, Reader], Body],
-    group: Group | None = None,
-    supersede: bool = False,
-    text: Callable[[About, Reader], str] | None = None,
-) -> int:
-    """Send the whole object again (METHOD:REQUEST) to every attendee of ``session``
-    (``supersede``: in place of a still-queued message of the same ``kind``)."""
-    group = group or load(book, db, session)
-    spec = group.spec(book)
-    if spec is None:
-        return 0
-    data = imip.request(spec, book.clock())
-    about = group.about(book, session)
-    for party in _attendees(session):
-        if supersede:
-            _supersede(db, group, group.people[party].email, kind)
-        reader = group.reader(party)
-        said, body = text(about, reader) if text else None, make(about, reader)
-        send(book, db, group, session, reader, body, kind, (data, "REQUEST"), None, said)
-    return len(session.participants)
-
-
 def _supersede(db: Db, group: Group, recipient: str, kind: str) -> None:
     """A still-queued ``kind`` message about the same UID to the same person gives way
     to the newer one, which carries the whole object: a series accepted occurrence by
@@ -183,169 +153,45 @@ def _series_rule(group: Group) -> str | None:
     return f"{series.repeat}, {end}"
 
 
-def planned(book: Book, db: Db, sessions: list[Session]) -> None:
-    """The invitation to a new session or series."""
-    live = [s for s in sessions if s.end > book.clock()]
-    if not live:
-        return
-    first = live[0]
-    group = load(book, db, first, sessions)  # a new UID: these are all its rows
-    rule = _series_rule(group)
-    _request(book, db, first, "request", lambda a, r: bodies.invitation(a, r, rule), group)
+def consume(book: Book, db: Db, change: Change) -> None:
+    """Queue what a session's ``change`` tells its people, in its transaction: the
+    groups it needs are read, ``notices`` says who is told what, each is sent here."""
+    now = book.clock()
+    _drop_what_changed(db, change, now)
+    given = change.sessions if isinstance(change, Planned) else None  # a new UID's rows
+    groups: dict[str, Group] = {}
+    for uid in notices.uids(change, now):
+        first = next(s for s in _sessions(change) if s.uid == uid)
+        groups[uid] = load(book, db, first, given)
+    views = {uid: group.view(book) for uid, group in groups.items()}
+    for notice in notices.notices(change, views, now, texts):
+        group, to = groups[notice.session.uid], notice.to
+        if notice.supersede:
+            _supersede(db, group, to.email, notice.kind)
+        send(
+            book, db, group, notice.session, to, notice.body, notice.kind, notice.calendar,
+            None, notice.text,
+        )  # fmt: skip
 
 
-def moved(
-    book: Book, db: Db, old: Session, new: Session, client_requested: bool, by: Actor
-) -> None:
-    """A new time: the whole object with the raised SEQUENCE; queued reminders dropped."""
-    drop_reminders(db, [new])
-    if _over(book, [old, new]):
-        return
-    was = (old.start, old.end)
-    kind = "update"
-    by_client = by is Actor.CLIENT
-    _request(
-        book,
-        db,
-        new,
-        kind,
-        lambda a, r: bodies.moved(a, r, client_requested, was, by_client),
-        text=lambda a, r: texts.moved(a, r, old.start),
-    )
+def _drop_what_changed(db: Db, change: Change, now: datetime) -> None:
+    """Queued reminders of sessions moved, declined, cancelled or turned off (rule 6)."""
+    match change:
+        case Moved(_, new):
+            drop_reminders(db, [new])
+        case RemindersOff(sessions) | Cancelled(sessions):
+            drop_reminders(db, sessions)
+        case Answered(_, after) if after.status is Status.DECLINED and after.end > now:
+            drop_reminders(db, [after])
 
 
-def answered(
-    book: Book, db: Db, before: Session, after: Session, by: Actor, party: str | None
-) -> None:
-    """A decline tells the other side; an answer that confirms the session re-sends it."""
-    if _over(book, [after]):
-        return
-    if after.status is Status.DECLINED:
-        drop_reminders(db, [after])
-        group = load(book, db, after)
-        about = group.about(book, after)
-        skip: list[str] = []
-        who = group.coach.name
-        if by is Actor.CLIENT:
-            skip = [party] if party else after.clients
-            who = group.people[party].name if party in group.people else "the client"
-        parties, why = _attendees(after, skip), f"declined by {who}"
-        _cancel_to(book, db, group, after, parties, why, False, _gone(book, group))
-        if by is Actor.CLIENT:
-            reader = group.coach_reader()
-            body, said = bodies.declined(about, reader, who), texts.declined(about, reader, who)
-            send(book, db, group, after, reader, body, "declined", text=said)
-        return
-    if after.sequence != before.sequence and after.status in ACTIVE:
-        # STATUS changed (TENTATIVE -> CONFIRMED): every participant's copy is updated,
-        # which also tells the client that the practice accepted what they asked for.
-        _request(book, db, after, "confirmed", bodies.confirmed, supersede=True)
-
-
-def cancelled(
-    book: Book, db: Db, sessions: list[Session], following: bool, reason: str | None
-) -> None:
-    """Cancellations: one occurrence (RECURRENCE-ID), a whole session or series, or
-    "this and all following" (the master again as a REQUEST whose RRULE has UNTIL)."""
-    drop_reminders(db, sessions)
-    live = [s for s in sessions if s.end > book.clock()]
-    if not live:
-        return
-    if following:
-        first = live[0]
-        group = load(book, db, first)
-        spec = group.spec(book)
-        if spec is not None:
-            about = group.about(book, first)
-            data = imip.request(spec, book.clock())
-            for party in _attendees(first):
-                reader = group.reader(party)
-                body = bodies.cancelled(about, reader, reason, True)
-                said = texts.cancelled(about, reader, reason, True)
-                send(book, db, group, first, reader, body, "cancel", (data, "REQUEST"), None, said)
-            return
-        _cancel_to(book, db, group, first, _attendees(first), reason, True, whole=True)
-        return
-    gone: set[str] = set()  # UIDs whose whole CANCEL is queued
-    for session in live:
-        if session.uid in gone:
-            continue
-        group = load(book, db, session)
-        whole = _gone(book, group)
-        if whole:
-            gone.add(session.uid)
-        _cancel_to(book, db, group, session, _attendees(session), reason, False, whole)
-
-
-def _gone(book: Book, group: Group) -> bool:
-    """Nothing of the UID is left open: the CANCEL is for the whole series (no
-    RECURRENCE-ID), as the coach's copy is deleted, not given a CANCELLED master."""
-    return group.spec(book) is None
-
-
-def _cancel_to(
-    book: Book,
-    db: Db,
-    group: Group,
-    session: Session,
-    parties: list[str],
-    reason: str | None,
-    following: bool,
-    whole: bool = False,
-) -> None:
-    sequence = max(r.sequence for r in group.rows)
-    single = replace(
-        session, status=Status.SCHEDULED, recurrence_id=None, series_id=None, sequence=sequence
-    )
-    spec = session_spec(
-        [single], _organizer(group.coach), group.people, {}, video_url=group.coach.video_url
-    )
-    if spec is None or not parties:
-        return
-    keep = set(parties)
-    losing = tuple(a for a in spec.master.attendees if _party_of(group, a.person) in keep)
-    spec = replace(spec, master=replace(spec.master, attendees=losing))
-    recurrence_id = None if whole or session.recurrence_id is None else session.recurrence_id
-    data = imip.cancel(spec, book.clock(), recurrence_id)
-    about = group.about(book, session)
-    for party in parties:
-        reader = group.reader(party)
-        body = bodies.cancelled(about, reader, reason, following)
-        said = texts.cancelled(about, reader, reason, following)
-        send(book, db, group, session, reader, body, "cancel", (data, "CANCEL"), None, said)
-
-
-def _party_of(group: Group, person: Person) -> str | None:
-    for party, known in group.people.items():
-        if known == person:
-            return party
-    return None
-
-
-def closure_notice(
-    book: Book, db: Db, sessions: list[Session], first: str, last: str, reason: str
-) -> None:
-    """--notify-only: participants are told of the closure; their sessions stay."""
-    for session in sessions:
-        if _over(book, [session]):
-            continue
-        group = load(book, db, session)
-        about = group.about(book, session)
-        for party in _attendees(session):
-            reader = group.reader(party)
-            body = bodies.closure_notice(about, reader, first, last, reason)
-            said = texts.closure(about, reader, first, last, reason)
-            send(book, db, group, session, reader, body, "closure", text=said)
-
-
-def reverted(book: Book, db: Db, session: Session, reason: str) -> None:
-    """The coach is told why their calendar edit was undone."""
-    group = load(book, db, session)
-    reader = group.coach_reader()
-    about = group.about(book, session)
-    body = bodies.reverted(about, reader, reason, session.id or 0)
-    said = texts.reverted(about, reader, session.id or 0)
-    send(book, db, group, session, reader, body, "reverted", text=said)
+def _sessions(change: Change) -> list[Session]:
+    match change:
+        case Planned(sessions) | Cancelled(sessions) | ClosureNoticed(sessions):
+            return sessions
+        case Moved(_, session) | Answered(_, session) | Reverted(session):
+            return [session]
+    return []
 
 
 def drop_reminders(db: Db, sessions: Iterable[Session]) -> None:

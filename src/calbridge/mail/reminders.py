@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from calbridge.book.context import Book
 from calbridge.core.model import Session, Status
 from calbridge.mail import bodies, notify
-from calbridge.sms import texts
+from calbridge.mail.channels import texts
 from calbridge.store import repo
 from calbridge.store.db import Db
 from calbridge.store.tables import SeriesRow, SessionRow

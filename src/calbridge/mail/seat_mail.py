@@ -19,7 +19,7 @@ from calbridge.core.model import Session, Status
 from calbridge.events.spec import session_spec
 from calbridge.mail import bodies, imip, notify
 from calbridge.mail.bodies import About, Body, Reader, short
-from calbridge.sms import texts
+from calbridge.mail.channels import texts
 from calbridge.store import repo
 from calbridge.store.db import Db
 from calbridge.store.tables import OutboxRow

@@ -37,8 +37,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from calbridge.book.context import Book
+from calbridge.mail import channels
 from calbridge.mail.transport import Closing, Opened, Permanent, Temporary
-from calbridge.sms.transport import OpenedSms
 from calbridge.store import repo_outbox, repo_sms
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,6 @@ def _noop(stage: str, message_id: str) -> None:
 #: "recorded". Crash tests replace it in a child process to kill it at that point.
 checkpoint: Callable[[str, str], None] = _noop
 CHANNELS = ("mail", "sms")
-#: Path of calbridge's HTTP server that takes the provider's delivery status callbacks.
-STATUS_PATH = "/sms/status"  # calbridge.web.sms.STATUS
 
 
 @dataclass
@@ -121,10 +119,12 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _opened(book: Book, channel: str) -> Closing:
-    if channel == "sms":
-        status_url = book.settings.http.public_url.rstrip("/") + STATUS_PATH
-        return OpenedSms(book.settings.sms, status_url)
-    return Opened(book.settings.mail)
+    if channel == "mail":
+        return Opened(book.settings.mail)
+    opener = channels.openers.get(channel)
+    if opener is None:
+        raise RuntimeError(f"no transport for the {channel!r} channel: see service.wiring")
+    return opener(book)
 
 
 async def send_all(book: Book, *, owner: str, now: datetime | None = None) -> list[SendReport]:

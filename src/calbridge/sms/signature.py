@@ -13,8 +13,9 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"})
-START_WORDS = frozenset({"START", "YES", "UNSTOP", "OPTIN"})
+from calbridge.core.consent import START_WORDS as START_WORDS
+from calbridge.core.consent import STOP_WORDS as STOP_WORDS
+from calbridge.core.consent import consent_word as consent_word
 
 
 def twilio(token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
@@ -30,9 +31,3 @@ def twilio_ok(token: str, url: str, params: Iterable[tuple[str, str]], given: st
 def webhook_ok(token: str, body: bytes, given: str) -> bool:
     wanted = "sha256=" + hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
     return bool(token) and hmac.compare_digest(wanted, given)
-
-
-def consent_word(text: str) -> str | None:
-    """``STOP`` / ``START`` (or a synonym) when the reply is one, else None."""
-    word = text.strip().strip(".!").upper()
-    return word if word in STOP_WORDS or word in START_WORDS else None

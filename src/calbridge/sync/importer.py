@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from calbridge.book import Book, planning
+from calbridge.book.changes import Reverted
 from calbridge.book.requests import EditRequest
 from calbridge.config.schema import Coach
 from calbridge.core.model import Actor, Role, Session, Status
 from calbridge.errors import Refused, UserError
 from calbridge.ical.resource import Resource, read_resource
-from calbridge.mail import notify as mail
 from calbridge.store import repo, repo_events
 from calbridge.store.db import Db
 from calbridge.sync import outcome_tags
@@ -168,7 +168,7 @@ def _record_revert(book: Book, db: Db, row: Session, reason: str, href: str = ""
     payload = {"uid": row.uid, "coach": row.coach_id, "reason": reason}
     repo.audit(db, now, "session", row.id, "reverted", Actor.COACH, book.origin, payload)
     repo.record_change(db, now, "session.reverted", row.id, payload)
-    mail.reverted(book, db, row, reason)
+    book.emit(db, Reverted(row, reason))
     where = f", {href}" if href else ""
     log.warning(
         "calendar %s: reverted a calendar edit of session %s (UID %s%s): %s",

@@ -1,0 +1,180 @@
+"""What a book operation did, as typed change events. Pure data, no I/O.
+
+A book operation records each change that someone must hear of with ``Book.emit``,
+inside its transaction: the transaction collects the events, and each installed
+consumer turns them into its side effects there and then, in the same transaction (the
+mail consumer, ``mail.consumer``, queues mail and texts in the outbox), so a change is
+never committed without its messages, nor a message queued for a change rolled back.
+
+The book imports nothing of ``mail`` or ``sms``: the wiring (``service.wiring``)
+installs the consumers (``book.consumers``). A new channel is a new consumer, not an
+edit of every book operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from calbridge.core.model import Actor, Client, Session
+
+
+class Held(Protocol):
+    """One time an offer holds (``store.tables_offers.HoldRow``)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+
+
+class Offer(Protocol):
+    """An offer as its messages read it (``store.tables_offers.OfferRow``)."""
+
+    @property
+    def coach_id(self) -> str: ...
+    @property
+    def deadline(self) -> datetime: ...
+    @property
+    def holds(self) -> Sequence[Held]: ...
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A new session or series (all rows of its new UID)."""
+
+    sessions: list[Session]
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A session got a new time (``client_requested``: agreed with its clients)."""
+
+    old: Session
+    new: Session
+    client_requested: bool
+    by: Actor
+
+
+@dataclass(frozen=True)
+class Answered:
+    """An acceptance or a decline (``party``: the client who answered, if named)."""
+
+    before: Session
+    after: Session
+    by: Actor
+    party: str | None
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """Sessions cancelled (``following``: an occurrence and all later ones)."""
+
+    sessions: list[Session]
+    following: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ClosureNoticed:
+    """A closure the participants of ``sessions`` are told of; the sessions stay."""
+
+    sessions: list[Session]
+    first: str
+    last: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reverted:
+    """A coach's calendar edit of ``session`` was undone, for ``reason``."""
+
+    session: Session
+    reason: str
+
+
+@dataclass(frozen=True)
+class RemindersOff:
+    """Reminders of ``sessions`` are off (turned off, or the sessions left the book)."""
+
+    sessions: list[Session]
+
+
+@dataclass(frozen=True)
+class SeatsAdded:
+    """``parties`` joined ``session`` (``returning``: taken off it earlier)."""
+
+    session: Session
+    parties: list[str]
+    returning: list[str]
+
+
+@dataclass(frozen=True)
+class SeatsRemoved:
+    """``parties`` were taken off ``before`` (``sequence``: their CANCEL's SEQUENCE)."""
+
+    before: Session
+    parties: Sequence[str]
+    sequence: int
+
+
+@dataclass(frozen=True)
+class Offered:
+    """Other times offered for ``session``: ``offer`` holds them, ``urls`` answer them."""
+
+    offer: Offer
+    session: Session
+    client: Client
+    urls: dict[str, str]
+
+
+@dataclass(frozen=True)
+class OfferCancelled:
+    """The admin took back an open offer for ``session``."""
+
+    offer: Offer
+    session: Session
+    client: Client
+    urls: dict[str, str]
+    reason: str
+
+
+@dataclass(frozen=True)
+class WaitlistOffered:
+    """A freed time (starting at ``start``) offered to a waitlisted client."""
+
+    offer: Offer
+    client: Client
+    urls: dict[str, str]
+    start: datetime
+
+
+@dataclass(frozen=True)
+class WaitlistGone:
+    """A waitlist offer closed before the client took it (taken, withdrawn)."""
+
+    offer: Offer
+    client: Client
+    reason: str
+    still_waiting: bool
+
+
+Change = (
+    Planned
+    | Moved
+    | Answered
+    | Cancelled
+    | ClosureNoticed
+    | Reverted
+    | RemindersOff
+    | SeatsAdded
+    | SeatsRemoved
+    | Offered
+    | OfferCancelled
+    | WaitlistOffered
+    | WaitlistGone
+)

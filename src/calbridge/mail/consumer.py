@@ -1,0 +1,46 @@
+"""The mail consumer: the book's change events become mail and texts in the outbox,
+inside the change's transaction (``book.changes``; installed by ``service.wiring``).
+
+Each event maps to the notice that tells its people (``notify``, ``seat_mail``,
+``offer_notices``); which of them also gets a text is the channel's choice
+(``channels``)."""
+
+from __future__ import annotations
+
+from calbridge.book.changes import (
+    Change,
+    OfferCancelled,
+    Offered,
+    SeatsAdded,
+    SeatsRemoved,
+    WaitlistGone,
+    WaitlistOffered,
+)
+from calbridge.book.context import Book
+from calbridge.mail import notify, offer_notices, seat_mail
+from calbridge.store.db import Db
+
+
+def consume(book: Book, db: Db, change: Change) -> list[str]:
+    """Queue what ``change`` tells its people; returns the Message-IDs of the mail."""
+    match change:
+        case Offered():
+            return offer_notices.offered(book, db, change)
+        case OfferCancelled():
+            return offer_notices.offer_cancelled(book, db, change)
+        case WaitlistOffered():
+            return offer_notices.waitlist_offered(book, db, change)
+        case WaitlistGone():
+            return offer_notices.waitlist_gone(book, db, change)
+    _session_notice(book, db, change)
+    return []
+
+
+def _session_notice(book: Book, db: Db, change: Change) -> None:
+    match change:
+        case SeatsAdded(session, parties, returning):
+            seat_mail.added(book, db, session, parties, returning)
+        case SeatsRemoved(before, parties, sequence):
+            seat_mail.removed(book, db, before, parties, sequence)
+        case _:
+            notify.consume(book, db, change)
