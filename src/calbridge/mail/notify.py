@@ -175,7 +175,7 @@ def _supersede(db: Db, group: Group, recipient: str, kind: str) -> None:
     )
 
 
-def _series_rule(group: Group) -> str | None:
+def series_rule(group: Group) -> str | None:
     series = group.series
     if series is None:
         return None
@@ -190,7 +190,7 @@ def planned(book: Book, db: Db, sessions: list[Session]) -> None:
         return
     first = live[0]
     group = load(book, db, first, sessions)  # a new UID: these are all its rows
-    rule = _series_rule(group)
+    rule = series_rule(group)
     _request(book, db, first, "request", lambda a, r: bodies.invitation(a, r, rule), group)
 
 
