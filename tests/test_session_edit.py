@@ -242,6 +242,7 @@ def test_cli_help_explains_each_new_flag(capsys: pytest.CaptureFixture[str]) -> 
     for flag in ("--service", "--add-client", "--remove-client", "--add-third-party"):
         assert flag in text
     assert "only they get an invitation" in text and "only they get a cancellation" in text
+    assert "--series" in text and "every occurrence still to come" in text
 
 
 def test_the_coachs_copy_follows_on_the_next_sync(
