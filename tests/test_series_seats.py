@@ -122,3 +122,15 @@ def test_a_single_session_has_no_series(book: Book) -> None:
     session = plan_one(book, "2026-11-23T10:00", clients=("ana",))
     with pytest.raises(UserError, match="not part of a series; drop --series"):
         _edit(book, session, add_clients=["ben"])
+
+
+def test_joining_more_occurrences_never_repeats_a_reminder(book: Book) -> None:
+    rows = _series(book, remind=True)
+    session_edit.edit(book, rows[0].id or 0, FieldEdit(add_clients=["ana"]))
+    book.clock.now = at("2026-11-22T12:00")  # type: ignore[attr-defined]
+    assert queue_due_reminders(book) == 2  # the first occurrence's, to dee and ana
+    session_edit.edit(book, rows[0].id or 0, FieldEdit(add_third_parties=["doc"]))
+    edited = _edit(book, rows[0], add_clients=["ana"])
+    assert [e.id for e in edited] == [r.id for r in rows[1:]]
+    reminders = [o[0] for o in _outbox(book) if o[1] == "reminder"]
+    assert sorted(reminders) == ["ana@example.org", "dee@example.org", "third@example.org"]

@@ -172,7 +172,7 @@ def _write(
     for party in req.add_clients + req.add_third_parties:
         joined = [n for _, n, c in changed if party in c.get("added", [])]
         back = session_edit.taken_off_before(db, joined[0].uid, [party])
-        seat_mail.added(book, db, joined[0], [party], back)
+        seat_mail.added(book, db, joined, [party], back)
     gone = req.remove_clients + req.remove_third_parties
     if gone:
         sequence = repo.next_sequence(db, news[0].uid)  # the CANCEL's; the book's stays

@@ -79,7 +79,7 @@ def edit(book: Book, session_id: int, req: FieldEdit) -> Session:
         one = new.series_id is not None  # an occurrence: its RECURRENCE-ID only
         added = changes.get("added", [])
         back = taken_off_before(db, new.uid, added)
-        seat_mail.added(book, db, new, added, back, one)
+        seat_mail.added(book, db, [new], added, back, one)
         sequence = repo.next_sequence(db, old.uid)  # the CANCEL's; the book's stays
         seat_mail.removed(book, db, [old], changes.get("removed", []), sequence, one)
         return new

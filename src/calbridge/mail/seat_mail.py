@@ -75,15 +75,16 @@ def _about(book: Book, group: notify.Group, session: Session, one: bool) -> Abou
 def added(
     book: Book,
     db: Db,
-    session: Session,
+    joined: Sequence[Session],
     parties: Sequence[str],
     back: Sequence[str] = (),
     one: bool = False,
 ) -> None:
-    """The invitation, to the participants just added only (``session``: the occurrence
-    the message speaks of, the first they join). Those ``back`` after being taken off
-    earlier hold a CANCEL whose SEQUENCE is above the book's: theirs goes above it too
-    (their answers still match, an answer's SEQUENCE may be higher)."""
+    """The invitation, to the participants just added to ``joined`` only (the first is
+    the occurrence the message speaks of). Those ``back`` after being taken off earlier
+    hold a CANCEL whose SEQUENCE is above the book's: theirs goes above it too (their
+    answers still match, an answer's SEQUENCE may be higher)."""
+    session = joined[0]
     if not parties or session.end <= book.clock():
         return
     group = notify.load(book, db, session)
@@ -104,7 +105,7 @@ def added(
         reader = group.reader(party)
         body = bodies.invitation(about, reader, rule)
         notify.send(book, db, group, session, reader, body, "request", (data, "REQUEST"))
-        reminders.catch_up(book, db, [r for r in group.rows if _takes_part(r, party)], party)
+        reminders.catch_up(book, db, list(joined), party)
 
 
 def removed(
