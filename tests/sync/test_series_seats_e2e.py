@@ -1,7 +1,8 @@
 """`session edit` of a series' participants and of one occurrence's, end to end through
 the command line: the mails' bytes (METHOD, UID, SEQUENCE, RRULE, EXDATE, RECURRENCE-ID,
 who is named and who is written to) and the coach's stored copy (master, EXDATEs and
-overrides with their attendees) on a vdir folder and on Radicale; SQLite and PostgreSQL."""
+overrides with their attendees) on a vdir folder, Radicale and Xandikos; SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ LONDON = ZoneInfo("Europe/London")
 MONDAYS = [datetime(2030, 12, d, 10, 0, tzinfo=LONDON) for d in (2, 9, 16)]
 
 
-@pytest.fixture(params=["vdir", "radicale"])
+@pytest.fixture(params=["vdir", "radicale", "xandikos"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     with open_target(request, tmp_path) as target:
         yield target
