@@ -1,6 +1,6 @@
 """Long work shows a progress bar on a terminal and nothing in a pipe (issue 13): the CLI
 runs as a subprocess on a pseudo-terminal, a first sync of 300 sessions to a folder
-calendar, then a closure that cancels many of them."""
+calendar, then a closure that cancels many of them; later syncs' updates and deletes."""
 
 from __future__ import annotations
 
@@ -147,3 +147,75 @@ def test_a_bulk_complete_shows_a_bar_on_a_terminal_and_none_in_a_pipe(
     done = cli_process(config, *retype, "--from", "2026-03-01", "--to", "2026-03-31")
     assert done.returncode == 0 and done.stdout.count("completed") >= 24, done.stderr
     assert "saving outcomes" not in done.stderr and "%|" not in done.stderr, done.stderr
+
+
+def _sessions_of(config: Path, coach: str) -> list[int]:
+    from sqlalchemy import select
+
+    from calbridge.book import Book
+    from calbridge.config import load_config
+    from calbridge.store.tables import SessionRow
+
+    book = Book.open(load_config(config))
+    with book.transaction() as db:
+        query = select(SessionRow.id).where(
+            SessionRow.coach_id == coach, SessionRow.status != "cancelled"
+        )
+        found = sorted(db.scalars(query))
+    book.engine.dispose()
+    return found
+
+
+def _change(config: Path, notes: list[int], cancels: list[int], room: str = "A") -> None:
+    """New notes for ``notes`` (updates on the next sync), ``cancels`` cancelled (deletes)."""
+    from calbridge.book import Book, planning, session_edit
+    from calbridge.book.requests import FieldEdit
+    from calbridge.config import load_config
+    from calbridge.core.model import Actor
+
+    book = Book.open(load_config(config))
+    for session_id in notes:
+        session_edit.edit(book, session_id, FieldEdit(note=f"Team, room {room}{session_id}"))
+    for session_id in cancels:
+        planning.cancel(book, session_id, Actor.ADMIN, None, False)
+    book.engine.dispose()
+
+
+def test_a_syncs_updates_and_deletes_show_a_bar_on_a_terminal_and_none_in_a_pipe(
+    db_url: str, tmp_path: Path
+) -> None:
+    config = _seeded(db_url, tmp_path)
+    for coach in ("maia", "sam", "lee"):
+        assert cli_process(config, "sync", "--coach", coach).returncode == 0
+    maia = _sessions_of(config, "maia")
+    _change(config, maia, [])
+    code, screen = _on_terminal(config, "sync", "--coach", "maia")
+    assert code == 0, screen
+    assert "maia: updating events" in screen and f"/{PER_COACH}" in screen, screen
+    assert "%|" in screen and f"maia: did {PER_COACH} update" in screen, screen
+    _change(config, maia[:50], maia[50:], room="B")
+    code, screen = _on_terminal(config, "sync", "--coach", "maia")
+    assert code == 0, screen
+    assert "maia: updating and deleting events" in screen and "/100" in screen, screen
+    assert len(list((tmp_path / "maia").glob("*.ics"))) == 50
+    _change(config, [], maia[:50])
+    code, screen = _on_terminal(config, "sync", "--coach", "maia")
+    assert code == 0, screen
+    assert "maia: deleting events" in screen and "/50" in screen and "%|" in screen, screen
+    assert list((tmp_path / "maia").glob("*.ics")) == []
+
+    sam = _sessions_of(config, "sam")
+    _change(config, sam[:50], sam[50:])
+    done = cli_process(config, "sync", "--coach", "sam")
+    assert done.returncode == 0, done.stderr
+    assert "events" not in done.stderr and "%|" not in done.stderr, done.stderr
+    assert len(list((tmp_path / "sam").glob("*.ics"))) == 50
+
+    # The daemon's pass over lee's changed calendar: its log stays free of bars.
+    lee = _sessions_of(config, "lee")
+    _change(config, lee[:50], lee[50:])
+    code, screen = _on_terminal(config, "run", "--once")
+    assert code == 0, screen
+    assert len(list((tmp_path / "lee").glob("*.ics"))) == 50
+    assert "daemon.started" in screen
+    assert "updating" not in screen and "deleting" not in screen and "%|" not in screen, screen

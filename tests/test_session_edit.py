@@ -154,11 +154,11 @@ def test_a_team_event_gets_no_clients(book: Book) -> None:
     assert _edit(book, event.id, kind=Kind.NON_CLIENT).kind is Kind.NON_CLIENT
 
 
-def test_a_series_occurrence_keeps_its_participants(book: Book) -> None:
+def test_an_occurrence_changes_its_own_participants_only(book: Book) -> None:
     spec = SeriesSpec(repeat="weekly", weekdays=(), count=2)
-    first, _ = plan(book, "2026-11-23T10:00", series=spec)
-    with pytest.raises(UserError, match="occurrence of a series"):
-        _edit(book, first.id, add_clients=["ben"])
+    first, second = plan(book, "2026-11-23T10:00", series=spec)
+    assert _edit(book, first.id, add_clients=["ben"]).clients == ["ana", "ben"]
+    assert views.show(book, second.id or 0)["clients"] == ["ana"]
     assert _edit(book, first.id, note="only this one").note == "only this one"
 
 
@@ -242,6 +242,7 @@ def test_cli_help_explains_each_new_flag(capsys: pytest.CaptureFixture[str]) -> 
     for flag in ("--service", "--add-client", "--remove-client", "--add-third-party"):
         assert flag in text
     assert "only they get an invitation" in text and "only they get a cancellation" in text
+    assert "--series" in text and "every occurrence still to come" in text
 
 
 def test_the_coachs_copy_follows_on_the_next_sync(

@@ -1,7 +1,7 @@
-"""Long work says how far it got: a first sync's creates, bulk completes, closures that
-cancel many sessions. Any layer wraps such a loop in ``track``; nothing is shown unless
-the command line installed a display for the command (cli/progress.py: a bar on a
-terminal, never in the daemon, logs or pipes). This module imports nothing."""
+"""Long work says how far it got: a sync's creates, updates and deletes, bulk completes,
+closures that cancel many sessions. Any layer wraps such a loop in ``track``; nothing is
+shown unless the command line installed a display for the command (cli/progress.py: a
+bar on a terminal, never in the daemon, logs or pipes). This module imports nothing."""
 
 from __future__ import annotations
 

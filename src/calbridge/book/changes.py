@@ -106,20 +106,24 @@ class RemindersOff:
 
 @dataclass(frozen=True)
 class SeatsAdded:
-    """``parties`` joined ``session`` (``returning``: taken off it earlier)."""
+    """``parties`` joined ``sessions`` of one UID (``returning``: taken off it earlier;
+    ``one``: an occurrence of a series alone, told with its RECURRENCE-ID)."""
 
-    session: Session
-    parties: list[str]
-    returning: list[str]
+    sessions: Sequence[Session]
+    parties: Sequence[str]
+    returning: Sequence[str]
+    one: bool = False
 
 
 @dataclass(frozen=True)
 class SeatsRemoved:
-    """``parties`` were taken off ``before`` (``sequence``: their CANCEL's SEQUENCE)."""
+    """``parties`` were taken off ``before``, rows of one UID as they were (``sequence``:
+    their CANCEL's SEQUENCE; ``one``: an occurrence of a series alone)."""
 
-    before: Session
+    before: Sequence[Session]
     parties: Sequence[str]
     sequence: int
+    one: bool = False
 
 
 @dataclass(frozen=True)

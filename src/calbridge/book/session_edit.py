@@ -6,9 +6,11 @@ the session's month (PRODUCT rule 1), unless the work is indirect; indirect work
 direct checks every client's month again. A kind changes within its family only
 (client <-> video, non-client <-> team): a client session keeps at least one client, an
 event without clients gets none. Only the added participant is invited, only the one
-taken off gets a CANCEL (mail/seat_mail.py); nothing else is mailed (IMIP.md: none of
-these edits is significant), and the coach's copy follows on the next sync. Money follows
-the service when the session is completed, as for a planned session.
+taken off gets a CANCEL (mail/seat_mail.py; for one occurrence of a series both carry
+its RECURRENCE-ID); nothing else is mailed (IMIP.md: none of these edits is
+significant), and the coach's copy follows on the next sync. Money follows the service
+when the session is completed, as for a planned session. A whole series' participants:
+book/series_seats.py.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from calbridge.store import repo, repo_offers
 from calbridge.store.db import Db, lock
 
 
-def _check_request(req: FieldEdit) -> None:
+def check_request(req: FieldEdit) -> None:
     for flag, text in (("--note", req.note), ("--private-note", req.private_note)):
         if text is not None and "\x00" in text:
             raise UserError(f"{flag} holds a NUL character; remove it")
@@ -50,7 +52,7 @@ def _check_request(req: FieldEdit) -> None:
 
 def edit(book: Book, session_id: int, req: FieldEdit) -> Session:
     """Apply ``req`` to one session (an occurrence of a series on its own)."""
-    _check_request(req)
+    check_request(req)
     if req.service is not None:
         checks.service(book, req.service)
     with book.transaction() as db:
@@ -61,31 +63,37 @@ def edit(book: Book, session_id: int, req: FieldEdit) -> Session:
         old = repo.to_session(row)
         _check_allowed(old, req)
         if req.seats:
-            _no_open_offer(book, db, session_id)
+            series_enabled(db, old)
+            no_open_offer(book, db, session_id)
         new = replace(old, participants=_seats(db, old, req))
         _apply_fields(new, req)
         _check_kind(old, new)
         _check_limits(book, db, old, new, req.add_clients)
-        changes = _changes(old, new)
+        changes = changes_of(old, new)
         if not changes:
             return old
         repo.write_session(db, new, book.clock(), row)
         planning._log(book, db, new, "edited", req.by, changes)
         if old.remind and not new.remind:
             book.emit(db, RemindersOff([new]))
+        one = new.series_id is not None  # an occurrence: its RECURRENCE-ID only
         added = changes.get("added", [])
-        book.emit(db, SeatsAdded(new, added, _taken_off_before(db, session_id, added)))
+        back = taken_off_before(db, new.uid, added)
+        book.emit(db, SeatsAdded([new], added, back, one))
         sequence = repo.next_sequence(db, old.uid)  # the CANCEL's; the book's stays
-        book.emit(db, SeatsRemoved(old, changes.get("removed", []), sequence))
+        book.emit(db, SeatsRemoved([old], changes.get("removed", []), sequence, one))
         return new
 
 
-def _taken_off_before(db: Db, session_id: int, parties: list[str]) -> list[str]:
-    """Which of ``parties`` were taken off this session earlier (their CANCEL is sent)."""
+def taken_off_before(db: Db, uid: str, parties: list[str]) -> list[str]:
+    """Which of ``parties`` were taken off a session of ``uid`` earlier (a CANCEL went to
+    them, whose SEQUENCE is above the book's)."""
     if not parties:
         return []
-    trail = repo.audit_trail(db, "session", session_id)
-    gone = {p for row in trail if row.action == "edited" for p in row.changes.get("removed", [])}
+    gone: set[str] = set()
+    for session_id in repo.session_ids_of_uid(db, uid):
+        trail = repo.audit_trail(db, "session", session_id)
+        gone |= {p for r in trail if r.action == "edited" for p in r.changes.get("removed", [])}
     return [p for p in parties if p in gone]
 
 
@@ -98,14 +106,20 @@ def _check_allowed(old: Session, req: FieldEdit) -> None:
                 f" (re-price it with `calbridge session retype {old.id} --type TYPE"
                 " --service NAME`)"
             )
-    if req.seats and old.series_id is not None:
-        raise UserError(
-            f"session {old.id} is an occurrence of a series: adding or taking off"
-            " participants works on single sessions only"
+
+
+def series_enabled(db: Db, session: Session) -> None:
+    """A disabled series mails nothing new (`series disable`): its seats wait too."""
+    if session.series_id is not None and not repo.series_enabled(db, session.series_id):
+        raise Refused(
+            "series_disabled",
+            f"series #{session.series_id} is disabled: `calbridge series enable"
+            f" {session.series_id}` first, then add or take off participants",
+            series=session.series_id,
         )
 
 
-def _no_open_offer(book: Book, db: Db, session_id: int) -> None:
+def no_open_offer(book: Book, db: Db, session_id: int) -> None:
     """An open offer was made to the session's client: its answer would move a session
     whose participants changed under it."""
     found = repo_offers.open_offer(db, session_id)
@@ -187,7 +201,7 @@ def _check_limits(book: Book, db: Db, old: Session, new: Session, added: list[st
     checks.monthly_limits(book, db, coach, [repo.client(db, c) for c in ids], [place])
 
 
-def _changes(old: Session, new: Session) -> dict[str, Any]:
+def changes_of(old: Session, new: Session) -> dict[str, Any]:
     """What changed, for the audit trail (the private note's text stays out of it)."""
     found: dict[str, Any] = {}
     for name in ("note", "kind", "direct", "service", "remind"):

@@ -23,12 +23,20 @@ from calbridge.errors import CalbridgeError, UserError
 from calbridge.store import repo
 
 if TYPE_CHECKING:
-    from calbridge.book import closures, contacts, parties, planning, views
+    from calbridge.book import closures, contacts, parties, planning, series_seats, views
     from calbridge.book import session_edit as session_edit_
 else:  # each imported by the first command that uses it (start-up time)
-    closures, contacts, parties, planning, views, session_edit_ = (
+    closures, contacts, parties, planning, series_seats, views, session_edit_ = (
         Lazy(f"calbridge.book.{m}")
-        for m in ("closures", "contacts", "parties", "planning", "views", "session_edit")
+        for m in (
+            "closures",
+            "contacts",
+            "parties",
+            "planning",
+            "series_seats",
+            "views",
+            "session_edit",
+        )
     )
 
 
@@ -154,8 +162,16 @@ def session_edit(book: Book, a: argparse.Namespace) -> Output:
                 "change the time (--start/--end/--duration) and the other fields in two"
                 " `session edit` commands"
             )
+        if getattr(a, "series", False):
+            edited = series_seats.edit_series(book, a.id, fields)
+            return _sessions_output(book, [s.id for s in edited], "edited")
         session = session_edit_.edit(book, a.id, fields)
         return _sessions_output(book, [session.id], "edited")
+    if getattr(a, "series", False):
+        raise UserError(
+            "--series goes with --add-client, --remove-client, --add-third-party or"
+            " --remove-third-party (a time is changed one occurrence at a time)"
+        )
     if not moving and remind is None:
         raise UserError(
             "say what changes: --start, --end, --duration, --[no-]remind, --note,"

@@ -50,3 +50,10 @@ def add(session_actions: Sub) -> None:
     }
     for flag, text in seats.items():
         p.add_argument(flag, action="append", default=[], metavar="ID", help=text)
+    p.add_argument(
+        "--series",
+        action="store_true",
+        help="with the participant flags: add or take off in every occurrence still to come"
+        " of the series ID belongs to (each one joined counts in its month); without it,"
+        " an occurrence's participants change in that occurrence only",
+    )

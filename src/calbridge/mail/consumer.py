@@ -38,9 +38,9 @@ def consume(book: Book, db: Db, change: Change) -> list[str]:
 
 def _session_notice(book: Book, db: Db, change: Change) -> None:
     match change:
-        case SeatsAdded(session, parties, returning):
-            seat_mail.added(book, db, session, parties, returning)
-        case SeatsRemoved(before, parties, sequence):
-            seat_mail.removed(book, db, before, parties, sequence)
+        case SeatsAdded(sessions, parties, returning, one):
+            seat_mail.added(book, db, sessions, parties, returning, one)
+        case SeatsRemoved(before, parties, sequence, one):
+            seat_mail.removed(book, db, before, parties, sequence, one)
         case _:
             notify.consume(book, db, change)

@@ -17,9 +17,11 @@ from calbridge.ical.build import PRODID, render_event
 from calbridge.ical.model import EventSpec, Person
 
 
-def request(spec: EventSpec, stamp: datetime) -> bytes:
-    """METHOD:REQUEST carrying the whole object (master, overrides, EXDATEs)."""
-    return render_event(spec, stamp, method="REQUEST")
+def request(spec: EventSpec, stamp: datetime, recurrence_id: datetime | None = None) -> bytes:
+    """METHOD:REQUEST carrying the whole object (master, overrides, EXDATEs), or with
+    ``recurrence_id`` one occurrence of a series alone (``spec`` holds it as its master,
+    without RRULE: RFC 5546 §3.2.2 invites an attendee to that instance only)."""
+    return render_event(spec, stamp, method="REQUEST", recurrence_id=recurrence_id)
 
 
 def cancel(spec: EventSpec, stamp: datetime, recurrence_id: datetime | None = None) -> bytes:

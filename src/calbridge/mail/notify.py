@@ -66,7 +66,7 @@ class Group:
 
     def view(self, book: Book) -> View:
         """What the pure ``notices`` read of this UID."""
-        spec, rule = self.spec(book), _series_rule(self)
+        spec, rule = self.spec(book), series_rule(self)
         return View(self.coach, self.rows, self.people, self.zones, spec, rule)
 
     def coach_reader(self) -> Reader:
@@ -145,7 +145,7 @@ def _supersede(db: Db, group: Group, recipient: str, kind: str) -> None:
     )
 
 
-def _series_rule(group: Group) -> str | None:
+def series_rule(group: Group) -> str | None:
     series = group.series
     if series is None:
         return None

@@ -114,14 +114,34 @@ def _queue_due(book: Book, db: Db, now: datetime, leads: list[timedelta], log_dr
     return queued
 
 
-def _queue(book: Book, db: Db, session: Session, lead: timedelta) -> int:
+def catch_up(book: Book, db: Db, sessions: list[Session], party: str) -> None:
+    """A participant added to ``sessions`` gets the reminders the others were already
+    sent (or have queued) for a session still to come; later ones reach them as usual."""
+    now = book.clock()
+    for session in sessions:
+        if session.start <= now or not session.remind:
+            continue
+        query = select(ReminderRow.lead_seconds).where(
+            ReminderRow.session_id == session.id,
+            ReminderRow.start == session.start,
+            ReminderRow.state == "queued",
+        )
+        for seconds in db.scalars(query):
+            _queue(book, db, session, timedelta(seconds=seconds), [party])
+
+
+def _queue(
+    book: Book, db: Db, session: Session, lead: timedelta, parties: list[str] | None = None
+) -> int:
     group = notify.load(book, db, session)
     about = group.about(book, session)
     for party in session.participants:
+        if parties is not None and party.party_id not in parties:
+            continue
         reader = group.reader(party.party_id)
         body = bodies.reminder(about, reader, lead)
         said = texts.reminder(about, reader)
         notify.send(
             book, db, group, session, reader, body, "reminder", expires_at=session.start, text=said
         )
-    return len(session.participants)
+    return len(session.participants) if parties is None else len(parties)

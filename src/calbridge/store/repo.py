@@ -36,6 +36,7 @@ from calbridge.store.tables import (
     ClientRow,
     ClosureRow,
     ParticipantRow,
+    SeriesRow,
     SessionRow,
     ThirdPartyRow,
 )
@@ -294,3 +295,19 @@ def archived_ids(db: Db, kind: str, ids: Sequence[str]) -> list[str]:
     table = ThirdPartyRow if kind == "third-party" else ClientRow
     query = select(table.id).where(table.id.in_(list(ids)), table.archived_at.is_not(None))
     return sorted(db.scalars(query))
+
+
+def session_ids_of_uid(db: Db, uid: str) -> list[int]:
+    """Every session of ``uid`` (a series: each occurrence)."""
+    return list(db.scalars(select(SessionRow.id).where(SessionRow.uid == uid)))
+
+
+def series_enabled(db: Db, series_id: int) -> bool:
+    row = db.get(SeriesRow, series_id)
+    return row is None or bool(row.enabled)
+
+
+def series_session_rows(db: Db, series_id: int) -> list[SessionRow]:
+    """The occurrences of a series, in order."""
+    query = select(SessionRow).where(SessionRow.series_id == series_id)
+    return list(db.scalars(query.order_by(SessionRow.start, SessionRow.id)))

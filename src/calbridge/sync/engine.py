@@ -33,6 +33,15 @@ STATUS_BATCH = 200
 #: Actions that may write to the calendar (an import says itself whether it pushed the
 #: book's version back).
 WRITES = frozenset({Kind.CREATE, Kind.UPDATE, Kind.DELETE, Kind.CANCEL})
+#: What a progress bar over a run of actions other than creates says they do, in order.
+VERBS = {
+    Kind.UPDATE: "updating",
+    Kind.DELETE: "deleting",
+    Kind.IMPORT: "reading back",
+    Kind.CANCEL: "reading back",
+    Kind.ADOPT: "matching",
+    Kind.FORGET: "forgetting",
+}
 
 
 class CalendarSync(CalendarReading, CalendarEdits):
@@ -94,7 +103,9 @@ class CalendarSync(CalendarReading, CalendarEdits):
                 if creates:  # sent together, several at a time (calendars/writes.py)
                     complete = self._create_run(list(run), got, report) and complete
                     continue
-                for action in run:
+                others = list(run)
+                label = _label(self.calendar_id, others)
+                for action in track(others, label, len(others)):
                     try:
                         self._do(action, got, report)
                     except PreconditionFailed:
@@ -276,6 +287,13 @@ def _intent(action: Action) -> tuple[str, str, bytes, str, Remote | None]:
     assert action.data is not None
     href, fp = action.href or _name(action.uid), action.fingerprint or ""
     return action.uid, href, action.data, fp, action.agreed
+
+
+def _label(calendar_id: str, run: list[Action]) -> str:
+    """``maia: updating and deleting events``: the kinds of work in ``run``, for its bar."""
+    kinds = {a.kind for a in run}
+    verbs = dict.fromkeys(verb for kind, verb in VERBS.items() if kind in kinds)
+    return f"{calendar_id}: {' and '.join(verbs) or 'recording'} events"
 
 
 def _is_create(action: Action) -> bool:
