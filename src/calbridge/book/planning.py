@@ -12,7 +12,7 @@ from sqlalchemy import select
 from calbridge.book import booking, checks
 from calbridge.book.context import Book
 from calbridge.book.requests import EditRequest, PlanRequest
-from calbridge.book.waitlist_offers import freed
+from calbridge.book.waitlist_offers import booked, freed
 from calbridge.config.schema import Coach
 from calbridge.core import invitations, limits, series
 from calbridge.core.model import (
@@ -91,11 +91,12 @@ def plan(book: Book, req: PlanRequest) -> list[Session]:
         now = book.clock()
         uid = new_uid()
         series_id = _add_series(db, req, coach, uid, start, now) if req.series else None
-        status, awaiting = invitations.planned(req.kind, req.by)
+        status, awaiting = invitations.planned(req.kind, req.by, req.client_requested)
         stat = "ACCEPTED" if req.record else "NEEDS-ACTION"
         if req.record:  # it happened: nothing to ask anyone
             status, awaiting = Status.SCHEDULED, None
-        people = [Participant(c, Role.CLIENT, stat) for c in req.clients]
+        agreed = "ACCEPTED" if req.client_requested else stat
+        people = [Participant(c, Role.CLIENT, agreed) for c in req.clients]
         people += [Participant(t, Role.THIRD_PARTY, stat) for t in req.third_parties]
         planned = []
         for occ_start, occ_end in spans:
@@ -122,7 +123,8 @@ def plan(book: Book, req: PlanRequest) -> list[Session]:
             _log(book, db, session, "planned", req.by, _describe(session))
             planned.append(session)
         if not req.record:
-            mail.planned(book, db, planned)
+            mail.planned(book, db, planned, req.client_requested)
+            booked(book, db, planned[0])  # off the coach's waitlist
         return planned
 
 
@@ -222,6 +224,7 @@ def edit(book: Book, session_id: int, req: EditRequest) -> Session:
         }
         _log(book, db, new, "moved", req.by, changes)
         mail.moved(book, db, old, new, req.client_requested, req.by)
+        freed(book, db, old.coach_id, [(old.start, old.end)])  # the old time: to the waitlist
         return new
 
 

@@ -183,15 +183,21 @@ def _series_rule(group: Group) -> str | None:
     return f"{series.repeat}, {end}"
 
 
-def planned(book: Book, db: Db, sessions: list[Session]) -> None:
-    """The invitation to a new session or series."""
+def planned(book: Book, db: Db, sessions: list[Session], agreed: bool = False) -> None:
+    """The invitation to a new session or series (``agreed``: booked by the client and
+    confirmed at once: the clients are only told)."""
     live = [s for s in sessions if s.end > book.clock()]
     if not live:
         return
     first = live[0]
     group = load(book, db, first, sessions)  # a new UID: these are all its rows
     rule = _series_rule(group)
-    _request(book, db, first, "request", lambda a, r: bodies.invitation(a, r, rule), group)
+    clients = set(first.clients) if agreed else set()
+
+    def body(about: About, reader: Reader) -> Body:
+        return bodies.invitation(about, reader, rule, reader.party in clients)
+
+    _request(book, db, first, "request", body, group)
 
 
 def moved(
