@@ -74,6 +74,8 @@ def move(book: Book, v: Visitor, session_id: int, start: datetime) -> Session | 
             if asking:
                 return _ask(book, db, v, session, span)
             return check_move(book, db, session_id, span, keep=True)
+        except LinkError:
+            raise
         except CalbridgeError as exc:
             raise refusal(exc, "moved") from None
 

@@ -118,7 +118,7 @@ def _request_note(book: Book, v: Visitor, session: Session, asked: CounterRow | 
         return f"You asked to move it to {said}; waiting for your coach's answer."
     if asked.state == "declined":
         return f"Your coach could not move it to {said}: {asked.reason}."
-    return f"Moved as you asked (from your request for {said})."
+    return "Moved to this time as you asked."
 
 
 def _item(
