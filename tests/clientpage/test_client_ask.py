@@ -29,6 +29,8 @@ from calbridge.errors import UserError
 from calbridge.inbound import counter
 from calbridge.store.tables import OutboxRow
 
+from .conftest import self_booking_book
+
 COACHING = {"fee": "60.00", "wage": "30.00", "policies": {"page_move": "coach"}}
 SUPPORT = {"fee": "50.00", "wage": "25.00", "policies": {"buffer_before_minutes": 30}}
 SERVICES = {"coaching": COACHING, "support": SUPPORT}
@@ -172,14 +174,7 @@ def test_a_service_keeping_the_default_moves_at_once(book: Book) -> None:
 def test_self_booking_confirmed_at_once_by_policy(
     make_book: Callable[..., Book], tmp_path: Path
 ) -> None:
-    b = make_book(
-        state_dir=str(tmp_path / "state"),
-        mail={"from": "sessions@practice.example"},
-        programs={"standard": {"monthly_limit": 2, "self_booking": True}},
-        policies={"page_booking": "accept"},
-    )
-    parties.add_client(b, "Ana Lopez", "ana@example.org", "standard", "ana")
-    plan_one(b, "2026-11-23T10:00")  # she has seen Maia: booking with her is open
+    b = self_booking_book(make_book, tmp_path, policies={"page_booking": "accept"})
     v = _ana(b)
     _, slots, _ = client_booking.times(b, v, "maia", "2026-12", None)
     made = client_booking.book_session(b, v, "maia", slots[0][0])
