@@ -304,3 +304,23 @@ def test_counter_commands_answer_page_requests(
     assert code == 2 and "already declined" in err and "Traceback" not in err
     code, shown, _ = cli(capsys, config, "session", "show", str(sessions[0]["id"]), "--json")
     assert shown["start"].startswith(f"{day[2]}T14:00")
+
+
+def test_a_cancelled_session_withdraws_its_open_request(book: Book) -> None:
+    from calbridge.book import planning
+    from calbridge.core.model import Actor
+
+    v = _ana(book)
+    cancelled = plan_one(book, "2026-12-01T10:00").id or 0
+    declined = plan_one(book, "2026-12-02T10:00").id or 0
+    for session, start in ((cancelled, "2026-12-03T14:00"), (declined, "2026-12-04T14:00")):
+        client_moves.move(book, v, session, at(start))
+    planning.cancel(book, cancelled, Actor.ADMIN)
+    planning.answer(book, declined, Actor.CLIENT, False, "ana")
+    assert counter.listing(book) == []
+    assert {(c["session"], c["state"], c["reason"]) for c in counter.listing(book, True)} == {
+        (cancelled, "withdrawn", "the session was cancelled"),
+        (declined, "withdrawn", "the session was declined"),
+    }
+    with pytest.raises(UserError, match="already withdrawn"):
+        counter.accept(book, counter.listing(book, True)[0]["id"])

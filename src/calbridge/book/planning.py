@@ -27,7 +27,7 @@ from calbridge.core.timeutil import month_of
 from calbridge.errors import Refused, UserError
 from calbridge.events.spec import event_status
 from calbridge.mail import notify as mail
-from calbridge.store import repo
+from calbridge.store import repo, repo_clientpage
 from calbridge.store.db import Db, lock
 from calbridge.store.tables import SeriesRow, SessionRow
 
@@ -289,6 +289,7 @@ def answer(
         )
         mail.answered(book, db, before, session, by, party_id)
         if session.status is Status.DECLINED:  # a declined session frees its time too
+            repo_clientpage.close_requests(db, [row.id], book.clock(), "the session was declined")
             freed(book, db, row.coach_id, [(session.start, session.end)])
         return session
 
@@ -349,6 +350,7 @@ def cancel_row(
     session.cancel_reason = reason
     repo.write_session(db, session, book.clock(), row)
     _log(book, db, session, "cancelled", by, {"reason": reason, "notify": notify})
+    repo_clientpage.close_requests(db, [row.id], book.clock(), "the session was cancelled")
     return session
 
 

@@ -77,6 +77,18 @@ def add_request(
     return row
 
 
+def close_requests(db: Db, session_ids: list[int], now: datetime, reason: str) -> int:
+    """Withdraw the open requests for another time (from the page or a COUNTER) of
+    sessions that can no longer move (cancelled, declined); how many."""
+    query = select(CounterRow).where(
+        CounterRow.session_id.in_(session_ids), CounterRow.state == "open"
+    )
+    rows = list(db.scalars(query))
+    for row in rows:
+        row.state, row.reason, row.decided_at = "withdrawn", reason, now
+    return len(rows)
+
+
 def requests_of(db: Db, session_ids: list[int]) -> dict[int, CounterRow]:
     """The newest time asked for on the page for each of these sessions."""
     if not session_ids:

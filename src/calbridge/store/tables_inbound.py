@@ -45,8 +45,9 @@ class InboundAnswerRow(Base):
 class CounterRow(Base):
     """A client's request for another time: a COUNTER from their calendar app (``source``
     "mail") or a time picked on their page (``source`` "page", ``[policies] page_move =
-    "coach"``). ``state``: open, accepted or declined; open ones wait for ``calbridge
-    counter accept|decline``."""
+    "coach"``). ``state``: open, accepted, declined, or withdrawn (the session was
+    cancelled or declined meanwhile); open ones wait for ``calbridge counter
+    accept|decline``."""
 
     __tablename__ = "counters"
     __table_args__ = (Index("ix_counters_state", "state"),)
