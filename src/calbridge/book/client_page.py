@@ -118,7 +118,7 @@ def _request_note(book: Book, v: Visitor, session: Session, asked: CounterRow | 
         return f"You asked to move it to {said}; waiting for your coach's answer."
     if asked.state == "declined":
         return f"Your coach could not move it to {said}: {asked.reason}."
-    return "Moved to this time as you asked."
+    return "Moved to this time as you asked." if asked.state == "accepted" else ""
 
 
 def _item(

@@ -95,7 +95,7 @@ def _to_practice(
     address = mail.admin or mail.from_
     if address.lower() == group.coach.email.lower():
         return
-    reader = Reader("the practice", address, group.coach.zone())
+    reader = Reader("admin", address, group.coach.zone())
     message = envelope.build(
         sender=envelope.Party("calbridge", mail.from_),
         reply_to=envelope.Party(group.coach.name, group.coach.email),
