@@ -47,3 +47,19 @@ def base(book: Book) -> Iterator[str]:
     with serving_app([client_routes(book, book.settings)]) as url:
         book.settings.http.public_url = url
         yield url
+
+
+def self_booking_book(make_book: Callable[..., Book], tmp_path: Path, **changes: object) -> Book:
+    """A book whose standard program allows self-booking, with Ana, who has had a session
+    with Maia (so the page lets her book one)."""
+    from book_helpers import plan_one
+
+    b = make_book(
+        state_dir=str(tmp_path / "state"),
+        mail={"from": "sessions@practice.example"},
+        programs={"standard": {"monthly_limit": 2, "self_booking": True}},
+        **changes,
+    )
+    parties.add_client(b, "Ana Lopez", "ana@example.org", "standard", "ana")
+    plan_one(b, "2026-11-23T10:00")
+    return b

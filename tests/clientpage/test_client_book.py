@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from book_helpers import at, plan_one, snapshot
-from calbridge.book import Book, client_links, outcomes, planning
+from calbridge.book import Book, client_links, client_moves, outcomes, planning
 from calbridge.book import client_page as cp
 from calbridge.book.offer_answers import LinkError
 from calbridge.core.model import Actor, Status
@@ -67,7 +67,9 @@ def test_someone_elses_session_is_not_found(book: Book, secret: bytes, token: st
     for act in (
         lambda: cp.answer(book, _ana(book, secret, token), bens.id or 0, False),
         lambda: cp.cancel(book, _ana(book, secret, token), bens.id or 0, cp.PLAIN),
-        lambda: cp.move(book, _ana(book, secret, token), bens.id or 0, at("2026-12-01T14:00")),
+        lambda: client_moves.move(
+            book, _ana(book, secret, token), bens.id or 0, at("2026-12-01T14:00")
+        ),
     ):
         with pytest.raises(LinkError) as refused:
             act()
@@ -161,7 +163,7 @@ def test_move_to_a_free_time_is_client_requested(book: Book, secret: bytes, toke
     assert at("2026-12-01T10:30") not in starts  # would overlap ben's at 11:00
     later = cp.free_times(book, v, session.id or 0, None, starts[-1])[2]
     assert later[0][0] > starts[-1]
-    moved = cp.move(book, v, session.id or 0, at("2026-12-01T14:00"))
+    moved = client_moves.move(book, v, session.id or 0, at("2026-12-01T14:00"))
     assert (moved.start, moved.status) == (at("2026-12-01T14:00"), Status.SCHEDULED)
     assert [p.partstat for p in moved.participants] == ["ACCEPTED"]
     with book.transaction() as db:
@@ -182,7 +184,7 @@ def test_move_to_a_busy_time_is_refused(book: Book, secret: bytes, token: str) -
         "2026-12-01T14:10",
     ):  # busy, Sat, off-grid
         with pytest.raises(LinkError) as refused:
-            cp.move(book, v, session.id or 0, at(start))
+            client_moves.move(book, v, session.id or 0, at(start))
         assert refused.value.status == 409
     assert snapshot(book) == before
 
@@ -198,7 +200,7 @@ def test_move_respects_the_monthly_limit(book: Book, secret: bytes, token: str) 
     assert refused.value.status == 409
     assert refused.value.message == "Your program allows no more sessions in that month."
     with pytest.raises(LinkError):
-        cp.move(book, v, session.id or 0, at("2027-01-07T10:00"))
+        client_moves.move(book, v, session.id or 0, at("2027-01-07T10:00"))
     assert snapshot(book) == before
     # Within its own month the session only moves: December still has room.
     assert cp.free_times(book, v, session.id or 0, "2026-12", None)[2]

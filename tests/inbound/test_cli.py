@@ -58,7 +58,7 @@ def test_inbound_and_counter_commands(
     code, _, err = cli(capsys, config, "counter", "decline", "999")
     assert code == 2 and "counter list" in err
     code, listed, _ = cli(capsys, config, "counter", "list")
-    assert code == 0 and "no counter-proposals" in listed
+    assert code == 0 and "no requests for another time waiting" in listed
     code, shown, _ = cli(capsys, config, "session", "show", str(s["id"]), "--json")
     assert shown["status"] == "scheduled"
 

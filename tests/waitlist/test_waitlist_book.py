@@ -144,7 +144,9 @@ def test_a_month_full_by_the_time_of_the_yes_is_refused_and_nothing_changes(
     waitlist.add(book, "cy", "maia", None, None)
     planning.cancel(book, session.id or 0, Actor.ADMIN)
     offer = waitlist_offers(book)["cy"]
-    plan_one(book, "2026-11-25T10:00", clients=("cy",))  # Cy's only November session
+    # Cy's only November session, with another coach (one with Maia would take Cy off
+    # Maia's waitlist, and withdraw the offer)
+    plan_one(book, "2026-11-25T10:00", clients=("cy",), coach="sam")
     before = snapshot(book)
     with pytest.raises(LinkError) as refused:
         answer(book, offer.id)

@@ -61,3 +61,42 @@ def test_a_waitlisted_client_gets_a_freed_slot(
     assert not [e for e in events if e[0] == "hold"]
     assert waitlist.list_entries(book) == []
     assert sync(book).actions == []
+
+
+def test_a_time_left_by_a_move_on_the_client_page_goes_to_the_waitlist(
+    book: Book,
+    target: Target,  # noqa: F811
+) -> None:
+    """Ben moves his session on his own page (real HTTP); the time he left is held for
+    Ana, who takes it by her offer link: both end up in the coach's Radicale calendar."""
+    import requests
+
+    from calbridge.config.secret import load_secret
+    from calbridge.core.tokens import sign_client
+    from calbridge.web.client_page import client_routes
+    from calbridge.web.offers import offer_routes
+    from servers.threaded import serving_app
+
+    session = plan_one(book, "2026-12-01T10:00", clients=("ben",))
+    waitlist.add(book, "ana", "maia", "tue", "09:00-12:00")
+    sync(book)
+    with serving_app([client_routes(book, book.settings), offer_routes(book, book.settings)]) as b:
+        book.settings.http.public_url = b
+        page = f"{b}/client/ben/{sign_client(load_secret(book.settings), 'ben', 1)}"
+        form = re.findall(r'name="form" value="([^"]+)"', requests.get(page, timeout=10).text)[0]
+        fields = {"form": form, "session": str(session.id), "start": "2026-12-03T14:00:00+00:00"}
+        moved = requests.post(f"{page}/move", data=fields, timeout=10)
+        assert moved.status_code == 200 and "Session moved" in moved.text
+        sync(book)
+        holds = [e for e in calendar(target.app) if e["kind"] == "hold"]
+        assert [(e["status"], e["start"]) for e in holds] == [("TENTATIVE", at("2026-12-01T10:00"))]
+        link = _links(book)["ana@example.org"]
+        status, taken, _ = http(link, "POST")
+        assert status == 200 and "Time confirmed" in taken
+    sync(book)
+    events = sorted((e["start"], e["kind"], e["status"]) for e in calendar(target.app))
+    assert events == [
+        (at("2026-12-01T10:00"), "client", "CONFIRMED"),
+        (at("2026-12-03T14:00"), "client", "CONFIRMED"),
+    ]
+    assert waitlist.list_entries(book) == []

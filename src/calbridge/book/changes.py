@@ -45,9 +45,23 @@ class Offer(Protocol):
 
 @dataclass(frozen=True)
 class Planned:
-    """A new session or series (all rows of its new UID)."""
+    """A new session or series (all rows of its new UID; ``agreed``: booked by the client
+    and confirmed at once, so the clients are only told)."""
 
     sessions: list[Session]
+    agreed: bool = False
+
+
+@dataclass(frozen=True)
+class MoveAsked:
+    """Client ``party`` asked on their page to move ``session`` to ``start``-``end``;
+    request ``ref`` waits for the coach (`calbridge counter accept|decline`)."""
+
+    session: Session
+    party: str
+    start: datetime
+    end: datetime
+    ref: int
 
 
 @dataclass(frozen=True)
@@ -175,6 +189,7 @@ Change = (
     | ClosureNoticed
     | Reverted
     | RemindersOff
+    | MoveAsked
     | SeatsAdded
     | SeatsRemoved
     | Offered

@@ -1,7 +1,8 @@
 """Booking a new session from the client's page, where their program allows it
 (``[programs.X] self_booking``): with a coach they already see, at a free slot of the
 first month with room (the ``slots`` finder), planned by the client as ``session plan``
-would (the coach then accepts it)."""
+would: the coach then accepts it, or (``[policies] page_booking = "accept"``, per service
+too) it is confirmed at once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from calbridge.book.context import Book
 from calbridge.book.offer_answers import LinkError
 from calbridge.book.requests import PlanRequest
 from calbridge.core.model import Actor, Session
+from calbridge.core.policies import ACCEPT
 from calbridge.core.timeutil import month_of
 from calbridge.errors import CalbridgeError
 from calbridge.store import repo, repo_clientpage
@@ -53,14 +55,20 @@ def times(
 
 
 def book_session(book: Book, v: Visitor, coach_id: str, start: datetime) -> Session:
-    """Plan a session at ``start`` if it is one of the free times; the coach accepts it."""
+    """Plan a session at ``start`` if it is one of the free times; the coach accepts it
+    (or, per ``page_booking``, it is confirmed at once)."""
     zone = book.zone(coach_id)
     with book.transaction():
         _, slots, _ = times(book, v, coach_id, month_of(start, zone), start - timedelta(seconds=1))
         if not slots or slots[0][0] != start:
             raise LinkError(409, "This time is not free", "Please pick another time from the list.")
+        at_once = book.settings.policy(None).page_booking == ACCEPT
         request = PlanRequest(
-            coach_id=coach_id, clients=[v.client_id], start=start, by=Actor.CLIENT
+            coach_id=coach_id,
+            clients=[v.client_id],
+            start=start,
+            by=Actor.CLIENT,
+            client_requested=at_once,
         )
         try:
             (session,) = planning.plan(book, request)

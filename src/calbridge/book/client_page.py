@@ -1,6 +1,6 @@
 """A client's own page (issue 15): who a link is for, their upcoming sessions, and what
 they may do with each: accept, decline, cancel (a late cancellation, fee and all, within
-``[policies] cancel_deadline_hours``) or move to a free slot.
+``[policies] cancel_deadline_hours``) or move to a free slot (book/client_moves.py).
 
 Every action goes through the book functions the command line uses (planning.answer,
 planning.cancel, outcomes.save, planning.edit, views.slots) and is one transaction: a
@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from calbridge.book import outcomes, planning, views
 from calbridge.book.context import Book
 from calbridge.book.offer_answers import LinkError
-from calbridge.book.requests import EditRequest
 from calbridge.core.model import Actor, Session, Side, Status
 from calbridge.core.outcomes import Outcome
 from calbridge.core.readers import Reader, when
@@ -26,6 +25,7 @@ from calbridge.core.timeutil import add_months, month_of
 from calbridge.core.tokens import BadToken, form_token, verify_client
 from calbridge.errors import CalbridgeError, Refused
 from calbridge.store import repo, repo_clientpage
+from calbridge.store.tables_inbound import CounterRow
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 50  # upcoming sessions on the page
@@ -59,6 +59,8 @@ class Item:
     answer: str  # the client's PARTSTAT
     can_accept: bool
     can_cancel: bool  # also: can ask for another time (only the session's one client)
+    asking: bool = False  # a time asked for waits for the coach (``page_move = "coach"``)
+    request_note: str = ""  # what became of the newest time asked for, in the client's words
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,21 @@ def visitor(book: Book, secret: bytes, client_id: str, token: str) -> Visitor:
         return Visitor(row.id, row.name, row.email, version, form, row.timezone)
 
 
-def _item(book: Book, session: Session, v: Visitor, now: datetime) -> Item:
+def _request_note(book: Book, v: Visitor, session: Session, asked: CounterRow | None) -> str:
+    """The newest time asked for on the page, as the client reads what became of it."""
+    if asked is None:
+        return ""
+    said = show_when(book, v, session.coach_id, asked.start, asked.end)
+    if asked.state == "open":
+        return f"You asked to move it to {said}; waiting for your coach's answer."
+    if asked.state == "declined":
+        return f"Your coach could not move it to {said}: {asked.reason}."
+    return "Moved to this time as you asked." if asked.state == "accepted" else ""
+
+
+def _item(
+    book: Book, session: Session, v: Visitor, now: datetime, asked: CounterRow | None = None
+) -> Item:
     client_id = v.client_id
     mine = [p for p in session.participants if p.party_id == client_id]
     answer = mine[0].partstat if mine else "NEEDS-ACTION"
@@ -126,6 +142,8 @@ def _item(book: Book, session: Session, v: Visitor, now: datetime) -> Item:
         answer,
         (waits_for_us or unanswered) and session.start > now,
         sole and session.start > now,
+        asked is not None and asked.state == "open",
+        _request_note(book, v, session, asked),
     )
 
 
@@ -133,10 +151,11 @@ def upcoming(book: Book, v: Visitor) -> list[Item]:
     now = book.clock()
     with book.transaction() as db:
         rows = repo_clientpage.upcoming(db, v.client_id, now, MAX_LISTED)
-        return [_item(book, repo.to_session(r), v, now) for r in rows]
+        asked = repo_clientpage.requests_of(db, [r.id for r in rows])
+        return [_item(book, repo.to_session(r), v, now, asked.get(r.id)) for r in rows]
 
 
-def _mine(book: Book, v: Visitor, session_id: int) -> tuple[Session, Item]:
+def mine(book: Book, v: Visitor, session_id: int) -> tuple[Session, Item]:
     """The visitor's own open, not yet started session; LinkError 404 otherwise."""
     now = book.clock()
     with book.transaction() as db:
@@ -164,7 +183,7 @@ def refusal(exc: CalbridgeError, what: str) -> LinkError:
 
 
 def answer(book: Book, v: Visitor, session_id: int, accept: bool) -> Session:
-    _, item = _mine(book, v, session_id)
+    _, item = mine(book, v, session_id)
     if accept and not item.can_accept:
         raise LinkError(409, "Nothing to accept", "This session needs no answer from you.")
     try:
@@ -174,7 +193,7 @@ def answer(book: Book, v: Visitor, session_id: int, accept: bool) -> Session:
 
 
 def cancel_terms(book: Book, v: Visitor, session_id: int) -> CancelTerms:
-    session, item = _mine(book, v, session_id)
+    session, item = mine(book, v, session_id)
     if not item.can_cancel:
         raise LinkError(
             409,
@@ -241,7 +260,7 @@ def free_times(
 ) -> tuple[Item, str, list[tuple[datetime, datetime]], bool]:
     """Times the session can move to (the ``slots`` command's finder: working hours,
     busy times, the monthly limit): (item, month, up to SLOTS_SHOWN slots, more?)."""
-    session, item = _mine(book, v, session_id)
+    session, item = mine(book, v, session_id)
     if not item.can_cancel:
         raise LinkError(409, "Please ask your coach", "A group session is moved by your coach.")
     zone = book.zone(session.coach_id)
@@ -261,20 +280,3 @@ def free_times(
     ]
     slots = [s for s in slots if s[0] != session.start and (after is None or s[0] > after)]
     return item, month, slots[:SLOTS_SHOWN], len(slots) > SLOTS_SHOWN
-
-
-def move(book: Book, v: Visitor, session_id: int, start: datetime) -> Session:
-    """Move to ``start`` if it is one of the free times, as a client-requested move."""
-    session, _ = _mine(book, v, session_id)
-    zone = book.zone(session.coach_id)
-    with book.transaction():
-        _, _, slots, _ = free_times(
-            book, v, session_id, month_of(start, zone), start - timedelta(seconds=1)
-        )
-        if not slots or slots[0][0] != start:
-            raise LinkError(409, "This time is not free", "Please pick another time from the list.")
-        request = EditRequest(start=start, client_requested=True, by=Actor.CLIENT)
-        try:
-            return planning.edit(book, session_id, request)
-        except CalbridgeError as exc:
-            raise refusal(exc, "moved") from None

@@ -145,8 +145,8 @@ def act(book: Book, secret: bytes, token: str) -> Proposal:
             repo.record_change(
                 db, now, f"offer.{state}", offer.session_id, {**changes, "holds": held}
             )
-            if hold is None:
-                freed_up(book, db, offer, held)
+            unchosen = [h.id for h in offer.holds if h.id in held and h is not hold]
+            freed_up(book, db, offer, unchosen)  # the times let go go to the waitlist
             proposal = _proposal(book, db, offer, parsed.choice, hold)
     except (Refused, NotFound) as exc:
         log.info("offer %s, choice %s refused: %s", parsed.offer_id, parsed.choice, exc)
@@ -161,8 +161,8 @@ def act(book: Book, secret: bytes, token: str) -> Proposal:
 
 def _take(book: Book, db: Db, offer: OfferRow, hold: HoldRow, now: datetime) -> None:
     """A waitlisted client takes the freed time: rival offers of it are closed (their
-    clients told it's gone), the session is planned and accepted, the client leaves the
-    coach's waitlist."""
+    clients told it's gone), the session is planned and accepted (planning takes the
+    client off the coach's waitlist)."""
     for rival in repo_waitlist.rivals(db, offer, hold.start, hold.end):
         withdraw(book, db, rival, now)
     request = PlanRequest(
@@ -174,4 +174,3 @@ def _take(book: Book, db: Db, offer: OfferRow, hold: HoldRow, now: datetime) -> 
     offer.session_id = session.id
     for h in offer.holds:
         h.session_id = session.id
-    repo_waitlist.leave(db, offer.client_id, offer.coach_id, session.id, now)

@@ -13,7 +13,7 @@ from calbridge.book import booking, checks
 from calbridge.book.changes import Answered, Cancelled, Moved, Planned, RemindersOff
 from calbridge.book.context import Book
 from calbridge.book.requests import EditRequest, PlanRequest
-from calbridge.book.waitlist_offers import freed
+from calbridge.book.waitlist_offers import booked, freed
 from calbridge.config.schema import Coach
 from calbridge.core import invitations, limits, series
 from calbridge.core.model import (
@@ -27,7 +27,7 @@ from calbridge.core.model import (
 from calbridge.core.timeutil import month_of
 from calbridge.errors import Refused, UserError
 from calbridge.events.spec import event_status
-from calbridge.store import repo
+from calbridge.store import repo, repo_clientpage
 from calbridge.store.db import Db, lock
 from calbridge.store.tables import SeriesRow, SessionRow
 
@@ -91,11 +91,12 @@ def plan(book: Book, req: PlanRequest) -> list[Session]:
         now = book.clock()
         uid = new_uid()
         series_id = _add_series(db, req, coach, uid, start, now) if req.series else None
-        status, awaiting = invitations.planned(req.kind, req.by)
+        status, awaiting = invitations.planned(req.kind, req.by, req.client_requested)
         stat = "ACCEPTED" if req.record else "NEEDS-ACTION"
         if req.record:  # it happened: nothing to ask anyone
             status, awaiting = Status.SCHEDULED, None
-        people = [Participant(c, Role.CLIENT, stat) for c in req.clients]
+        agreed = "ACCEPTED" if req.client_requested else stat
+        people = [Participant(c, Role.CLIENT, agreed) for c in req.clients]
         people += [Participant(t, Role.THIRD_PARTY, stat) for t in req.third_parties]
         planned = []
         for occ_start, occ_end in spans:
@@ -122,7 +123,8 @@ def plan(book: Book, req: PlanRequest) -> list[Session]:
             _log(book, db, session, "planned", req.by, _describe(session))
             planned.append(session)
         if not req.record:
-            book.emit(db, Planned(planned))
+            book.emit(db, Planned(planned, req.client_requested))
+            booked(book, db, planned[0])  # off the coach's waitlist
         return planned
 
 
@@ -222,6 +224,7 @@ def edit(book: Book, session_id: int, req: EditRequest) -> Session:
         }
         _log(book, db, new, "moved", req.by, changes)
         book.emit(db, Moved(old, new, req.client_requested, req.by))
+        freed(book, db, old.coach_id, [(old.start, old.end)])  # the old time: to the waitlist
         return new
 
 
@@ -286,6 +289,7 @@ def answer(
         )
         book.emit(db, Answered(before, session, by, party_id))
         if session.status is Status.DECLINED:  # a declined session frees its time too
+            repo_clientpage.close_requests(db, [row.id], book.clock(), "the session was declined")
             freed(book, db, row.coach_id, [(session.start, session.end)])
         return session
 
@@ -346,6 +350,7 @@ def cancel_row(
     session.cancel_reason = reason
     repo.write_session(db, session, book.clock(), row)
     _log(book, db, session, "cancelled", by, {"reason": reason, "notify": notify})
+    repo_clientpage.close_requests(db, [row.id], book.clock(), "the session was cancelled")
     return session
 
 

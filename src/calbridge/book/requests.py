@@ -26,6 +26,7 @@ class PlanRequest:
     series: SeriesSpec | None = None
     service: str | None = None
     record: bool = False  # a session that happened: in the past, scheduled, no invitations
+    client_requested: bool = False  # booked by the client and confirmed at once
 
 
 @dataclass

@@ -15,7 +15,7 @@ from calbridge.book.offers import close, hold_offer
 from calbridge.config.schema import Coach
 from calbridge.core import waitlist
 from calbridge.core.availability import conflicts
-from calbridge.core.model import Actor, Client
+from calbridge.core.model import CLIENT_KINDS, Actor, Client, Session
 from calbridge.core.timeutil import month_of
 from calbridge.store import repo, repo_waitlist
 from calbridge.store.db import Db
@@ -25,6 +25,31 @@ from calbridge.store.tables_waitlist import WaitlistRow
 Span = tuple[datetime, datetime]
 #: A hold ends this long before its time at the latest, so a late yes can still be met.
 _MARGIN = timedelta(minutes=30)
+
+
+def booked(book: Book, db: Db, session: Session) -> list[int]:
+    """A new session with the coach (planned by the admin, booked on the client's page,
+    taken from an offer) takes each of its clients off that coach's waitlist: their
+    waiting wishes are booked, an open offer of a freed time is withdrawn (told). Indirect
+    work and non-client events take nobody off."""
+    if session.kind not in CLIENT_KINDS or not session.direct or session.id is None:
+        return []
+    now = book.clock()
+    left = []
+    for client_id in session.clients:
+        entries = repo_waitlist.leave(db, client_id, session.coach_id, session.id, now)
+        if not entries:
+            continue
+        coach = book.coach(session.coach_id).name
+        why = f"you now have a session booked with {coach}"
+        for offer in repo_waitlist.open_offers(db, session.coach_id):
+            if offer.client_id == client_id:
+                withdraw(book, db, offer, now, why, "withdrawn", still_waiting=False)
+        for entry in entries:
+            fields = {"session": session.id}
+            repo.audit(db, now, "waitlist", entry, "booked", Actor.ADMIN, book.origin, fields)
+        left += entries
+    return left
 
 
 def wish(row: WaitlistRow) -> waitlist.Wish:

@@ -23,12 +23,12 @@ def inbound(book: Book, a: argparse.Namespace) -> Output:
     return Output(data, text)
 
 
-COLUMNS = ["id", "session", "client", "start", "end", "state", "comment"]
+COLUMNS = ["id", "from", "session", "client", "start", "end", "state", "comment"]
 
 
 def counter_list(book: Book, a: argparse.Namespace) -> Output:
     rows = counter.listing(book, a.all)
-    return Output(rows, table(rows, COLUMNS, "no counter-proposals waiting"))
+    return Output(rows, table(rows, COLUMNS, "no requests for another time waiting"))
 
 
 def counter_accept(book: Book, a: argparse.Namespace) -> Output:
@@ -38,7 +38,8 @@ def counter_accept(book: Book, a: argparse.Namespace) -> Output:
 
 def counter_decline(book: Book, a: argparse.Namespace) -> Output:
     done = counter.decline(book, a.id, a.reason)
-    return Output(done, f"counter {a.id} declined: the client is told (DECLINECOUNTER)")
+    how = "by mail and on their page" if done["from"] == "page" else "(DECLINECOUNTER)"
+    return Output(done, f"counter {a.id} declined: the client is told {how}")
 
 
 HANDLERS: dict[tuple[str, str | None], Handler] = {

@@ -14,13 +14,22 @@ def add(cmds: Sub) -> None:
         "file the rest in the rejected folder (the daemon does this continuously)",
     )
     group = _sub(
-        cmds, "counter", "clients' counter-proposals (COUNTER) left for the admin", json=False
+        cmds,
+        "counter",
+        "clients' requests for another time left for the admin: counter-proposals (COUNTER)\n"
+        'and times asked for on the client page ([policies] page_move = "coach")',
+        json=False,
     )
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = _sub(sub, "list", "list counter-proposals waiting for an answer")
+    p = _sub(sub, "list", "list requests waiting for an answer (from: mail or page)")
     p.add_argument("--all", action="store_true", help="also accepted and declined ones")
     p = _sub(sub, "accept", "move the session as proposed (checked like a client-requested move)")
     p.add_argument("id", type=int)
-    p = _sub(sub, "decline", "refuse: the client's calendar app gets a DECLINECOUNTER")
+    p = _sub(
+        sub,
+        "decline",
+        "refuse: a DECLINECOUNTER to the client's calendar app (from mail), or a mail\n"
+        "and a note on their page (from page)",
+    )
     p.add_argument("id", type=int)
     p.add_argument("--reason", help="told to the client")

@@ -1,5 +1,6 @@
 """The ``[policies]`` section: booking policies, overridable per service in
-``[services.NAME.policies]``, and what a client's counter-proposal does."""
+``[services.NAME.policies]``, what a client's requests on their page do (also per
+service), and what a client's counter-proposal does."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from calbridge.config.base import Section
-from calbridge.core.policies import GLOBAL, KEYS, Policy
+from calbridge.core.policies import CHOICES, GLOBAL, KEYS, Policy
 
 _HELP = {
     "buffer_before_minutes": "Free minutes kept before each session (0: none).",
@@ -17,7 +18,12 @@ _HELP = {
     "horizon_days": "A session starts at most this many days ahead (0: no limit).",
     "max_sessions_per_coach_per_day": "Sessions a coach has on one local day at most (0: any).",
     "cancel_deadline_hours": "Cancelled with less notice than this: a late cancellation.",
+    "page_move": "Another time a client picks on their page: accept (moved at once, as"
+    " client-requested) or coach (asked for, left for `calbridge counter accept|decline`).",
+    "page_booking": "A session a client books on their page: coach (requested until the coach"
+    " accepts it) or accept (confirmed at once, as client-requested).",
 }
+Choice = Literal["accept", "coach"]
 
 
 class PolicyOverride(Section):
@@ -31,6 +37,8 @@ class PolicyOverride(Section):
         None, ge=0, le=100, description=_HELP[KEYS[4]]
     )
     cancel_deadline_hours: float | None = Field(None, ge=0, le=24 * 30, description=_HELP[KEYS[5]])
+    page_move: Choice | None = Field(None, description=_HELP[CHOICES[0]])
+    page_booking: Choice | None = Field(None, description=_HELP[CHOICES[1]])
 
 
 class PoliciesSettings(Section):
@@ -40,6 +48,8 @@ class PoliciesSettings(Section):
     horizon_days: int = Field(0, ge=0, le=3660, description=_HELP[KEYS[3]])
     max_sessions_per_coach_per_day: int = Field(0, ge=0, le=100, description=_HELP[KEYS[4]])
     cancel_deadline_hours: float = Field(24, ge=0, le=24 * 30, description=_HELP[KEYS[5]])
+    page_move: Choice = Field("accept", description=_HELP[CHOICES[0]])
+    page_booking: Choice = Field("coach", description=_HELP[CHOICES[1]])
     counter: Literal["accept", "admin"] = Field(
         "admin",
         description="A client's counter-proposal that passes the checks: accept (moved at"
@@ -48,10 +58,11 @@ class PoliciesSettings(Section):
 
     def effective(self, override: PolicyOverride | None, service: str | None) -> Policy:
         """The policy of a session of ``service``: its override's keys win."""
-        values = {key: getattr(self, key) for key in KEYS}
-        sources = dict.fromkeys(KEYS, GLOBAL)
+        keys = KEYS + CHOICES
+        values = {key: getattr(self, key) for key in keys}
+        sources = dict.fromkeys(keys, GLOBAL)
         if override is not None:
-            for key in KEYS:
+            for key in keys:
                 value = getattr(override, key)
                 if value is not None:
                     values[key] = value

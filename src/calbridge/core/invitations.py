@@ -8,9 +8,11 @@ from calbridge.errors import Refused
 State = tuple[Status, Side | None]
 
 
-def planned(kind: Kind, by: Actor) -> State:
-    """A new session is requested until the side that did not plan it accepts."""
-    if kind not in CLIENT_KINDS:
+def planned(kind: Kind, by: Actor, client_requested: bool = False) -> State:
+    """A new session is requested until the side that did not plan it accepts;
+    ``client_requested`` (the client booked it and the policy confirms that at once):
+    confirmed."""
+    if kind not in CLIENT_KINDS or client_requested:
         return Status.SCHEDULED, None
     return Status.REQUESTED, by.side.other
 

@@ -24,6 +24,11 @@ KEYS = (
     "max_sessions_per_coach_per_day",
     "cancel_deadline_hours",
 )
+#: What a client's own request on their page does: ``accept`` (confirmed at once, as
+#: client-requested) or ``coach`` (left for the coach: `calbridge counter accept|decline`
+#: for a move, the coach's answer for a new booking).
+CHOICES = ("page_move", "page_booking")
+ACCEPT, COACH = "accept", "coach"
 GLOBAL = "[policies]"
 
 
@@ -38,6 +43,8 @@ class Policy:
     horizon_days: int = 0
     max_sessions_per_coach_per_day: int = 0
     cancel_deadline_hours: float = 24
+    page_move: str = ACCEPT
+    page_booking: str = COACH
     sources: Mapping[str, str] = field(default_factory=dict)
 
     @property

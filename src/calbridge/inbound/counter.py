@@ -2,9 +2,12 @@
 
 A counter-proposal is checked exactly as a client-requested move (``planning.edit`` with
 ``client_requested``: the monthly limit, the coach's availability and closures), inside a
-savepoint so a check that fails leaves nothing behind. ``[policies] counter`` says what
-a counter that passes does: ``accept`` moves the session at once, ``admin`` keeps it for
-`calbridge counter accept|decline`. A refused one gets a DECLINECOUNTER.
+savepoint so a check that fails leaves nothing behind (``client_moves.check_move``).
+``[policies] counter`` says what a counter that passes does: ``accept`` moves the session
+at once, ``admin`` keeps it for `calbridge counter accept|decline`. A refused one gets a
+DECLINECOUNTER. `calbridge counter` answers the times asked for on the client's page
+(``[policies] page_move = "coach"``, source "page") the same way; a refused one is told
+to the client by mail (and on their page).
 """
 
 from __future__ import annotations
@@ -14,10 +17,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from calbridge.book import planning
+from calbridge.book.client_moves import check_move
 from calbridge.book.context import Book
-from calbridge.book.requests import EditRequest
-from calbridge.core.model import Actor, Role
+from calbridge.core.model import Role
 from calbridge.errors import CalbridgeError, NotFound, UserError
 from calbridge.inbound.apply import Target, check_newer
 from calbridge.inbound.message import NotItip
@@ -67,26 +69,20 @@ def refresh(book: Book, db: Db, target: Target) -> tuple[str, str]:
 def _try_move(book: Book, db: Db, counter: CounterRow, keep: bool) -> str | None:
     """None if the move passes every check of a client-requested move (kept when
     ``keep``), else why not; nothing of a failed or unkept check remains."""
-    nested = db.begin_nested()
     try:
-        planning.edit(book, counter.session_id, _request(counter))
+        check_move(book, db, counter.session_id, (counter.start, counter.end), keep)
     except CalbridgeError as error:
-        nested.rollback()
         return str(error)
-    if keep:
-        nested.commit()
-    else:
-        nested.rollback()
     return None
-
-
-def _request(counter: CounterRow) -> EditRequest:
-    return EditRequest(start=counter.start, end=counter.end, client_requested=True, by=Actor.CLIENT)
 
 
 def _decline(book: Book, db: Db, counter: CounterRow, reason: str) -> None:
     session = repo.to_session(repo.session_row(db, counter.session_id))
-    counter_mail.declined(book, db, session, counter.client_id, reason)
+    if counter.source == "page":
+        span = (counter.start, counter.end)
+        counter_mail.page_declined(book, db, session, counter.client_id, span, reason)
+    else:
+        counter_mail.declined(book, db, session, counter.client_id, reason)
     _close(book, counter, "declined", reason)
 
 
@@ -111,6 +107,7 @@ def _describe(counter: CounterRow) -> dict[str, Any]:
 
     return {
         "id": counter.id,
+        "from": counter.source,
         "session": counter.session_id,
         "client": counter.client_id,
         "start": iso(counter.start),
@@ -123,8 +120,9 @@ def _describe(counter: CounterRow) -> dict[str, Any]:
 
 
 def accept(book: Book, counter_id: int) -> dict[str, Any]:
-    """Move the session as proposed (a client-requested move); refused if it no longer
-    passes the checks (the counter stays open: decline it, or free the time)."""
+    """Move the session as proposed (a client-requested move: the client is sent the new
+    time); refused if it no longer passes the checks (the monthly limit, availability,
+    booking policies, each named: the counter stays open: decline it, or free the time)."""
     with book.transaction() as db:
         counter = _open(db, counter_id)
         problem = _try_move(book, db, counter, keep=True)

@@ -93,11 +93,23 @@ class About:
         return tuple(found)
 
 
-def invitation(about: About, reader: Reader, series_rule: str | None = None) -> Body:
+def invitation(
+    about: About, reader: Reader, series_rule: str | None = None, agreed: bool = False
+) -> Body:
+    """``agreed``: the client booked it themself and it is confirmed at once."""
     what = "a series of sessions" if about.series else "a session"
     facts = about.facts(reader)
     if series_rule:
         facts += (("Repeats", series_rule),)
+    if agreed:
+        return Body(
+            f"Confirmed: {about.title}, {short(about.start, reader)}",
+            (
+                f"Hello {reader.name}, the session you booked with {about.coach} is confirmed.",
+                "Nothing to do: it is in your calendar.",
+            ),
+            facts,
+        )
     return Body(
         f"Invitation: {about.title}, {short(about.start, reader)}",
         (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from calbridge.book.changes import (
     Change,
+    MoveAsked,
     OfferCancelled,
     Offered,
     SeatsAdded,
@@ -17,7 +18,7 @@ from calbridge.book.changes import (
     WaitlistOffered,
 )
 from calbridge.book.context import Book
-from calbridge.mail import notify, offer_notices, seat_mail
+from calbridge.mail import counter_mail, notify, offer_notices, seat_mail
 from calbridge.store.db import Db
 
 
@@ -38,6 +39,8 @@ def consume(book: Book, db: Db, change: Change) -> list[str]:
 
 def _session_notice(book: Book, db: Db, change: Change) -> None:
     match change:
+        case MoveAsked(session, party, start, end, ref):
+            counter_mail.waiting(book, db, session, party, start, end, ref, page=True)
         case SeatsAdded(sessions, parties, returning, one):
             seat_mail.added(book, db, sessions, parties, returning, one)
         case SeatsRemoved(before, parties, sequence, one):

@@ -1,16 +1,19 @@
-"""The mail inbound answers cause besides the book's own: a refused counter-proposal
-(DECLINECOUNTER to its client), one waiting for the admin (told to the coach), and the
-current REQUEST again for an attendee who asked for it (REFRESH)."""
+"""The mail a client's request for another time causes besides the book's own: a refused
+counter-proposal (DECLINECOUNTER to its client), a refused time asked for on the page
+(told to the client), one waiting for the admin (told to the coach and the practice), and
+the current REQUEST again for an attendee who asked for it (REFRESH)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from calbridge.book.context import Book
 from calbridge.core.model import Session
-from calbridge.mail import bodies, imip
-from calbridge.mail.bodies import Body
-from calbridge.mail.notify import load, send
+from calbridge.mail import bodies, envelope, imip
+from calbridge.mail.bodies import Body, Reader
+from calbridge.mail.notify import Group, load, send
+from calbridge.mail.outbox import enqueue
 from calbridge.store.db import Db
 
 
@@ -32,24 +35,76 @@ def declined(book: Book, db: Db, session: Session, party: str, reason: str) -> N
     send(book, db, group, session, reader, body, "declinecounter", (data, "DECLINECOUNTER"))
 
 
-def waiting(
-    book: Book, db: Db, session: Session, party: str, start: datetime, end: datetime, ref: int
+def page_declined(
+    book: Book, db: Db, session: Session, party: str, asked: tuple[datetime, datetime], why: str
 ) -> None:
-    """The coach is told a counter-proposal waits for `calbridge counter accept|decline`."""
+    """The time ``party`` asked for on their page cannot be given; the session stays."""
     group = load(book, db, session)
     about = group.about(book, session)
-    reader = group.coach_reader()
-    who = group.people[party].name
+    reader = group.reader(party)
     body = Body(
-        f"{who} proposes another time for {about.title}",
+        f"Not possible: the time you asked for {about.title}",
         (
-            f"Hello {reader.name}, {who} proposes {bodies.when(start, end, reader)} instead.",
-            f"Accept with `calbridge counter accept {ref}`, refuse with"
-            f" `calbridge counter decline {ref}`.",
+            f"Hello {reader.name}, {bodies.when(*asked, reader)} cannot be booked: {why}",
+            "The session stays as it was; your page lists free times to ask for another.",
         ),
         about.facts(reader),
     )
-    send(book, db, group, session, reader, body, "counter")
+    send(book, db, group, session, reader, body, "page-move-declined")
+
+
+def waiting(
+    book: Book,
+    db: Db,
+    session: Session,
+    party: str,
+    start: datetime,
+    end: datetime,
+    ref: int,
+    page: bool = False,
+) -> None:
+    """The coach and the practice are told a request for another time (a COUNTER, or one
+    asked for on the client's ``page``) waits for `calbridge counter accept|decline`."""
+    group = load(book, db, session)
+    about = group.about(book, session)
+    who = group.people[party].name
+    verb = "asks on their page for" if page else "proposes"
+
+    def body(reader: Reader) -> Body:
+        return Body(
+            f"{who} {'asks for' if page else 'proposes'} another time for {about.title}",
+            (
+                f"Hello {reader.name}, {who} {verb} {bodies.when(start, end, reader)} instead.",
+                f"Accept with `calbridge counter accept {ref}`, refuse with"
+                f" `calbridge counter decline {ref}`.",
+            ),
+            about.facts(reader),
+        )
+
+    coach = group.coach_reader()
+    send(book, db, group, session, coach, body(coach), "counter")
+    _to_practice(book, db, group, session, body)
+
+
+def _to_practice(
+    book: Book, db: Db, group: Group, session: Session, body: Callable[[Reader], Body]
+) -> None:
+    """The practice's admin address (``[mail] admin``, else ``from``) by mail, unless it
+    is the coach's own."""
+    mail = book.settings.mail
+    address = mail.admin or mail.from_
+    if address.lower() == group.coach.email.lower():
+        return
+    reader = Reader("admin", address, group.coach.zone())
+    message = envelope.build(
+        sender=envelope.Party("calbridge", mail.from_),
+        reply_to=envelope.Party(group.coach.name, group.coach.email),
+        to=envelope.Party("", address),
+        body=body(reader),
+        date=book.clock(),
+    )
+    domain = mail.from_.rpartition("@")[2]
+    enqueue(db, message, kind="counter", now=book.clock(), domain=domain, session_id=session.id)
 
 
 def refreshed(book: Book, db: Db, session: Session, party: str) -> bool:

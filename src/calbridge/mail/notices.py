@@ -84,12 +84,13 @@ def reader(
 def notices(change: Change, views: Mapping[str, View], now: datetime, texts: Texts) -> list[Notice]:
     """What ``change`` tells its people, in the order it is queued (``views``: by UID)."""
     match change:
-        case Planned(sessions):
+        case Planned(sessions, agreed):
             live = [s for s in sessions if s.end > now]
             if not live:
                 return []
             view = views[live[0].uid]
-            make = lambda a, r: (bodies.invitation(a, r, view.rule), None)  # noqa: E731
+            told = set(live[0].clients) if agreed else set()  # confirmed: only told
+            make = lambda a, r: (bodies.invitation(a, r, view.rule, r.party in told), None)  # noqa: E731
             return _request(view, live[0], "request", now, make)
         case Moved():
             return _moved(change, views[change.new.uid], now, texts)
@@ -111,7 +112,7 @@ def notices(change: Change, views: Mapping[str, View], now: datetime, texts: Tex
 def uids(change: Change, now: datetime) -> list[str]:
     """The UIDs whose views ``notices`` needs for ``change`` (none: it tells nobody)."""
     match change:
-        case Planned(sessions) | Cancelled(sessions) | ClosureNoticed(sessions):
+        case Planned(sessions, _) | Cancelled(sessions) | ClosureNoticed(sessions):
             return sorted({s.uid for s in sessions if s.end > now})
         case Moved(old, new):
             return [] if over([old, new], now) else [new.uid]

@@ -1,5 +1,6 @@
 """SQL of the clients' own page: the link version each link is signed with, and a
-client's upcoming sessions."""
+client's upcoming sessions, and the times they asked for there (counters of source
+"page")."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session as Db
 from calbridge.core.model import Role, Status
 from calbridge.errors import NotFound
 from calbridge.store.tables import ClientRow, ParticipantRow, SessionRow
+from calbridge.store.tables_inbound import CounterRow
 
 OPEN = (Status.REQUESTED.value, Status.SCHEDULED.value)
 
@@ -58,3 +60,42 @@ def coaches_of(db: Db, client_id: str) -> list[str]:
         .distinct()
     )
     return sorted(db.scalars(query))
+
+
+def add_request(
+    db: Db, session: SessionRow, client_id: str, email: str, span: tuple[datetime, datetime],
+    now: datetime,
+) -> CounterRow:  # fmt: skip
+    """Store another time asked for on the page, open for ``calbridge counter``."""
+    row = CounterRow(
+        session_id=session.id, client_id=client_id, attendee=email, start=span[0],
+        end=span[1], comment="", sequence=session.sequence, dtstamp=now, state="open",
+        created_at=now, source="page",
+    )  # fmt: skip
+    db.add(row)
+    db.flush()
+    return row
+
+
+def close_requests(db: Db, session_ids: list[int], now: datetime, reason: str) -> int:
+    """Withdraw the open requests for another time (from the page or a COUNTER) of
+    sessions that can no longer move (cancelled, declined); how many."""
+    query = select(CounterRow).where(
+        CounterRow.session_id.in_(session_ids), CounterRow.state == "open"
+    )
+    rows = list(db.scalars(query))
+    for row in rows:
+        row.state, row.reason, row.decided_at = "withdrawn", reason, now
+    return len(rows)
+
+
+def requests_of(db: Db, session_ids: list[int]) -> dict[int, CounterRow]:
+    """The newest time asked for on the page for each of these sessions."""
+    if not session_ids:
+        return {}
+    query = (
+        select(CounterRow)
+        .where(CounterRow.session_id.in_(session_ids), CounterRow.source == "page")
+        .order_by(CounterRow.id)
+    )
+    return {row.session_id: row for row in db.scalars(query)}

@@ -1,5 +1,6 @@
 """Tables of inbound iMIP (issue 15): every message seen once, the newest answer of each
-attendee per occurrence, and the counter-proposals waiting for the admin."""
+attendee per occurrence, and the counter-proposals (and times asked for on the client's
+page) waiting for the admin."""
 
 from __future__ import annotations
 
@@ -42,8 +43,11 @@ class InboundAnswerRow(Base):
 
 
 class CounterRow(Base):
-    """A client's COUNTER (another time from their calendar app). ``state``: open,
-    accepted or declined; open ones wait for ``calbridge counter accept|decline``."""
+    """A client's request for another time: a COUNTER from their calendar app (``source``
+    "mail") or a time picked on their page (``source`` "page", ``[policies] page_move =
+    "coach"``). ``state``: open, accepted, declined, or withdrawn (the session was
+    cancelled or declined meanwhile); open ones wait for ``calbridge counter
+    accept|decline``."""
 
     __tablename__ = "counters"
     __table_args__ = (Index("ix_counters_state", "state"),)
@@ -60,3 +64,4 @@ class CounterRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+    source: Mapped[str] = mapped_column(String(8), default="mail", server_default="mail")

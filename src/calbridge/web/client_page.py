@@ -18,10 +18,12 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 
 from calbridge.book import client_booking as booking
+from calbridge.book import client_moves
 from calbridge.book import client_page as cp
 from calbridge.book.offer_answers import LinkError
 from calbridge.config.schema import Settings
 from calbridge.config.secret import load_secret
+from calbridge.core.model import Status
 from calbridge.core.timeutil import add_months
 from calbridge.core.tokens import form_token_ok
 from calbridge.mail.client_link import ROUTE
@@ -143,8 +145,18 @@ def client_routes(book: BookSource, settings: Settings) -> Installer:
         session_id = _int(form, "session")
         start = _time(form.get("start"))
         if start is not None:
-            moved = await asyncio.to_thread(cp.move, book_of(book), v, session_id, start)
+            moved = await asyncio.to_thread(client_moves.move, book_of(book), v, session_id, start)
             when = cp.show_when(book_of(book), v, moved.coach_id, moved.start, moved.end)
+            if isinstance(moved, client_moves.Asked):
+                return views.done(
+                    base,
+                    "Time asked for",
+                    [
+                        f"You asked to move your session to {when}.",
+                        "Your coach will answer by email; your sessions page shows your"
+                        " request meanwhile.",
+                    ],
+                )
             return views.done(
                 base,
                 "Session moved",
@@ -179,6 +191,12 @@ def client_routes(book: BookSource, settings: Settings) -> Installer:
         if start is not None:
             made = await asyncio.to_thread(booking.book_session, b, v, coach_id, start)
             when = cp.show_when(b, v, made.coach_id, made.start, made.end)
+            if made.status is Status.SCHEDULED:  # [policies] page_booking = "accept"
+                return views.done(
+                    base,
+                    "Session booked",
+                    [f"Your session on {when} is confirmed.", "An invitation is on its way."],
+                )
             return views.done(
                 base,
                 "Session requested",

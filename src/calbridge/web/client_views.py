@@ -24,6 +24,7 @@ STYLE = (
     ".acts{display:grid;grid-template-columns:1fr 1fr;gap:.5em;margin-top:.6em}"
     ".acts button,.slots button{margin:0;font-size:1em;padding:.6em}"
     ".slots{display:grid;gap:.5em}.fee{font-size:1.2em;font-weight:bold}"
+    ".ask{background:#fff7e0;border-left:.25em solid #c90;padding:.3em .5em}"
     "button{background:#1f5fa8;color:#fff;border:1px solid #1f5fa8;border-radius:.4em}"
     "button.no{background:#fff;color:#1f5fa8}a{display:inline-block;margin-top:1em}"
 )
@@ -84,13 +85,16 @@ def sessions(
         if item.can_accept:
             acts += button(v, f"{base}/accept", "Accept", fields)
         acts += button(v, f"{base}/decline", "Decline", fields, secondary=True)
-        if item.can_cancel:
+        if item.can_cancel and not item.asking:
             acts += button(v, f"{base}/move", "Another time", fields, secondary=True)
+        if item.can_cancel:
             acts += button(v, f"{base}/cancel", "Cancel", fields, secondary=True)
+        note = para(item.request_note, "ask") if item.request_note else ""
         body += (
             f'<div class="s" id="s{item.session_id}"><h2>{escape(item.short)}</h2>'
             + para(f"{item.zone}", "z")
             + para(f"With {item.coach} \u00b7 {_state(item)}")
+            + note
             + f'<div class="acts">{acts}</div></div>'
         )
     return respond("Your sessions", body)
