@@ -12,15 +12,21 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine as Engine
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError as IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from calbridge.errors import UserError
 
 #: The handle of one transaction, as the book's code passes it to the repositories here.
 Db = Session
+#: What makes a book's transactions (one per engine, see ``sessionfactory``).
+Factory = sessionmaker[Session]
+#: Any error of the database or its driver (``IntegrityError``: a constraint refused a row).
+DatabaseError = SQLAlchemyError
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -91,6 +97,20 @@ def _writable_folder(folder: Path) -> None:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def sqlite_file(raw_url: str) -> Path | None:
+    """The file of a SQLite book; None for PostgreSQL or an in-memory database."""
+    url = make_url(raw_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database (raises ``DatabaseError`` when it is away)."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def lock(db: Session, keys: Iterable[str]) -> None:

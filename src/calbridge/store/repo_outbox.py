@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session as Db
 
 from calbridge.store.tables import OutboxRow
@@ -128,3 +128,9 @@ def rows(db: Db, states: Iterable[str] | None = None) -> list[OutboxRow]:
 def due_rows(db: Db, now: datetime, limit: int) -> list[OutboxRow]:
     query = select(OutboxRow).where(due(now)).order_by(OutboxRow.not_before).limit(limit)
     return list(db.scalars(query))
+
+
+def queued_by_channel(db: Db) -> dict[str, int]:
+    """How many messages wait to be sent, per channel (mail, sms)."""
+    query = select(OutboxRow.channel, func.count()).where(OutboxRow.state == "queued")
+    return {str(c): int(n) for c, n in db.execute(query.group_by(OutboxRow.channel)).all()}
