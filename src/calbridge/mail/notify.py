@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import update
-
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach
 from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
@@ -23,9 +21,9 @@ from calbridge.mail import bodies, channels, client_link, envelope, imip
 from calbridge.mail.bodies import About, Body, Reader
 from calbridge.mail.outbox import enqueue
 from calbridge.sms import texts
-from calbridge.store import repo_events, repo_sms
+from calbridge.store import repo_events, repo_outbox, repo_sms
 from calbridge.store.db import Db
-from calbridge.store.tables import OutboxRow, SeriesRow
+from calbridge.store.tables import SeriesRow
 
 
 @dataclass
@@ -163,16 +161,8 @@ def _supersede(db: Db, group: Group, recipient: str, kind: str) -> None:
     to the newer one, which carries the whole object: a series accepted occurrence by
     occurrence (as the sync reads it) sends one confirmation, not one per occurrence."""
     ids = [r.id for r in group.rows if r.id is not None]
-    db.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.session_id.in_(ids),
-            OutboxRow.recipient == recipient,
-            OutboxRow.kind == kind,
-            OutboxRow.state == "queued",
-        )
-        .values(state="dropped", last_error="superseded by a newer update of the session")
-    )
+    why = "superseded by a newer update of the session"
+    repo_outbox.drop_queued(db, ids, kind, why, [recipient])
 
 
 def _series_rule(group: Group) -> str | None:
@@ -353,15 +343,7 @@ def drop_reminders(db: Db, sessions: Iterable[Session]) -> None:
     ids = [s.id for s in sessions if s.id is not None]
     if not ids:
         return
-    db.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.session_id.in_(ids),
-            OutboxRow.kind == "reminder",
-            OutboxRow.state == "queued",
-        )
-        .values(state="dropped", last_error="the session moved or was cancelled")
-    )
+    repo_outbox.drop_queued(db, ids, "reminder", "the session moved or was cancelled")
 
 
 def calendar_held(book: Book, db: Db, coach: Coach, reason: str) -> None:

@@ -12,17 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sqlalchemy import update
-
 from calbridge.book.context import Book
 from calbridge.core.model import Session, Status
 from calbridge.events.spec import session_spec
 from calbridge.mail import bodies, imip, notify
 from calbridge.mail.bodies import About, Body, Reader, short
 from calbridge.sms import texts
-from calbridge.store import repo
+from calbridge.store import repo, repo_outbox
 from calbridge.store.db import Db
-from calbridge.store.tables import OutboxRow
 
 
 def removed_body(about: About, reader: Reader) -> Body:
@@ -84,13 +81,5 @@ def removed(book: Book, db: Db, before: Session, parties: Sequence[str], sequenc
 
 
 def _drop_reminders(db: Db, session: Session, recipients: list[str]) -> None:
-    db.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.session_id == session.id,
-            OutboxRow.recipient.in_(recipients),
-            OutboxRow.kind == "reminder",
-            OutboxRow.state == "queued",
-        )
-        .values(state="dropped", last_error="the participant was taken off the session")
-    )
+    why = "the participant was taken off the session"
+    repo_outbox.drop_queued(db, [session.id], "reminder", why, recipients)

@@ -7,7 +7,7 @@ row sends the message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -134,3 +134,22 @@ def queued_by_channel(db: Db) -> dict[str, int]:
     """How many messages wait to be sent, per channel (mail, sms)."""
     query = select(OutboxRow.channel, func.count()).where(OutboxRow.state == "queued")
     return {str(c): int(n) for c, n in db.execute(query.group_by(OutboxRow.channel)).all()}
+
+
+def drop_queued(
+    db: Db,
+    session_ids: Collection[int | None],
+    kind: str,
+    reason: str,
+    recipients: Collection[str] | None = None,
+) -> None:
+    """Queued ``kind`` messages about these sessions (to these recipients, None: anyone)
+    are not sent: dropped, with ``reason`` as their last error."""
+    query = update(OutboxRow).where(
+        OutboxRow.session_id.in_(list(session_ids)),
+        OutboxRow.kind == kind,
+        OutboxRow.state == "queued",
+    )
+    if recipients is not None:
+        query = query.where(OutboxRow.recipient.in_(list(recipients)))
+    db.execute(query.values(state="dropped", last_error=reason))
