@@ -9,13 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
-
 from calbridge.config.schema import Coach, Settings
 from calbridge.core.timeutil import utcnow
 from calbridge.store import db as store
-from calbridge.store.db import Db
+from calbridge.store.db import Db, Engine, Factory
 
 
 @dataclass
@@ -24,7 +21,7 @@ class Book:
     engine: Engine
     origin: str = "cli"
     clock: Callable[[], datetime] = utcnow
-    _factory: sessionmaker[Db] = field(init=False, repr=False)
+    _factory: Factory = field(init=False, repr=False)
     _open: ContextVar[Db | None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

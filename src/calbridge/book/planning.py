@@ -7,8 +7,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from calbridge.book import booking, checks
 from calbridge.book.context import Book
 from calbridge.book.requests import EditRequest, PlanRequest
@@ -27,7 +25,7 @@ from calbridge.core.timeutil import month_of
 from calbridge.errors import Refused, UserError
 from calbridge.events.spec import event_status
 from calbridge.mail import notify as mail
-from calbridge.store import repo
+from calbridge.store import repo, repo_sessions
 from calbridge.store.db import Db, lock
 from calbridge.store.tables import SeriesRow, SessionRow
 
@@ -350,12 +348,8 @@ def cancel_row(
 
 
 def _following(db: Db, row: SessionRow) -> list[SessionRow]:
-    query = select(SessionRow).where(
-        SessionRow.series_id == row.series_id,
-        SessionRow.start >= row.start,
-        SessionRow.status.in_([Status.REQUESTED.value, Status.SCHEDULED.value]),
-    )
-    return list(db.scalars(query.order_by(SessionRow.start)))
+    open_ = [Status.REQUESTED.value, Status.SCHEDULED.value]
+    return repo_sessions.following(db, row, open_)
 
 
 def _end_series(book: Book, db: Db, row: SessionRow, by: Actor) -> None:
