@@ -21,6 +21,7 @@ from calbridge.core.model import (
     Session,
     Status,
 )
+from calbridge.core.recurrence import Recurrence
 from calbridge.core.timeutil import month_of
 from calbridge.errors import Refused, UserError
 from calbridge.events.spec import event_status
@@ -358,8 +359,7 @@ def _end_series(book: Book, db: Db, row: SessionRow, by: Actor) -> None:
     if found is None:
         return
     cut = (row.recurrence_id or row.start) - timedelta(seconds=1)
-    parts = [p for p in found.rrule.split(";") if not p.startswith(("COUNT=", "UNTIL="))]
-    found.rrule = ";".join([*parts, "UNTIL=" + cut.strftime("%Y%m%dT%H%M%SZ")])
+    found.rrule = Recurrence.parse(found.rrule).ended_before(cut).render()
     found.until = cut.astimezone(book.zone(found.coach_id)).date()
     found.count = None
     repo.audit(

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from calbridge.config.schema import Coach, Settings
+from calbridge.core.recurrence import Recurrence
 from calbridge.events.spec import Hold, hold_spec, session_spec
 from calbridge.ical.model import EventSpec, Person
 from calbridge.store import repo_events, repo_offers
@@ -28,7 +29,7 @@ def session_specs(
         found = series.get(rows[0].series_id or 0)
         if found is not None and not found.enabled:
             continue  # `series disable`: the calendar keeps what it has, nothing new goes
-        rrule = found.rrule if found is not None else None
+        rrule = Recurrence.parse(found.rrule) if found is not None else None
         out[uid] = session_spec(rows, organizer, people, colors, rrule, coach.video_url)
     return out
 

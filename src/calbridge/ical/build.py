@@ -96,7 +96,7 @@ def _event_calendar(
     if recurrence_id is not None:
         master.add("RECURRENCE-ID", _wall_time(recurrence_id, zone))
     if spec.rrule is not None:
-        master.add("RRULE", vRecur.from_ical(spec.rrule))
+        master.add("RRULE", vRecur(spec.rrule.ical_parts()))
     if spec.exdates:
         master.add("EXDATE", [_wall_time(exdate, zone) for exdate in spec.exdates])
     overrides = [_timed_event(spec, occ, zone, now, mail) for occ in spec.overrides]

@@ -15,6 +15,7 @@ from datetime import datetime
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach
 from calbridge.core.model import ACTIVE, Actor, Role, Session, Status
+from calbridge.core.recurrence import Recurrence
 from calbridge.events.spec import session_spec, summary
 from calbridge.ical.model import EventSpec, Person
 from calbridge.mail import bodies, channels, client_link, envelope, imip
@@ -38,7 +39,7 @@ class Group:
     zones: dict[str, str | None] = field(default_factory=dict)  # a party's own timezone
 
     def spec(self, book: Book) -> EventSpec | None:
-        rrule = self.series.rrule if self.series is not None else None
+        rrule = Recurrence.parse(self.series.rrule) if self.series is not None else None
         organizer = Person(self.coach.name, self.coach.email)
         colors, video = book.settings.event_colors(), self.coach.video_url
         return session_spec(self.rows, organizer, self.people, colors, rrule, video)
