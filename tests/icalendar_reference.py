@@ -28,7 +28,7 @@ def render_event(
     if recurrence_id is not None:
         master.add("RECURRENCE-ID", b._wall_time(recurrence_id, zone))
     if spec.rrule is not None:
-        master.add("RRULE", vRecur.from_ical(spec.rrule))
+        master.add("RRULE", vRecur(spec.rrule.ical_parts()))
     if spec.exdates:
         master.add("EXDATE", [b._wall_time(exdate, zone) for exdate in spec.exdates])
     overrides = [_timed_event(spec, occ, zone, now, mail) for occ in spec.overrides]

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import icalendar_reference as reference
+from calbridge.core.recurrence import Recurrence
 from calbridge.ical.build import fingerprint, render_all_day, render_event, render_with_fingerprint
 from calbridge.ical.lines import fold
 from calbridge.ical.model import AllDay, Attendee, EventSpec, Occurrence, Person
@@ -42,7 +43,11 @@ NAME = st.lists(st.sampled_from([*SPECIAL, "a", "B"]), max_size=40).map("".join)
 EMAIL = st.sampled_from(["ana@example.org", "b.o-b+x@sub.example.com", "Z@x.y"])
 ROLE = st.sampled_from(["REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT", "CHAIR"])
 PARTSTAT = st.sampled_from(["NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE"])
-RRULES = ["FREQ=WEEKLY;COUNT=6", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH;UNTIL=20300101T000000Z"]
+RRULES = [
+    "FREQ=WEEKLY;COUNT=6",
+    "FREQ=WEEKLY;BYDAY=MO,TH;UNTIL=20300101T000000Z",
+    "FREQ=MONTHLY;COUNT=3",
+]
 
 
 @st.composite
@@ -119,7 +124,7 @@ def specs(draw: st.DrawFn) -> EventSpec:
         color=draw(st.none() | st.sampled_from(["teal", "dark,blue"])),
         categories=tuple(draw(st.lists(TEXT, max_size=3))),
         url=url,
-        rrule=draw(st.sampled_from(RRULES)) if series else None,
+        rrule=Recurrence.parse(draw(st.sampled_from(RRULES))) if series else None,
         exdates=exdates,
         overrides=overrides,
         x_props=draw(

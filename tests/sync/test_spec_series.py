@@ -10,6 +10,7 @@ import pytest
 from icalendar import Calendar
 
 from calbridge.core.model import Participant, Role, Session, Status
+from calbridge.core.recurrence import Recurrence
 from calbridge.events.spec import event_status, session_spec
 from calbridge.ical.build import render_event
 from calbridge.ical.model import EventSpec, Person
@@ -17,7 +18,7 @@ from calbridge.mail import imip
 from validate_helpers import assert_valid
 
 START = datetime(2026, 12, 7, 10, tzinfo=UTC)  # a Monday
-RULE = "FREQ=WEEKLY;BYDAY=MO;COUNT=3"
+RULE = Recurrence.parse("FREQ=WEEKLY;BYDAY=MO;COUNT=3")
 PEOPLE = {"ana": Person("Ana Lopez", "ana@example.org")}
 COACH = Person("Maia Jones", "maia@practice.example")
 

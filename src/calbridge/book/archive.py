@@ -6,19 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from calbridge.book.context import Book
 from calbridge.core.model import ACTIVE, Actor
 from calbridge.errors import NotFound, UserError
-from calbridge.store import repo
+from calbridge.store import repo, repo_sessions
 from calbridge.store.db import lock
-from calbridge.store.tables import ClientRow, ParticipantRow, SessionRow, ThirdPartyRow
-
-KINDS: dict[str, type[ClientRow] | type[ThirdPartyRow]] = {
-    "client": ClientRow,
-    "third-party": ThirdPartyRow,
-}
+from calbridge.store.tables import ClientRow, ThirdPartyRow
 
 
 @dataclass
@@ -47,21 +40,12 @@ def set_archived(book: Book, kind: str, party_id: str, archived: bool) -> Archiv
         row.archived_at = now if archived else None
         action = "archived" if archived else "unarchived"
         repo.audit(db, now, kind, party_id, action, Actor.ADMIN, book.origin, {})
-        upcoming = (
-            select(SessionRow.id)
-            .join(ParticipantRow)
-            .where(
-                ParticipantRow.party_id == party_id,
-                SessionRow.start >= now,
-                SessionRow.status.in_([s.value for s in ACTIVE]),
-            )
-        )
-        return Archived(kind, party_id, row.archived_at, sorted(db.scalars(upcoming)))
+        states = [s.value for s in ACTIVE]
+        upcoming = repo_sessions.upcoming_ids(db, party_id, now, states)
+        return Archived(kind, party_id, row.archived_at, upcoming)
 
 
 def archived_at(book: Book, kind: str) -> dict[str, datetime]:
     """When each archived client (or third party) was archived."""
-    table = KINDS[kind]
     with book.transaction() as db:
-        rows = db.execute(select(table.id, table.archived_at).where(table.archived_at.is_not(None)))
-        return {i: at for i, at in rows if at is not None}
+        return repo_sessions.archived(db, kind)

@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session as Db
-
 from calbridge.book import checks
 from calbridge.book.context import Book
 from calbridge.book.requests import PlanRequest
@@ -21,6 +19,7 @@ from calbridge.core.policies import Other, Policy, violations
 from calbridge.core.timeutil import add_months, day_start, month_bounds, month_of
 from calbridge.errors import Refused
 from calbridge.store import repo, repo_offers
+from calbridge.store.db import Db
 
 Span = tuple[datetime, datetime]
 DAY = timedelta(days=1)

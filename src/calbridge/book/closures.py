@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
-
 from calbridge.book import changes, checks
 from calbridge.book.context import Book
 from calbridge.book.planning import cancel_row
@@ -17,7 +15,7 @@ from calbridge.core.model import ACTIVE, Actor, Closure, Session
 from calbridge.core.timeutil import day_start
 from calbridge.errors import UserError
 from calbridge.progress import track
-from calbridge.store import repo, repo_waitlist
+from calbridge.store import repo, repo_sessions, repo_waitlist
 from calbridge.store.db import lock
 from calbridge.store.tables import ClosureRow, SessionRow
 
@@ -51,13 +49,8 @@ def add_closure(
         for coach in coaches:
             zone = coach.zone()
             begin, end = day_start(first, zone), day_start(last + timedelta(days=1), zone)
-            query = select(SessionRow).where(
-                SessionRow.coach_id == coach.id,
-                SessionRow.start < end,
-                SessionRow.end > begin,
-                SessionRow.status.in_([s.value for s in ACTIVE]),
-            )
-            rows += db.scalars(query.order_by(SessionRow.start))
+            states = [s.value for s in ACTIVE]
+            rows += repo_sessions.overlapping(db, coach.id, begin, end, states)
         affected = [repo.to_session(r) for r in rows]
         if mode is ClosureMode.DRY_RUN:
             return ClosureResult(closure, affected, mode)

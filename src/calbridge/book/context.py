@@ -9,16 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
-
 from calbridge.book import consumers as installed
 from calbridge.book.changes import Change
 from calbridge.book.consumers import Consumer
 from calbridge.config.schema import Coach, Settings
 from calbridge.core.timeutil import utcnow
 from calbridge.store import db as store
-from calbridge.store.db import Db
+from calbridge.store.db import Db, Engine, Factory
 
 
 @dataclass
@@ -29,7 +26,7 @@ class Book:
     clock: Callable[[], datetime] = utcnow
     #: Who turns the book's changes into mail, texts …: those installed by the wiring.
     consumers: tuple[Consumer, ...] = field(default_factory=installed.installed)
-    _factory: sessionmaker[Db] = field(init=False, repr=False)
+    _factory: Factory = field(init=False, repr=False)
     _open: ContextVar[Db | None] = field(init=False, repr=False)
     _changes: ContextVar[list[Change] | None] = field(init=False, repr=False)
 

@@ -6,16 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from calbridge.book.context import Book
-from calbridge.core.model import Role
 from calbridge.events import load
 from calbridge.events.spec import closure_spec
 from calbridge.ical.model import AllDay, EventSpec
 from calbridge.ical.publish import render_feed
-from calbridge.store import repo, repo_offers
-from calbridge.store.tables import ParticipantRow, SessionRow
+from calbridge.store import repo, repo_offers, repo_sessions
 
 _FAR = timedelta(days=3660)
 
@@ -25,10 +21,7 @@ def coach_feed(book: Book, coach_id: str, source: str) -> bytes:
     now = book.clock()
     since = now - timedelta(days=book.settings.feeds.past_days)
     with book.transaction() as db:
-        query = select(SessionRow.uid).where(
-            SessionRow.coach_id == coach.id, SessionRow.end >= since
-        )
-        uids = set(db.scalars(query))
+        uids = repo_sessions.uids_since(db, coach.id, since)
         specs = load.session_specs(db, book.settings, coach, uids)
         holds = repo_offers.unreleased_hold_uids(db, coach.id)
         specs.update(load.hold_specs(db, book.settings, coach, holds, now))
@@ -46,17 +39,8 @@ def client_feed(book: Book, client_id: str, source: str) -> bytes:
     since = now - timedelta(days=book.settings.feeds.past_days)
     with book.transaction() as db:
         client = repo.client(db, client_id)
-        query = (
-            select(SessionRow.coach_id, SessionRow.uid)
-            .join(ParticipantRow, ParticipantRow.session_id == SessionRow.id)
-            .where(
-                ParticipantRow.party_id == client.id,
-                ParticipantRow.role == Role.CLIENT.value,
-                SessionRow.end >= since,
-            )
-        )
         by_coach: dict[str, set[str]] = defaultdict(set)
-        for coach_id, uid in db.execute(query):
+        for coach_id, uid in repo_sessions.client_uids_since(db, client.id, since):
             by_coach[coach_id].add(uid)
         events: list[EventSpec] = []
         for coach_id, uids in sorted(by_coach.items()):

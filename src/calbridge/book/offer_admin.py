@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from calbridge.book import changes
 from calbridge.book.context import Book
 from calbridge.book.offers import close, freed_up, links
@@ -53,13 +51,8 @@ def _json(book: Book, row: OfferRow) -> dict[str, Any]:
 def list_offers(
     book: Book, state: str | None = None, session_id: int | None = None
 ) -> list[dict[str, Any]]:
-    query = select(OfferRow)
-    if state:
-        query = query.where(OfferRow.state == state)
-    if session_id is not None:
-        query = query.where(OfferRow.session_id == session_id)
     with book.transaction() as db:
-        return [_json(book, r) for r in db.scalars(query.order_by(OfferRow.id))]
+        return [_json(book, r) for r in repo_offers.listing(db, state, session_id)]
 
 
 def show_offer(book: Book, offer_id: int) -> dict[str, Any]:

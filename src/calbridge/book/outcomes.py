@@ -12,8 +12,6 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-
 from calbridge.book import planning
 from calbridge.book.context import Book
 from calbridge.book.waitlist_offers import freed
@@ -27,8 +25,7 @@ from calbridge.progress import track
 from calbridge.store import repo
 from calbridge.store import repo_outcomes as store
 from calbridge.store.db import Db, lock
-from calbridge.store.tables import AuditRow, SessionRow
-from calbridge.store.tables_outcomes import SessionOutcomeRow
+from calbridge.store.tables import SessionRow
 
 
 class Mode(StrEnum):
@@ -160,21 +157,12 @@ def _select(book: Book, db: Db, sel: Selection, mode: Mode) -> list[SessionRow]:
     if sel.last < sel.first:
         raise UserError("--to is before --from")
     zone = book.zone(sel.coach_id)
-    query = select(SessionRow).where(
-        SessionRow.coach_id == sel.coach_id,
-        SessionRow.start >= day_start(sel.first, zone),
-        SessionRow.start < day_start(sel.last + timedelta(days=1), zone),
-        SessionRow.kind.in_([k.value for k in CLIENT_KINDS]),
-    )
-    if mode is Mode.RETYPE:  # the sessions whose saved outcome carries money
-        priced = select(SessionOutcomeRow.session_id).where(
-            SessionOutcomeRow.type_label.is_not(None)
-        )
-        query = query.where(SessionRow.id.in_(priced))
-    else:
-        open_ = [Status.REQUESTED.value, Status.SCHEDULED.value]
-        query = query.where(SessionRow.status.in_(open_))
-    rows = list(db.scalars(query.order_by(SessionRow.start, SessionRow.id)))
+    start = day_start(sel.first, zone)
+    end = day_start(sel.last + timedelta(days=1), zone)
+    kinds = [k.value for k in CLIENT_KINDS]
+    # RETYPE: the sessions whose saved outcome carries money; else the open ones
+    states = None if mode is Mode.RETYPE else [Status.REQUESTED.value, Status.SCHEDULED.value]
+    rows = store.to_record(db, sel.coach_id, start, end, kinds, states)
     if not rows:
         raise UserError(
             f"coach {sel.coach_id} has no session to {mode.value} from {sel.first} to {sel.last}"
@@ -288,13 +276,7 @@ def _late_hint(book: Book, row: SessionRow, outcome: Outcome, is_late: bool) -> 
 
 
 def _cancelled_at(db: Db, row: SessionRow) -> datetime:
-    query = select(AuditRow.at).where(
-        AuditRow.entity == "session",
-        AuditRow.entity_id == str(row.id),
-        AuditRow.action == "cancelled",
-    )
-    found = db.scalars(query.order_by(AuditRow.id.desc())).first()
-    return found or row.updated_at
+    return repo.last_audited(db, "session", row.id, "cancelled") or row.updated_at
 
 
 def _write(book: Book, db: Db, row: SessionRow, change: Change, req: OutcomeRequest) -> None:

@@ -7,8 +7,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from calbridge.book import booking, checks
 from calbridge.book.changes import Answered, Cancelled, Moved, Planned, RemindersOff
 from calbridge.book.context import Book
@@ -24,10 +22,11 @@ from calbridge.core.model import (
     Session,
     Status,
 )
+from calbridge.core.recurrence import Recurrence
 from calbridge.core.timeutil import month_of
 from calbridge.errors import Refused, UserError
 from calbridge.events.spec import event_status
-from calbridge.store import repo, repo_clientpage
+from calbridge.store import repo, repo_clientpage, repo_sessions
 from calbridge.store.db import Db, lock
 from calbridge.store.tables import SeriesRow, SessionRow
 
@@ -355,12 +354,8 @@ def cancel_row(
 
 
 def _following(db: Db, row: SessionRow) -> list[SessionRow]:
-    query = select(SessionRow).where(
-        SessionRow.series_id == row.series_id,
-        SessionRow.start >= row.start,
-        SessionRow.status.in_([Status.REQUESTED.value, Status.SCHEDULED.value]),
-    )
-    return list(db.scalars(query.order_by(SessionRow.start)))
+    open_ = [Status.REQUESTED.value, Status.SCHEDULED.value]
+    return repo_sessions.following(db, row, open_)
 
 
 def _end_series(book: Book, db: Db, row: SessionRow, by: Actor) -> None:
@@ -369,8 +364,7 @@ def _end_series(book: Book, db: Db, row: SessionRow, by: Actor) -> None:
     if found is None:
         return
     cut = (row.recurrence_id or row.start) - timedelta(seconds=1)
-    parts = [p for p in found.rrule.split(";") if not p.startswith(("COUNT=", "UNTIL="))]
-    found.rrule = ";".join([*parts, "UNTIL=" + cut.strftime("%Y%m%dT%H%M%SZ")])
+    found.rrule = Recurrence.parse(found.rrule).ended_before(cut).render()
     found.until = cut.astimezone(book.zone(found.coach_id)).date()
     found.count = None
     repo.audit(

@@ -13,15 +13,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from calbridge.book.context import Book
 from calbridge.core.model import Role, Status
 from calbridge.core.money import cents, total
 from calbridge.core.outcomes import Outcome
 from calbridge.core.timeutil import add_months, day_start
 from calbridge.errors import UserError
-from calbridge.store import repo
+from calbridge.store import repo, repo_sessions
 from calbridge.store import repo_outcomes as store
 from calbridge.store.tables import SessionRow
 
@@ -64,12 +62,9 @@ def report(book: Book, kind: str, period: Period, coach_id: str | None = None) -
     with book.transaction() as db:
         for coach in coaches:
             zone = coach.zone()
-            query = select(SessionRow).where(
-                SessionRow.coach_id == coach.id,
-                SessionRow.start >= day_start(period.first, zone),
-                SessionRow.start < day_start(period.last + timedelta(days=1), zone),
-            )
-            sessions = list(db.scalars(query.order_by(SessionRow.start, SessionRow.id)))
+            start = day_start(period.first, zone)
+            end = day_start(period.last + timedelta(days=1), zone)
+            sessions = repo_sessions.starting_between(db, coach.id, start, end)
             saved = store.outcome_rows(db, [s.id for s in sessions])
             for session in sessions:
                 outcome = saved.get(session.id)

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from calbridge.book import views
 from calbridge.book.context import Book
 from calbridge.core.model import Actor
 from calbridge.errors import NotFound, UserError
-from calbridge.store import repo
+from calbridge.store import repo, repo_sessions
 from calbridge.store.db import Db, lock
-from calbridge.store.tables import SeriesRow, SessionRow
+from calbridge.store.tables import SeriesRow
 
 
 def _found(db: Db, series_id: int) -> SeriesRow:
@@ -28,8 +26,8 @@ def _found(db: Db, series_id: int) -> SeriesRow:
 
 
 def _json(book: Book, db: Db, row: SeriesRow) -> dict[str, Any]:
-    query = select(SessionRow).where(SessionRow.series_id == row.id).order_by(SessionRow.start)
-    sessions = [views.session_json(book, db, repo.to_session(s)) for s in db.scalars(query)]
+    occurrences = repo_sessions.of_series(db, row.id)
+    sessions = [views.session_json(book, db, repo.to_session(s)) for s in occurrences]
     return {
         "id": row.id,
         "uid": row.uid,
@@ -62,7 +60,6 @@ def set_enabled(book: Book, series_id: int, enabled: bool) -> dict[str, Any]:
         action = "enabled" if enabled else "disabled"
         repo.audit(db, now, "series", series_id, action, Actor.ADMIN, book.origin, {})
         if enabled:  # the sync brings each occurrence's event up to date
-            ids = db.scalars(select(SessionRow.id).where(SessionRow.series_id == series_id))
-            for session_id in ids:
+            for session_id in repo_sessions.series_session_ids(db, series_id):
                 repo.record_change(db, now, "series.enabled", session_id, {"series": series_id})
         return _json(book, db, row)

@@ -6,17 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from calbridge.book import booking, checks
 from calbridge.book.context import Book
 from calbridge.core import limits
-from calbridge.core.model import ACTIVE, CLIENT_KINDS, Role, Session
+from calbridge.core.model import ACTIVE, CLIENT_KINDS, Session
 from calbridge.core.timeutil import day_start, month_bounds, month_of
 from calbridge.errors import Refused, UserError
-from calbridge.store import repo
+from calbridge.store import repo, repo_sessions
 from calbridge.store.db import Db
-from calbridge.store.tables import ParticipantRow, SessionRow
 
 
 def session_json(book: Book, db: Db, session: Session) -> dict[str, Any]:
@@ -99,26 +96,11 @@ def sessions(book: Book, flt: Filter) -> list[dict[str, Any]]:
     with book.transaction() as db:
         if flt.client_id:
             repo.client(db, flt.client_id)
-        query = select(SessionRow)
-        if flt.coach_id:
-            query = query.where(SessionRow.coach_id == flt.coach_id)
-        if flt.client_id:
-            query = query.where(
-                SessionRow.id.in_(
-                    select(ParticipantRow.session_id).where(
-                        ParticipantRow.party_id == flt.client_id,
-                        ParticipantRow.role == Role.CLIENT.value,
-                    )
-                )
-            )
-        if flt.start:
-            query = query.where(SessionRow.end > flt.start)
-        if flt.end:
-            query = query.where(SessionRow.start < flt.end)
-        if flt.active_only:
-            query = query.where(SessionRow.status.in_([s.value for s in ACTIVE]))
-        query = query.order_by(SessionRow.start, SessionRow.id).limit(flt.limit)
-        return [session_json(book, db, repo.to_session(r)) for r in db.scalars(query)]
+        states = [s.value for s in ACTIVE] if flt.active_only else None
+        rows = repo_sessions.matching(
+            db, flt.coach_id, flt.client_id, flt.start, flt.end, states, flt.limit
+        )
+        return [session_json(book, db, repo.to_session(r)) for r in rows]
 
 
 def day_range(

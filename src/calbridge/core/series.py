@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule
 
 from calbridge.core.model import SeriesSpec
+from calbridge.core.recurrence import WEEKDAYS, Recurrence
 from calbridge.core.timeutil import day_start, localize
 from calbridge.errors import UserError
 
 #: A series longer than this is almost certainly a typo.
 MAX_OCCURRENCES = 260
 _DAYS = (rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU)
-_ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 def validate(spec: SeriesSpec, first: date) -> None:
@@ -28,7 +28,7 @@ def validate(spec: SeriesSpec, first: date) -> None:
     if spec.until is not None and spec.until < first:
         raise UserError(f"--until {spec.until} is before the first session on {first}")
     if spec.weekdays and first.weekday() not in spec.weekdays:
-        days = ",".join(_ICAL_DAYS[d].lower() for d in spec.weekdays)
+        days = ",".join(WEEKDAYS[d].lower() for d in spec.weekdays)
         raise UserError(
             f"--start falls on a {first:%A} but --on is {days}: start on one of those days"
         )
@@ -67,22 +67,23 @@ def expand(spec: SeriesSpec, start: datetime, zone: ZoneInfo) -> list[datetime]:
     return starts
 
 
-def rrule_text(spec: SeriesSpec, first: datetime, zone: ZoneInfo) -> str:
-    """The RFC 5545 RRULE value for ``spec`` (UNTIL in UTC as RFC 5545 requires with TZID)."""
+def recurrence(spec: SeriesSpec, first: datetime, zone: ZoneInfo) -> Recurrence:
+    """The RFC 5545 rule for ``spec`` starting at ``first`` (UNTIL: the end of the until
+    day in ``zone``, in UTC as RFC 5545 requires with a zoned DTSTART)."""
     wall = first.astimezone(zone)
     days = spec.weekdays or (wall.weekday(),)
-    if spec.repeat == "weekly":
-        parts = ["FREQ=WEEKLY", "BYDAY=" + ",".join(_ICAL_DAYS[d] for d in days)]
-    else:
-        nth = _ordinal(wall.date())
-        parts = ["FREQ=MONTHLY", "BYDAY=" + ",".join(f"{nth}{_ICAL_DAYS[d]}" for d in days)]
-    if spec.count is not None:
-        parts.append(f"COUNT={spec.count}")
+    nth = "" if spec.repeat == "weekly" else str(_ordinal(wall.date()))
+    until = None
     if spec.until is not None:
-        end = day_start(spec.until + timedelta(days=1), zone) - timedelta(seconds=1)
-        parts.append("UNTIL=" + end.strftime("%Y%m%dT%H%M%SZ"))
-    parts.append("WKST=MO")
-    return ";".join(parts)
+        until = day_start(spec.until + timedelta(days=1), zone) - timedelta(seconds=1)
+    freq = "WEEKLY" if spec.repeat == "weekly" else "MONTHLY"
+    byday = tuple(f"{nth}{WEEKDAYS[d]}" for d in days)
+    return Recurrence(freq, byday, spec.count, until, "MO")
+
+
+def rrule_text(spec: SeriesSpec, first: datetime, zone: ZoneInfo) -> str:
+    """The RRULE value of ``recurrence`` (what the series row stores)."""
+    return recurrence(spec, first, zone).render()
 
 
 def parse_weekdays(text: str) -> tuple[int, ...]:

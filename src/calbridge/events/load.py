@@ -9,6 +9,7 @@ from datetime import datetime
 
 from calbridge.config.schema import Coach, Settings
 from calbridge.core.model import Session
+from calbridge.core.recurrence import Recurrence
 from calbridge.events.spec import Hold, hold_spec, session_spec
 from calbridge.ical.model import EventSpec, Person
 from calbridge.store import repo_events, repo_offers
@@ -28,7 +29,7 @@ def session_specs(
         found = series.get(rows[0].series_id or 0)
         if found is not None and not found.enabled:
             continue  # `series disable`: the calendar keeps what it has, nothing new goes
-        rrule = found.rrule if found is not None else None
+        rrule = Recurrence.parse(found.rrule) if found is not None else None
         out[uid] = spec_of(settings, coach, rows, people, rrule)
     return out
 
@@ -38,7 +39,7 @@ def spec_of(
     coach: Coach,
     rows: list[Session],
     people: Mapping[str, Person],
-    rrule: str | None,
+    rrule: Recurrence | None,
 ) -> EventSpec | None:
     """One UID's resource with the practice's colours, the coach as organizer and their
     video link: the calendar copy's and the mail's (``mail.notify``) alike."""

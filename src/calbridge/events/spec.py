@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from calbridge.core.model import ACTIVE, Closure, Kind, Role, Session, Status
+from calbridge.core.recurrence import Recurrence
 from calbridge.ical.model import AllDay, Attendee, EventSpec, Occurrence, Person
 
 SESSION_MARK = "X-CALBRIDGE-SESSION"
@@ -82,7 +83,7 @@ def session_spec(
     organizer: Person,
     people: Mapping[str, Person],
     colors: Mapping[str, str],
-    rrule: str | None = None,
+    rrule: Recurrence | None = None,
     video_url: str | None = None,
 ) -> EventSpec | None:
     """The resource for one UID: a single session, or a series (master + overrides).
@@ -101,7 +102,7 @@ def _session_spec(
     organizer: Person,
     people: Mapping[str, Person],
     colors: Mapping[str, str],
-    rrule: str | None,
+    rrule: Recurrence | None,
 ) -> EventSpec | None:
     ordered = sorted(rows, key=lambda r: r.recurrence_id or r.start)
     live = [r for r in ordered if r.status in ACTIVE]

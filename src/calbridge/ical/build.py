@@ -22,7 +22,7 @@ from calbridge.ical.lines import Block, Prop, date_text, date_time, text, write
 from calbridge.ical.meaning import fingerprint as fingerprint
 from calbridge.ical.meaning import fingerprint_of as fingerprint_of
 from calbridge.ical.meaning import fingerprint_of_block
-from calbridge.ical.model import AllDay, Attendee, EventSpec, Occurrence, Person
+from calbridge.ical.model import AllDay, Attendee, EventSpec, Occurrence, Person, Rule
 
 PRODID = "-//calbridge//calbridge//EN"
 STATUSES = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
@@ -82,7 +82,7 @@ def _event_calendar(
     if recurrence_id is not None:
         master.props.append(_when("RECURRENCE-ID", _wall_time(recurrence_id, zone), tzids))
     if spec.rrule is not None:
-        master.props.append(Prop("RRULE", _rrule(spec.rrule)))
+        master.props.append(Prop("RRULE", _rrule(_parts(spec.rrule))))
     if spec.exdates:
         master.props.append(_exdate([_wall_time(exdate, zone) for exdate in spec.exdates], tzids))
     overrides = [_timed_event(spec, occ, zone, now, tzids, mail) for occ in spec.overrides]
@@ -222,9 +222,14 @@ def _exdate(moments: list[datetime], tzids: set[str]) -> Prop:
     return Prop("EXDATE", ",".join(items), params, items)
 
 
+def _parts(rule: Rule) -> tuple[tuple[str, tuple[str | int | datetime, ...]], ...]:
+    return tuple((name, tuple(values)) for name, values in rule.ical_parts().items())
+
+
 @lru_cache(maxsize=256)
-def _rrule(rule: str) -> str:
-    written: bytes = vRecur.from_ical(rule).to_ical()
+def _rrule(parts: tuple[tuple[str, tuple[str | int | datetime, ...]], ...]) -> str:
+    recur = vRecur({name: list(values) for name, values in parts})
+    written: bytes = recur.to_ical()  # type: ignore[no-untyped-call]
     return written.decode("utf-8")
 
 

@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
+
+
+class Rule(Protocol):
+    """A recurrence rule as a value (``core.recurrence.Recurrence``; ical imports nothing
+    of the core's, so it names only what it renders): RRULE part names to their values,
+    as icalendar's ``vRecur`` takes them."""
+
+    def ical_parts(self) -> dict[str, list[str | int | datetime]]: ...
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ class EventSpec:
     color: str | None = None  # CSS3 colour name (RFC 7986 COLOR)
     categories: tuple[str, ...] = ()
     url: str | None = None  # video link: URL and CONFERENCE
-    rrule: str | None = None  # RFC 5545 RRULE value, series only
+    rrule: Rule | None = None  # the RRULE, series only
     exdates: tuple[datetime, ...] = ()  # cancelled occurrences (their recurrence ids)
     overrides: tuple[Occurrence, ...] = ()  # changed occurrences, each with recurrence_id
     x_props: dict[str, str] = field(default_factory=dict)  # X-CALBRIDGE-* markers

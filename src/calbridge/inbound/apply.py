@@ -13,17 +13,14 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from calbridge.book import planning
 from calbridge.book.context import Book
 from calbridge.core.model import Actor, Role, Session, Status
 from calbridge.errors import CalbridgeError
 from calbridge.inbound.message import Itip, NotItip, message_key, read
 from calbridge.mail import notify
-from calbridge.store import repo
-from calbridge.store.db import Db
+from calbridge.store import repo, repo_inbound
+from calbridge.store.db import Db, IntegrityError
 from calbridge.store.tables import SessionRow
 from calbridge.store.tables_inbound import InboundAnswerRow, InboundMessageRow
 
@@ -62,8 +59,7 @@ def process(book: Book, raw: bytes) -> Outcome:
         with book.transaction() as db:
             code, detail = _apply(book, db, itip)
             _record(book, db, key, itip, "applied", code, detail)
-            query = select(SessionRow.coach_id).where(SessionRow.uid == itip.uid)
-            coaches = frozenset(db.scalars(query))
+            coaches = repo_inbound.coaches_of_uid(db, itip.uid)
         return Outcome("applied", code, detail, coaches=coaches)
     except NotItip as error:
         code, detail = error.code, error.reason
@@ -85,7 +81,7 @@ def process(book: Book, raw: bytes) -> Outcome:
 
 
 def _seen(db: Db, key: str) -> Outcome | None:
-    row = db.scalar(select(InboundMessageRow).where(InboundMessageRow.key == key))
+    row = repo_inbound.message(db, key)
     if row is None:
         return None
     return Outcome(row.outcome, row.code, f"seen before: {row.detail}", again=True)
@@ -123,7 +119,7 @@ def _apply(book: Book, db: Db, itip: Itip) -> tuple[str, str]:
 def find(book: Book, db: Db, itip: Itip) -> Target:
     """The UID's rows the message is about; refused unless the UID is ours, the ATTENDEE
     a participant and the From that attendee."""
-    rows = list(db.scalars(select(SessionRow).where(SessionRow.uid == itip.uid)))
+    rows = repo_inbound.sessions_of_uid(db, itip.uid)
     if not rows:
         raise NotItip("unknown-uid", f"UID {itip.uid} is not a session of this book")
     group = notify.load(book, db, repo.to_session(rows[0]), [repo.to_session(r) for r in rows])

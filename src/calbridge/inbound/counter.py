@@ -15,8 +15,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from calbridge.book.client_moves import check_move
 from calbridge.book.context import Book
 from calbridge.core.model import Role
@@ -24,7 +22,7 @@ from calbridge.errors import CalbridgeError, NotFound, UserError
 from calbridge.inbound.apply import Target, check_newer
 from calbridge.inbound.message import NotItip
 from calbridge.mail import counter_mail
-from calbridge.store import repo
+from calbridge.store import repo, repo_inbound
 from calbridge.store.db import Db
 from calbridge.store.tables_inbound import CounterRow
 
@@ -95,10 +93,7 @@ def _close(book: Book, counter: CounterRow, state: str, reason: str | None = Non
 
 def listing(book: Book, every: bool = False) -> list[dict[str, Any]]:
     with book.transaction() as db:
-        query = select(CounterRow).order_by(CounterRow.id)
-        if not every:
-            query = query.where(CounterRow.state == "open")
-        return [_describe(c) for c in db.scalars(query)]
+        return [_describe(c) for c in repo_inbound.counters(db, every)]
 
 
 def _describe(counter: CounterRow) -> dict[str, Any]:

@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import update
-
 from calbridge.book.changes import (
     Answered,
     Cancelled,
@@ -28,6 +26,7 @@ from calbridge.book.changes import (
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach
 from calbridge.core.model import Role, Session, Status
+from calbridge.core.recurrence import Recurrence
 from calbridge.events.load import spec_of
 from calbridge.ical.model import EventSpec, Person
 from calbridge.mail import bodies, channels, client_link, envelope, notices
@@ -35,9 +34,9 @@ from calbridge.mail.bodies import About, Body, Reader
 from calbridge.mail.channels import texts
 from calbridge.mail.notices import View
 from calbridge.mail.outbox import enqueue
-from calbridge.store import repo_events, repo_sms
+from calbridge.store import repo_events, repo_outbox, repo_sms
 from calbridge.store.db import Db
-from calbridge.store.tables import OutboxRow, SeriesRow
+from calbridge.store.tables import SeriesRow
 
 
 @dataclass
@@ -52,7 +51,7 @@ class Group:
     zones: dict[str, str | None] = field(default_factory=dict)  # a party's own timezone
 
     def spec(self, book: Book) -> EventSpec | None:
-        rrule = self.series.rrule if self.series is not None else None
+        rrule = Recurrence.parse(self.series.rrule) if self.series is not None else None
         return spec_of(book.settings, self.coach, self.rows, self.people, rrule)
 
     def about(self, book: Book, session: Session) -> About:
@@ -133,16 +132,8 @@ def _supersede(db: Db, group: Group, recipient: str, kind: str) -> None:
     to the newer one, which carries the whole object: a series accepted occurrence by
     occurrence (as the sync reads it) sends one confirmation, not one per occurrence."""
     ids = [r.id for r in group.rows if r.id is not None]
-    db.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.session_id.in_(ids),
-            OutboxRow.recipient == recipient,
-            OutboxRow.kind == kind,
-            OutboxRow.state == "queued",
-        )
-        .values(state="dropped", last_error="superseded by a newer update of the session")
-    )
+    why = "superseded by a newer update of the session"
+    repo_outbox.drop_queued(db, ids, kind, why, [recipient])
 
 
 def series_rule(group: Group) -> str | None:
@@ -199,15 +190,7 @@ def drop_reminders(db: Db, sessions: Iterable[Session]) -> None:
     ids = [s.id for s in sessions if s.id is not None]
     if not ids:
         return
-    db.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.session_id.in_(ids),
-            OutboxRow.kind == "reminder",
-            OutboxRow.state == "queued",
-        )
-        .values(state="dropped", last_error="the session moved or was cancelled")
-    )
+    repo_outbox.drop_queued(db, ids, "reminder", "the session moved or was cancelled")
 
 
 def calendar_held(book: Book, db: Db, coach: Coach, reason: str) -> None:

@@ -10,12 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from calbridge.book.context import Book
-from calbridge.mail.reminders import OPEN, enabled_series
-from calbridge.store.tables import OutboxRow, SessionRow
-from calbridge.store.tables_mail import ReminderRow
+from calbridge.mail.reminders import OPEN
+from calbridge.store import repo_reminders
+from calbridge.store.tables import SessionRow
 
 WAITING = ("queued", "sending")
 
@@ -36,28 +34,11 @@ def upcoming(
     leads = sorted(set(book.settings.lead_times()))
     out: list[dict[str, Any]] = []
     with book.transaction() as db:
-        queued = (
-            select(OutboxRow, SessionRow)
-            .join(SessionRow, SessionRow.id == OutboxRow.session_id)
-            .where(OutboxRow.kind == "reminder", OutboxRow.state.in_(WAITING))
-        )
-        planned = select(SessionRow).where(
-            SessionRow.remind.is_(True),
-            SessionRow.status.in_(OPEN),
-            SessionRow.start > now,
-            enabled_series(),
-        )
-        if coach_id:
-            queued = queued.where(SessionRow.coach_id == coach_id)
-            planned = planned.where(SessionRow.coach_id == coach_id)
-        if session_id is not None:
-            queued = queued.where(SessionRow.id == session_id)
-            planned = planned.where(SessionRow.id == session_id)
-        for message, session in db.execute(queued):
+        queued, sessions = repo_reminders.listed(db, now, WAITING, OPEN, coach_id, session_id)
+        for message, session in queued:
             out.append(_item(book, session, "queued", message.not_before, [message.recipient]))
             out[-1] |= {"channel": message.channel, "outbox": message.id}
-        sessions = list(db.scalars(planned))
-        decided = _decided(db, [s.id for s in sessions])
+        decided = repo_reminders.decided(db, [s.id for s in sessions])
         for session in sessions:
             for lead in leads:
                 if (session.id, session.start, int(lead.total_seconds())) in decided:
@@ -66,13 +47,6 @@ def upcoming(
                 out.append(_item(book, session, "planned", session.start - lead, who, lead))
     out.sort(key=lambda r: (datetime.fromisoformat(r["due"]), r["session"], r["state"]))
     return out
-
-
-def _decided(db: Any, ids: list[int]) -> set[tuple[int, datetime, int]]:
-    if not ids:
-        return set()
-    rows = db.scalars(select(ReminderRow).where(ReminderRow.session_id.in_(ids)))
-    return {(r.session_id, r.start, r.lead_seconds) for r in rows}
 
 
 def _item(

@@ -12,66 +12,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from calbridge.book.context import Book
 from calbridge.core.model import Session, Status
 from calbridge.mail import bodies, notify
 from calbridge.mail.channels import texts
-from calbridge.store import repo
+from calbridge.store import repo, repo_reminders
 from calbridge.store.db import Db
-from calbridge.store.tables import SeriesRow, SessionRow
-from calbridge.store.tables_mail import ReminderRow
 
 log = logging.getLogger(__name__)
 #: Sessions that began at most this long ago are still looked at, to log what was missed.
 LOOK_BACK = timedelta(days=1)
 OPEN = (Status.REQUESTED.value, Status.SCHEDULED.value)
-
-
-def enabled_series() -> Any:
-    """Sessions outside any series, or in one that is enabled (`series disable`)."""
-    enabled = select(SeriesRow.id).where(SeriesRow.enabled.is_(True))
-    return or_(SessionRow.series_id.is_(None), SessionRow.series_id.in_(enabled))
-
-
-def _due_query(now: datetime, leads: list[timedelta]) -> Any:
-    def unqueued(lead: timedelta) -> Any:
-        return ~exists().where(
-            ReminderRow.session_id == SessionRow.id,
-            ReminderRow.start == SessionRow.start,
-            ReminderRow.lead_seconds == int(lead.total_seconds()),
-        )
-
-    return select(SessionRow).where(
-        SessionRow.remind.is_(True),
-        SessionRow.status.in_(OPEN),
-        SessionRow.start > now - LOOK_BACK,
-        enabled_series(),
-        or_(*(and_(SessionRow.start <= now + lead, unqueued(lead)) for lead in leads)),
-    )
-
-
-def _decide(db: Db, session: Session, lead: timedelta, state: str, now: datetime) -> bool:
-    """Insert the reminder's key; True when this call is the one that decided it."""
-    values = {
-        "session_id": session.id,
-        "start": session.start,
-        "lead_seconds": int(lead.total_seconds()),
-        "state": state,
-        "created_at": now,
-    }
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(ReminderRow)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["session_id", "start", "lead_seconds"])
-        .returning(ReminderRow.id)
-    )
-    return db.execute(statement).first() is not None
 
 
 def queue_due_reminders(book: Book, now: datetime | None = None, dry_run: bool = False) -> int:
@@ -94,13 +46,14 @@ def queue_due_reminders(book: Book, now: datetime | None = None, dry_run: bool =
 
 def _queue_due(book: Book, db: Db, now: datetime, leads: list[timedelta], log_drops: bool) -> int:
     queued = 0
-    for row in list(db.scalars(_due_query(now, leads).order_by(SessionRow.start))):
+    for row in repo_reminders.due_sessions(db, now, leads, now - LOOK_BACK, OPEN):
         session = repo.to_session(row)
         for lead in leads:
             if session.start - lead > now:
                 continue
             late = session.start <= now
-            if not _decide(db, session, lead, "dropped" if late else "queued", now):
+            state = "dropped" if late else "queued"
+            if not repo_reminders.decide(db, session, lead, state, now):
                 continue
             if late and log_drops:
                 log.warning(
@@ -121,12 +74,7 @@ def catch_up(book: Book, db: Db, sessions: list[Session], party: str) -> None:
     for session in sessions:
         if session.start <= now or not session.remind:
             continue
-        query = select(ReminderRow.lead_seconds).where(
-            ReminderRow.session_id == session.id,
-            ReminderRow.start == session.start,
-            ReminderRow.state == "queued",
-        )
-        for seconds in db.scalars(query):
+        for seconds in repo_reminders.queued_leads(db, session):
             _queue(book, db, session, timedelta(seconds=seconds), [party])
 
 

@@ -19,8 +19,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import update
-
 from calbridge.book.context import Book
 from calbridge.core.model import Session, Status
 from calbridge.events.spec import session_spec
@@ -28,9 +26,8 @@ from calbridge.ical.model import EventSpec
 from calbridge.mail import bodies, imip, notify, reminders
 from calbridge.mail.bodies import About, Body, Reader, short
 from calbridge.mail.channels import texts
-from calbridge.store import repo
+from calbridge.store import repo, repo_outbox
 from calbridge.store.db import Db
-from calbridge.store.tables import OutboxRow
 
 
 def removed_body(about: About, reader: Reader) -> Body:
@@ -148,13 +145,5 @@ def _cancel(
 
 def _drop_reminders(db: Db, sessions: Sequence[Session], recipient: str) -> None:
     ids = [s.id for s in sessions if s.id is not None]
-    db.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.session_id.in_(ids),
-            OutboxRow.recipient == recipient,
-            OutboxRow.kind == "reminder",
-            OutboxRow.state == "queued",
-        )
-        .values(state="dropped", last_error="the participant was taken off the session")
-    )
+    why = "the participant was taken off the session"
+    repo_outbox.drop_queued(db, ids, "reminder", why, [recipient])

@@ -7,9 +7,8 @@ import os
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import make_url
-
 from calbridge.errors import UserError
+from calbridge.store.db import sqlite_file
 
 
 class InstanceLock:
@@ -47,7 +46,5 @@ class InstanceLock:
 
 def sqlite_lock(database_url: str) -> InstanceLock | None:
     """The lock for a SQLite file book; None for PostgreSQL (leases share it) or memory."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    return InstanceLock(Path(url.database + ".lock"))
+    database = sqlite_file(database_url)
+    return None if database is None else InstanceLock(Path(f"{database}.lock"))

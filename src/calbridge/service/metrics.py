@@ -15,11 +15,9 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
+from calbridge.store import leases, repo_outbox
 from calbridge.store.db import Db
-from calbridge.store.tables import OutboxRow
-from calbridge.store.tables_daemon import CalendarLeaseRow
 from calbridge.sync.status import held_calendars
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -37,18 +35,11 @@ class Snapshot:
         self.held: set[str] = set()
 
     def read(self, db: Db, now: datetime, calendars: set[str]) -> None:
-        rows = db.execute(
-            select(
-                CalendarLeaseRow.calendar_id, CalendarLeaseRow.last_ok_at, CalendarLeaseRow.failures
-            )
-        ).all()
+        rows = leases.sync_health(db)
         self.last_ok = {cid: ok for cid, ok, _ in rows if cid in calendars}
         self.failing = {cid: n for cid, _, n in rows if cid in calendars}
         self.held = set(held_calendars(db)) & calendars
-        queued = select(OutboxRow.channel, func.count()).where(OutboxRow.state == "queued")
-        self.outbox_by_channel = {
-            str(c): int(n) for c, n in db.execute(queued.group_by(OutboxRow.channel)).all()
-        }
+        self.outbox_by_channel = repo_outbox.queued_by_channel(db)
         self.outbox_queued = sum(self.outbox_by_channel.values())
         self.now = now
 

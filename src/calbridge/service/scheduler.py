@@ -18,16 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-
 from calbridge.book import Book
 from calbridge.logevents import event
 from calbridge.service.metrics import Metrics
 from calbridge.service.notify import Notifier
 from calbridge.service.passes import Result, StoreCache, sync_blocking
 from calbridge.store import leases
-from calbridge.store.db import Db
+from calbridge.store.db import DatabaseError, Db, ping
 from calbridge.store.leases import Outcome
 from calbridge.sync import status
 
@@ -150,7 +147,7 @@ class Scheduler:
     async def _claim(self, free: int, pending: set[str] | None) -> list[Claimed]:
         try:
             got = await asyncio.to_thread(self._claim_blocking, free, pending)
-        except SQLAlchemyError as exc:  # the database is away: retried next poll
+        except DatabaseError as exc:  # the database is away: retried next poll
             self._db_failed(exc)
             return []
         self.db_error = None
@@ -329,8 +326,7 @@ class Scheduler:
         )
 
     def ping_database(self) -> None:
-        with self.rt.book.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        ping(self.rt.book.engine)
 
 
 async def _first(*waits: object, timeout: float) -> None:

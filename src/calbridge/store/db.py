@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine as Engine
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError as IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from calbridge.errors import UserError
@@ -19,6 +21,10 @@ from calbridge.store.plain import MIGRATIONS, at_head, known_revisions, writable
 
 #: The handle of one transaction, as the book's code passes it to the repositories here.
 Db = Session
+#: What makes a book's transactions (one per engine, see ``sessionfactory``).
+Factory = sessionmaker[Session]
+#: Any error of the database or its driver (``IntegrityError``: a constraint refused a row).
+DatabaseError = SQLAlchemyError
 
 log = logging.getLogger(__name__)
 _MIGRATION_LOCK = 0x63616C62  # "calb"
@@ -72,6 +78,20 @@ def open_engine(raw_url: str) -> Engine:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def sqlite_file(raw_url: str) -> Path | None:
+    """The file of a SQLite book; None for PostgreSQL or an in-memory database."""
+    url = make_url(raw_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database (raises ``DatabaseError`` when it is away)."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def lock(db: Session, keys: Iterable[str]) -> None:

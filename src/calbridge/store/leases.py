@@ -197,3 +197,9 @@ def hurry(db: Db, calendar_ids: Collection[str]) -> None:
     held = (T.owner.is_not(None)) & (T.expires_at > now)
     db.execute(update(LEASES).where(ids, held).values(next_sync_at=HURRIED))
     db.execute(update(LEASES).where(ids, ~held, T.next_sync_at > now).values(next_sync_at=now))
+
+
+def sync_health(db: Db) -> list[tuple[str, datetime | None, int]]:
+    """Each leased calendar's last good sync and its failures in a row."""
+    query = select(T.calendar_id, T.last_ok_at, T.failures)
+    return [(str(cid), ok, int(n)) for cid, ok, n in db.execute(query).all()]

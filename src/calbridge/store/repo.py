@@ -273,6 +273,16 @@ def record_change(
     db.add(ChangeRow(at=now, topic=topic, session_id=session_id, payload=payload))
 
 
+def last_audited(db: Db, entity: str, entity_id: object, action: str) -> datetime | None:
+    """When ``action`` was last audited of the entity (None: never)."""
+    query = select(AuditRow.at).where(
+        AuditRow.entity == entity,
+        AuditRow.entity_id == str(entity_id),
+        AuditRow.action == action,
+    )
+    return db.scalars(query.order_by(AuditRow.id.desc())).first()
+
+
 def audit_trail(db: Db, entity: str, entity_id: object) -> list[AuditRow]:
     query = select(AuditRow).where(AuditRow.entity == entity, AuditRow.entity_id == str(entity_id))
     return list(db.scalars(query.order_by(AuditRow.id)))

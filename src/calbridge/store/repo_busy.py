@@ -14,17 +14,21 @@ from calbridge.store.tables import BusyBlockRow
 Block = tuple[str, datetime, datetime, str]
 
 
+def drop_blocks(db: Db, calendar_id: str, sources: Iterable[str] | None = None) -> None:
+    """Drop the calendar's blocks read from ``sources`` (None: all of them)."""
+    gone = BusyBlockRow.calendar_id == calendar_id
+    if sources is not None:
+        gone = gone & BusyBlockRow.source.in_(set(sources))
+    db.execute(delete(BusyBlockRow).where(gone))
+
+
 def replace_blocks(
     db: Db, calendar_id: str, coach_id: str, sources: Iterable[str], blocks: Iterable[Block]
 ) -> int:
     """Drop the blocks of ``sources`` in the calendar, then add ``blocks``; how many."""
     names = set(sources)
     if names:
-        db.execute(
-            delete(BusyBlockRow).where(
-                BusyBlockRow.calendar_id == calendar_id, BusyBlockRow.source.in_(names)
-            )
-        )
+        drop_blocks(db, calendar_id, names)
     rows = [
         BusyBlockRow(
             calendar_id=calendar_id,

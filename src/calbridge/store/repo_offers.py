@@ -104,3 +104,13 @@ def holds_by_uid(db: Db, coach_id: str, uids: Iterable[str]) -> list[HoldRow]:
         return []
     query = select(HoldRow).where(HoldRow.coach_id == coach_id, HoldRow.uid.in_(wanted))
     return list(db.scalars(query))
+
+
+def listing(db: Db, state: str | None = None, session_id: int | None = None) -> list[OfferRow]:
+    """Offers in ``state`` and of ``session_id`` (None: any), oldest first."""
+    query = select(OfferRow)
+    if state:
+        query = query.where(OfferRow.state == state)
+    if session_id is not None:
+        query = query.where(OfferRow.session_id == session_id)
+    return list(db.scalars(query.order_by(OfferRow.id)))

@@ -7,12 +7,12 @@ row sends the message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session as Db
 
 from calbridge.store.tables import OutboxRow
@@ -128,3 +128,28 @@ def rows(db: Db, states: Iterable[str] | None = None) -> list[OutboxRow]:
 def due_rows(db: Db, now: datetime, limit: int) -> list[OutboxRow]:
     query = select(OutboxRow).where(due(now)).order_by(OutboxRow.not_before).limit(limit)
     return list(db.scalars(query))
+
+
+def queued_by_channel(db: Db) -> dict[str, int]:
+    """How many messages wait to be sent, per channel (mail, sms)."""
+    query = select(OutboxRow.channel, func.count()).where(OutboxRow.state == "queued")
+    return {str(c): int(n) for c, n in db.execute(query.group_by(OutboxRow.channel)).all()}
+
+
+def drop_queued(
+    db: Db,
+    session_ids: Collection[int | None],
+    kind: str,
+    reason: str,
+    recipients: Collection[str] | None = None,
+) -> None:
+    """Queued ``kind`` messages about these sessions (to these recipients, None: anyone)
+    are not sent: dropped, with ``reason`` as their last error."""
+    query = update(OutboxRow).where(
+        OutboxRow.session_id.in_(list(session_ids)),
+        OutboxRow.kind == kind,
+        OutboxRow.state == "queued",
+    )
+    if recipients is not None:
+        query = query.where(OutboxRow.recipient.in_(list(recipients)))
+    db.execute(query.values(state="dropped", last_error=reason))

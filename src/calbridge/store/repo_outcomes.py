@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session as Db
 from calbridge.core.money import Modifier, ModifierKind
 from calbridge.core.outcomes import BUILTIN, Broad, CompletionType, type_key
 from calbridge.errors import NotFound
+from calbridge.store.tables import SessionRow
 from calbridge.store.tables_outcomes import CompletionTypeRow, SessionNoteRow, SessionOutcomeRow
 
 
@@ -131,3 +133,29 @@ def add_note(
 
 def amount(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+def to_record(
+    db: Db,
+    coach_id: str,
+    start: datetime,
+    end: datetime,
+    kinds: Sequence[str],
+    states: Sequence[str] | None,
+) -> list[SessionRow]:
+    """The coach's sessions of ``kinds`` starting in [start, end), in order: those in
+    ``states``, or (None) those whose saved outcome carries money (a completion type)."""
+    query = select(SessionRow).where(
+        SessionRow.coach_id == coach_id,
+        SessionRow.start >= start,
+        SessionRow.start < end,
+        SessionRow.kind.in_(kinds),
+    )
+    if states is None:
+        priced = select(SessionOutcomeRow.session_id).where(
+            SessionOutcomeRow.type_label.is_not(None)
+        )
+        query = query.where(SessionRow.id.in_(priced))
+    else:
+        query = query.where(SessionRow.status.in_(states))
+    return list(db.scalars(query.order_by(SessionRow.start, SessionRow.id)))

@@ -14,11 +14,8 @@ claims. An event past a cap of ``[sync.bounds]`` is skipped with one warning.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-
-from sqlalchemy import delete
 
 from calbridge.book import Book
 from calbridge.calendars.base import Item, StorageError
@@ -30,8 +27,6 @@ from calbridge.ical.busyread import busy_instances
 from calbridge.ical.model import Instance, MalformedEvent
 from calbridge.ical.parse import Window
 from calbridge.store import repo_busy
-from calbridge.store.db import Db
-from calbridge.store.tables import BusyBlockRow
 from calbridge.sync import status
 
 log = logging.getLogger(__name__)
@@ -129,11 +124,10 @@ def _refresh_store(
             report.skipped.append(f"{item.href}: {problem}")
         found += [(item.href, i) for i in busy]
     with book.transaction() as db:
-        gone = BusyBlockRow.calendar_id == report.calendar
-        if not listing.full:
-            gone = gone & BusyBlockRow.source.in_(set(listing.changed) | set(listing.deleted))
-        db.execute(delete(BusyBlockRow).where(gone))
-        report.blocks = _insert(db, report.calendar, coach.id, found)
+        sources = None if listing.full else set(listing.changed) | set(listing.deleted)
+        repo_busy.drop_blocks(db, report.calendar, sources)
+        blocks = [(source, i.start, i.end, i.summary) for source, i in found]
+        report.blocks = repo_busy.replace_blocks(db, report.calendar, coach.id, (), blocks)
         state.token = listing.token
         status.save_state(db, state, book.clock())
 
@@ -148,22 +142,6 @@ def _refresh_schedule(book: Book, coach: Coach, cfg: BusySettings, report: BusyR
     found = [(schedule, i.start, i.end, i.subject) for i in items]
     with book.transaction() as db:
         state = status.load_state(db, report.calendar)
-        db.execute(delete(BusyBlockRow).where(BusyBlockRow.calendar_id == report.calendar))
+        repo_busy.drop_blocks(db, report.calendar)
         report.blocks = repo_busy.replace_blocks(db, report.calendar, coach.id, (), found)
         status.save_state(db, state, book.clock())
-
-
-def _insert(db: Db, cal: str, coach_id: str, found: Iterable[tuple[str, Instance]]) -> int:
-    rows = [
-        BusyBlockRow(
-            calendar_id=cal,
-            coach_id=coach_id,
-            source=source,
-            start=i.start,
-            end=i.end,
-            summary=i.summary[:200],
-        )
-        for source, i in found
-    ]
-    db.add_all(rows)
-    return len(rows)

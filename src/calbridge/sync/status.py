@@ -5,32 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, or_, select
-
-from calbridge.store import repo_offers
+from calbridge.store import repo_offers, repo_status
 from calbridge.store.db import Db
-from calbridge.store.tables import (
-    CalendarItemRow,
-    CalendarStateRow,
-    ChangeRow,
-    ClosureRow,
-    SessionRow,
-)
+from calbridge.store.tables import CalendarItemRow, CalendarStateRow
 from calbridge.sync.planner import Known, Remote
-
-_S = cast(Table, CalendarStateRow.__table__).c
-#: Built once (they run for every calendar the daemon takes; see service/leases.py).
-_STATES = select(
-    _S.calendar_id,
-    _S.sync_token,
-    _S.change_cursor,
-    _S.recovery_token,
-    _S.last_error,
-    _S.held_reason,
-).where(_S.calendar_id.in_(bindparam("ids", expanding=True)))
-_LAST_CHANGE = select(func.max(cast(Table, ChangeRow.__table__).c.id))
 
 
 @dataclass
@@ -54,12 +34,12 @@ def load_states(db: Db, calendar_ids: Iterable[str]) -> dict[str, State]:
     wanted = sorted(set(calendar_ids))
     if not wanted:
         return {}
-    found = {row.calendar_id: row for row in db.execute(_STATES, {"ids": wanted})}
+    found = repo_status.state_rows(db, wanted)
     return {cid: _state(cid, found.get(cid)) for cid in wanted}
 
 
 def _state(calendar_id: str, row: Any) -> State:
-    """From a row of _STATES (None: never synced)."""
+    """From a state row of repo_status.state_rows (None: never synced)."""
     if row is None:
         return State(calendar_id, None, 0, True)
     return State(
@@ -106,18 +86,12 @@ def hold(db: Db, calendar_id: str, reason: str | None, now: datetime) -> bool:
 
 def held_calendars(db: Db) -> dict[str, str]:
     """Every calendar the mass-deletion guard holds, and why."""
-    query = select(CalendarStateRow.calendar_id, CalendarStateRow.held_reason).where(
-        CalendarStateRow.held_reason.is_not(None)
-    )
-    return {str(row[0]): str(row[1]) for row in db.execute(query)}
+    return repo_status.held(db)
 
 
 def count_ours(db: Db, calendar_id: str) -> int:
     """How many of calbridge's own events the calendar held after the last pass."""
-    query = select(func.count()).where(
-        CalendarItemRow.calendar_id == calendar_id, CalendarItemRow.foreign.is_(False)
-    )
-    return int(db.scalar(query) or 0)
+    return repo_status.count_ours(db, calendar_id)
 
 
 def keep_recovery(db: Db, calendar_id: str, token: str | None) -> None:
@@ -139,7 +113,7 @@ def record_error(db: Db, calendar_id: str, now: datetime, error: str) -> None:
 
 
 def last_change(db: Db) -> int:
-    return int(db.scalar(_LAST_CHANGE) or 0)
+    return repo_status.last_change(db)
 
 
 def dirty_uids(db: Db, coach_id: str, state: State, upto: int) -> tuple[set[str], set[int]]:
@@ -147,44 +121,16 @@ def dirty_uids(db: Db, coach_id: str, state: State, upto: int) -> tuple[set[str]
     if book_unchanged(state, upto):
         return set(), set()
     if state.fresh:
-        uids = set(db.scalars(select(SessionRow.uid).where(SessionRow.coach_id == coach_id)))
-        everyone = select(ClosureRow.id).where(
-            or_(ClosureRow.coach_id.is_(None), ClosureRow.coach_id == coach_id)
-        )
-        return uids | repo_offers.unreleased_hold_uids(db, coach_id), set(db.scalars(everyone))
-    changed = (
-        select(SessionRow.uid)
-        .join(ChangeRow, ChangeRow.session_id == SessionRow.id)
-        .where(ChangeRow.id > state.cursor, ChangeRow.id <= upto, SessionRow.coach_id == coach_id)
-    )
-    closures: set[int] = set()
-    topics = select(ChangeRow.payload).where(
-        ChangeRow.id > state.cursor,
-        ChangeRow.id <= upto,
-        ChangeRow.topic.in_(("closure.added", "closure.removed")),
-    )
-    for payload in db.scalars(topics):
-        closures.add(int(payload["closure"]))
+        uids = repo_status.coach_uids(db, coach_id)
+        holds = repo_offers.unreleased_hold_uids(db, coach_id)
+        return uids | holds, repo_status.closure_ids(db, coach_id)
+    closures = repo_status.changed_closures(db, state.cursor, upto)
     holds = repo_offers.changed_hold_uids(db, coach_id, state.cursor, upto)
-    return set(db.scalars(changed)) | holds, closures
+    return repo_status.changed_uids(db, coach_id, state.cursor, upto) | holds, closures
 
 
-def known_rows(
-    db: Db,
-    calendar_id: str,
-    uids: Iterable[str] = (),
-    hrefs: Iterable[str] = (),
-    everything: bool = False,
-) -> list[CalendarItemRow]:
-    query = select(CalendarItemRow).where(CalendarItemRow.calendar_id == calendar_id)
-    if not everything:
-        uid_list, href_list = list(uids), list(hrefs)
-        if not uid_list and not href_list:
-            return []
-        query = query.where(
-            or_(CalendarItemRow.uid.in_(uid_list), CalendarItemRow.href.in_(href_list))
-        )
-    return list(db.scalars(query))
+#: The calendar's status rows of these UIDs or hrefs (``everything``: all of them).
+known_rows = repo_status.items
 
 
 def as_known(row: CalendarItemRow) -> Known:
@@ -219,18 +165,7 @@ def remember(
 def _rows(db: Db, calendar_id: str, uids: Iterable[str]) -> dict[str, CalendarItemRow]:
     """The status rows of ``uids`` that exist, by UID: one query per chunk, so a batch does
     not pay a lookup (and an autoflush) per row."""
-    wanted = sorted(set(uids))
-    rows: dict[str, CalendarItemRow] = {}
-    for lo in range(0, len(wanted), _CHUNK):
-        query = select(CalendarItemRow).where(
-            CalendarItemRow.calendar_id == calendar_id,
-            CalendarItemRow.uid.in_(wanted[lo : lo + _CHUNK]),
-        )
-        rows.update((row.uid, row) for row in db.scalars(query))
-    return rows
-
-
-_CHUNK = 500  # UIDs per IN (...) list: under SQLite's bound-parameter limit
+    return repo_status.items_by_uid(db, calendar_id, uids)
 
 
 def remember_many(
@@ -306,11 +241,7 @@ def intend(
 
 
 def forget(db: Db, calendar_id: str, uid: str) -> None:
-    db.execute(
-        delete(CalendarItemRow).where(
-            CalendarItemRow.calendar_id == calendar_id, CalendarItemRow.uid == uid
-        )
-    )
+    repo_status.forget(db, calendar_id, uid)
 
 
 def prune_changes(db: Db, calendar_ids: Iterable[str]) -> int:
@@ -325,15 +256,10 @@ def prune_changes(db: Db, calendar_ids: Iterable[str]) -> int:
     ids = list(calendar_ids)
     if not ids:
         return 0
-    cursors = list(
-        db.scalars(
-            select(CalendarStateRow.change_cursor).where(CalendarStateRow.calendar_id.in_(ids))
-        )
-    )
+    cursors = repo_status.cursors(db, ids)
     if len(cursors) < len(ids):
         return 0  # a calendar that never synced completely: keep everything for now
     # The row at ``upto`` stays: the newest row must never go, or SQLite would hand out
     # its id again and cursors would skip the new change.
     upto = min(*cursors, last_change(db))
-    result = db.execute(delete(ChangeRow).where(ChangeRow.id < upto))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return repo_status.drop_changes_below(db, upto)
