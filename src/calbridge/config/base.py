@@ -49,7 +49,7 @@ Duration = Annotated[str, AfterValidator(_check_duration)]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 def read_secret(value: SecretStr | None, path: Path | None) -> str | None:
