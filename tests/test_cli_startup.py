@@ -83,7 +83,9 @@ def test_help_and_book_commands_import_none_of_the_heavy_modules(tmp_path: Path)
     for args in (["client", "list"], ["session", "list", "--json"], ["check-config"], ["agenda"]):
         loaded = _imported(config, "--config", str(config), *args)
         assert not [m for m in [*HEAVY, *NOT_FOR_BOOK] if m in loaded], args
-    for args in (["client", "list", "--all"], ["third-party", "list"], ["check-config"]):
+    plain_too = [["client", "list", "--all"], ["third-party", "list"], ["check-config"]]
+    plain_too += [["session", "list", "--json"], ["session", "list", "--coach", "sam"]]
+    for args in plain_too:
         loaded = _imported(config, "--config", str(config), *args)
         assert "sqlalchemy" not in loaded, args  # a SQLite book at the head: plain sqlite3
     code = "import sys\nfrom calbridge.cli import main, parser\nparser.build().format_help()\n"
@@ -143,7 +145,9 @@ def _listed(book: Book, path: list[str]) -> tuple[Any, Any]:
     PostgreSQL there is no plain answer (the book's path is taken)."""
     args = parser.build().parse_args([*path, "--json"])
     through_book = dispatch.handler(args.command, args.action)(book, args)
-    found = listing.without_book(book.settings, args)
+    plainly = dispatch.without_book(args.command, args.action)
+    assert plainly is not None, path
+    found = plainly(book.settings, args)
     if not book.settings.database_url.startswith("sqlite"):
         assert found is None
         return through_book.data, through_book.data
@@ -165,6 +169,43 @@ def test_the_lists_read_without_sqlalchemy_match_the_books(book: Book) -> None:
     assert [c["id"] for c in everyone if c["archived"]] == ["cy"]
     _, active = _listed(book, ["client", "list"])
     assert "cy" not in [c["id"] for c in active]
+
+
+def test_the_session_list_read_without_sqlalchemy_matches_the_books(book: Book) -> None:
+    from book_helpers import plan, plan_one
+    from calbridge.book import planning
+    from calbridge.core.model import Actor, Kind, SeriesSpec
+
+    plan_one(book, "2031-03-03 10:00")
+    plan_one(book, "2031-03-03 11:00", clients=("ana", "ben"), third_parties=["doc"])
+    plan(book, "2031-03-04 09:00", clients=("dee",), series=SeriesSpec("weekly", (1,), count=3))
+    plan_one(book, "2031-03-05 09:00", clients=("cy",), direct=False, note="report für Dée")
+    plan_one(book, "2031-03-05 13:00", clients=("cy",))  # indirect work left room
+    plan_one(book, "2031-03-05 12:00", clients=(), kind=Kind.TEAM)
+    gone = plan_one(book, "2031-03-06 09:00", clients=("ben",))
+    planning.cancel(book, gone.id or 0, Actor.ADMIN, "ill")
+    plan_one(book, "2031-03-05 10:00", coach="sam", clients=("ben",))
+    plan_one(book, "2031-04-01 09:00", clients=("ana",))
+    filters = [[], ["--coach", "maia"], ["--coach", "sam"], ["--client", "ana"]]
+    filters += [["--client", "dee", "--from", "2031-03-11"], ["--to", "2031-03-05"]]
+    filters += [["--from", "2031-03-05", "--to", "2031-03-05", "--coach", "maia"]]
+    filters += [["--from", "2031-03-07", "--to", "9999-12-31"], ["--client", "ben"]]
+    for path in filters:
+        through_book, plain_ = _listed(book, ["session", "list", *path])
+        assert plain_ == through_book, path
+    everything, _ = _listed(book, ["session", "list"])
+    assert len(everything) == 11
+    months = {s["id"]: s.get("month_index") for s in everything if s["clients"] == ["ana"]}
+    assert sorted(i for i in months.values() if i is not None) == [1, 1]
+    assert {s["status"] for s in everything} == {"requested", "cancelled", "scheduled"}
+
+
+def test_a_session_list_the_plain_read_cannot_answer_takes_the_book(book: Book) -> None:
+    """An unknown client is named by the book's path (exit 1), not answered empty."""
+    args = parser.build().parse_args(["session", "list", "--client", "nobody", "--json"])
+    assert listing.sessions_without_book(book.settings, args) is None
+    with pytest.raises(UserError, match="unknown client 'nobody'"):
+        dispatch.handler("session", "list")(book, args)
 
 
 def test_a_book_not_at_the_head_is_not_read_plainly(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 from calbridge.book import booking, checks
 from calbridge.book.context import Book
-from calbridge.core import limits
-from calbridge.core.model import ACTIVE, CLIENT_KINDS, Session
+from calbridge.core import limits, session_shape
+from calbridge.core.model import ACTIVE, Session
 from calbridge.core.timeutil import day_start, month_bounds, month_of
 from calbridge.errors import Refused, UserError
 from calbridge.store import repo, repo_sessions
@@ -17,50 +17,12 @@ from calbridge.store.db import Db
 
 
 def session_json(book: Book, db: Db, session: Session) -> dict[str, Any]:
-    """The JSON shape of a session (PRODUCT: id, uid, coach, clients, start, end, ...)."""
-    zone = book.zone(session.coach_id)
-    out: dict[str, Any] = {
-        "id": session.id,
-        "uid": session.uid,
-        "coach": session.coach_id,
-        "clients": session.clients,
-        "third_parties": session.third_parties,
-        "start": session.start.astimezone(zone).isoformat(),
-        "end": session.end.astimezone(zone).isoformat(),
-        "timezone": session.tzid,
-        "status": session.status.value,
-        "awaiting": session.awaiting.value if session.awaiting else None,
-        "kind": session.kind.value,
-        "direct": session.direct,
-        "service": session.service,
-        "series": session.series_id,
-        "recurrence_id": session.recurrence_id.isoformat() if session.recurrence_id else None,
-        "note": session.note,
-        "private_note": session.private_note,
-        "remind": session.remind,
-        "created_by": session.created_by.value,
-        "sequence": session.sequence,
-        "cancel_reason": session.cancel_reason,
-        "outcome": session.outcome,
-        "partstat": {p.party_id: p.partstat for p in session.participants},
-    }
-    if session.kind in CLIENT_KINDS:
-        month = month_of(session.start, zone)
-        positions = {}
-        for client_id in session.clients:
-            client = repo.client(db, client_id)
-            found = checks.client_months(book, db, client, month)
-            positions[client_id] = {
-                "month": month,
-                "index": limits.position(found, month, session.id or -1),
-                "limit": found.limit,
-            }
-        first = positions[session.clients[0]] if session.clients else {}
-        out["month"] = month
-        out["month_index"] = first.get("index")
-        out["month_limit"] = first.get("limit")
-        out["month_positions"] = positions
-    return out
+    """The JSON shape of a session (core.session_shape), its clients' months read here."""
+
+    def months(client_id: str, month: str) -> limits.ClientMonths:
+        return checks.client_months(book, db, repo.client(db, client_id), month)
+
+    return session_shape.session_json(session, book.zone(session.coach_id), months)
 
 
 def show(book: Book, session_id: int) -> dict[str, Any]:

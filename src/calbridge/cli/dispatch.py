@@ -71,6 +71,7 @@ _WHERE: dict[Key, str] = {
 _WITHOUT_BOOK: dict[Key, tuple[str, str]] = {
     ("client", "list"): ("listing", "without_book"),
     ("third-party", "list"): ("listing", "without_book"),
+    ("session", "list"): ("listing", "sessions_without_book"),
 }
 
 

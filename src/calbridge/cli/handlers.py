@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 
 from calbridge.book import Book
 from calbridge.book.requests import EditRequest, FieldEdit, PlanRequest
-from calbridge.cli import render
+from calbridge.cli import listing, render
 from calbridge.cli.output import Handler as Handler  # re-exported for the area modules
 from calbridge.cli.output import Lazy
 from calbridge.cli.output import Output as Output
 from calbridge.cli.progress import shown
 from calbridge.core.model import Actor, Kind, SeriesSpec
 from calbridge.core.series import parse_weekdays
-from calbridge.core.timeutil import day_start, parse_date, parse_month, parse_time
+from calbridge.core.timeutil import parse_date, parse_month, parse_time
 from calbridge.errors import CalbridgeError, UserError
 from calbridge.store import repo
 
@@ -41,9 +41,7 @@ else:  # each imported by the first command that uses it (start-up time)
 
 
 def _practice_zone(book: Book, coach_id: str | None) -> ZoneInfo:
-    if coach_id:
-        return book.zone(coach_id)
-    return book.settings.coaches[0].zone() if book.settings.coaches else ZoneInfo("UTC")
+    return listing.practice_zone(book.settings, coach_id)
 
 
 def _minutes(value: int | None, flag: str = "--duration") -> timedelta | None:
@@ -208,27 +206,14 @@ def session_show(book: Book, a: argparse.Namespace) -> Output:
 
 
 def session_list(book: Book, a: argparse.Namespace) -> Output:
-    zone = _practice_zone(book, a.coach)
     flt = views.Filter(coach_id=a.coach, client_id=a.client)
-    if a.from_:
-        flt.start = _bound(parse_date(a.from_, "--from"), zone, "--from")
-    if a.to:
-        last = parse_date(a.to, "--to")
-        flt.end = None if last >= date.max - timedelta(days=2) else _day_after(last, zone)
+    flt.start, flt.end = listing.session_span(book.settings, a)
     items = views.sessions(book, flt)
     return Output(items, render.sessions(items))
 
 
 def _day_after(day: date, zone: ZoneInfo) -> Any:
-    return _bound(day + timedelta(days=1), zone, "date")
-
-
-def _bound(day: date, zone: ZoneInfo, flag: str) -> Any:
-    """The instant ``day`` starts in ``zone``; a day at the calendar's edge is a usage error."""
-    try:
-        return day_start(day, zone)
-    except OverflowError:
-        raise UserError(f"{flag}: {day} is out of range (use a date before 9999-12-30)") from None
+    return listing.bound(day + timedelta(days=1), zone, "date")
 
 
 def closure_add(book: Book, a: argparse.Namespace) -> Output:

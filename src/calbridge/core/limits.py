@@ -11,6 +11,8 @@ from calbridge.errors import Refused
 
 #: How far ahead to look for a month with room before giving up.
 SEARCH_MONTHS = 36
+#: How many months of a client's bookings a read of their months holds.
+HORIZON_MONTHS = 36
 
 
 @dataclass(frozen=True)

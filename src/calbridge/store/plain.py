@@ -1,5 +1,5 @@
 """The book read without SQLAlchemy: its schema revision, and the lists that commands only
-print (`client list`, `third-party list`).
+print (`client list`, `third-party list`; `session list` in store/plain_sessions.py).
 
 Importing SQLAlchemy and mapping the tables costs a listing command four times its own
 work, so a SQLite book at the newest schema is read here with the standard library's

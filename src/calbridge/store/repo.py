@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 
 from calbridge.core.availability import Busy
-from calbridge.core.limits import Booked, ClientMonths
+from calbridge.core.limits import HORIZON_MONTHS, Booked, ClientMonths
 from calbridge.core.model import (
     ACTIVE,
     CLIENT_KINDS,
@@ -41,7 +41,6 @@ from calbridge.store.tables import (
     ThirdPartyRow,
 )
 
-_HORIZON_MONTHS = 36
 #: No session is longer than this (planning refuses longer ones), so an overlap query
 #: can bound its index range from below instead of scanning the coach's whole past.
 MAX_SESSION = timedelta(hours=24)
@@ -165,7 +164,7 @@ def client_months(
     db: Db, client_id: str, limit: int, first: str, last: str | None = None
 ) -> ClientMonths:
     """What fills ``client_id``'s months from ``first`` on (an index range, not a scan)."""
-    last = last or add_months(first, _HORIZON_MONTHS)
+    last = last or add_months(first, HORIZON_MONTHS)
     query = (
         select(SessionRow.id, SessionRow.start, ParticipantRow.month)
         .join(ParticipantRow, ParticipantRow.session_id == SessionRow.id)
