@@ -1,6 +1,6 @@
 """Benchmark of the command line's start-up: how long an admin waits for each command.
 
-Run: .venv/bin/python bench/cli_bench.py [--runs N] [--json]
+Run: .venv/bin/python bench/cli_bench.py [--runs N] [--json] [--instructions]
 
 Copies config.example.toml into a temporary folder (its relative state_dir, mail and
 calendar folders land there), creates the book once, then times N runs of each command,
@@ -19,6 +19,10 @@ Makefile compiles src/, and where PYTHONDONTWRITEBYTECODE is set (as on the mach
 project is built on) Python never writes it, so every run would compile each module from
 source. The bench compiles src/ first (`compileall`, into the usual __pycache__ folders),
 so that it times what an admin's installed calbridge costs.
+
+``--instructions`` also counts each command's instructions once under valgrind's callgrind
+(valgrind must be installed): a count does not change with the machine's load, where wall
+times on a busy machine do.
 """
 
 from __future__ import annotations
@@ -77,11 +81,22 @@ def _modules(argv: list[str], cwd: Path) -> int:
     return int(line[-1].split()[1])
 
 
+def _instructions(argv: list[str], cwd: Path) -> int:
+    """Instructions the process ran (callgrind's count; the same for the same inputs)."""
+    tool = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    done = subprocess.run([*tool, *argv], cwd=cwd, capture_output=True, text=True, check=False)
+    found = [x for x in done.stderr.split("\n") if "Collected :" in x]
+    if done.returncode != 0 or not found:
+        raise SystemExit(f"callgrind of {' '.join(argv)} failed: {done.stderr[-500:]}")
+    return int(found[-1].split()[-1])
+
+
 def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cli.add_argument("--runs", type=int, default=10, help="runs per command (median)")
     cli.add_argument("--json", action="store_true", help="print the results as JSON")
     cli.add_argument("--no-vdirsyncer", action="store_true", help="no vdirsyncer reference")
+    cli.add_argument("--instructions", action="store_true", help="count them (callgrind)")
     opts = cli.parse_args()
     refs = {} if opts.no_vdirsyncer else {"vdirsyncer --help": [str(vdirsyncer_bin()), "--help"]}
     compileall.compile_dir(ROOT / "src", quiet=1)
@@ -104,6 +119,7 @@ def main() -> None:
             modules[name] = _modules([sys.executable, "-c", _COUNT + code], folder)
         for name in refs:
             modules[name] = 0  # another interpreter: not counted
+        counts = {n: _instructions(a, folder) for n, a in every.items() if opts.instructions}
         for _ in range(opts.runs):  # interleaved, so a busy moment hits every command alike
             for name, argv in every.items():
                 samples[name].append(_time(argv, folder))
@@ -118,6 +134,7 @@ def main() -> None:
                 "median_s": round(median, 4),
                 "ratio_to_floor": round(median / floor, 2),
                 "modules": modules[name],
+                "instructions": counts.get(name),
                 "target_met": median < TARGET_S if name in COMMANDS else None,
                 "as_fast_as_vdirsyncer": (
                     median <= ref if ref is not None and name in COMMANDS else None
@@ -137,6 +154,11 @@ def main() -> None:
             f"  {r['modules']:4d} modules{verdict[r['target_met']]}"
             f"{beside.get(r['as_fast_as_vdirsyncer'], '')}"
         )
+    if counts:
+        base = counts.get("vdirsyncer --help")
+        for name, n in counts.items():
+            than = f"  {n / base:5.2f}x vdirsyncer --help" if base else ""
+            print(f"{name:<22} {n / 1e6:7.0f} M instructions{than}")
     missed = [r["command"] for r in results if r["target_met"] is False]
     print("target met by every command" if not missed else f"target missed: {', '.join(missed)}")
     if ref is not None:
