@@ -28,7 +28,6 @@ times on a busy machine do.
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import shutil
 import statistics
@@ -38,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from processes import vdirsyncer_bin
+from processes import bytecode, vdirsyncer_bin
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 0.3
@@ -99,7 +98,7 @@ def main() -> None:
     cli.add_argument("--instructions", action="store_true", help="count them (callgrind)")
     opts = cli.parse_args()
     refs = {} if opts.no_vdirsyncer else {"vdirsyncer --help": [str(vdirsyncer_bin()), "--help"]}
-    compileall.compile_dir(ROOT / "src", quiet=1)
+    bytecode()
     with tempfile.TemporaryDirectory(prefix="cli-bench-") as tmp:
         folder = Path(tmp)
         config = folder / "config.toml"

@@ -27,9 +27,7 @@ calbridge's modules are byte-compiled first (compileall), as an installed packag
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +44,7 @@ from calbridge.service import wiring
 from calbridge.sync.run import sync_coach
 from compare_table import print_table
 from forwarder import Counts, Forwarder
-from processes import Proc, Vdirsyncer, measured, vdirsyncer_bin
+from processes import Proc, Vdirsyncer, bytecode, measured, vdirsyncer_bin
 
 SIDES = ("cron", "daemon", "vdirsyncer", "bare")
 IDLE_SIDES = ("daemon", "cron", "vdirsyncer")
@@ -304,17 +302,6 @@ def benched(name: str, tmp: Path, latency_ms: float = 0.0) -> Iterator[Bench]:
             yield bench
         finally:
             bench.close()
-
-
-def bytecode() -> None:
-    """calbridge's modules compiled once, as an installed package has them (pip compiles
-    vdirsyncer's at install): with PYTHONDONTWRITEBYTECODE set, every `calbridge sync`
-    would otherwise compile its ~110 modules from source at start-up."""
-    import calbridge
-
-    package = Path(calbridge.__file__).parent
-    argv = [sys.executable, "-m", "compileall", "-q", str(package)]
-    subprocess.run(argv, check=True, env={k: v for k, v in os.environ.items() if "PYTHON" not in k})
 
 
 def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:

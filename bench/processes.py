@@ -42,6 +42,17 @@ def measured(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> P
     return Proc(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
 
 
+def bytecode() -> None:
+    """calbridge's modules compiled once, as an installed package has them (pip compiles
+    vdirsyncer's at install): with PYTHONDONTWRITEBYTECODE set, every `calbridge sync`
+    would otherwise compile each module it imports from source at start-up."""
+    import calbridge
+
+    package = Path(calbridge.__file__).parent
+    argv = [sys.executable, "-m", "compileall", "-q", str(package)]
+    subprocess.run(argv, check=True, env={k: v for k, v in os.environ.items() if "PYTHON" not in k})
+
+
 def vdirsyncer_bin() -> Path:
     """The bench's own vdirsyncer 0.21, installed on first use."""
     exe = VDIRSYNCER_ENV / "bin" / "vdirsyncer"
