@@ -19,13 +19,13 @@ from dataclasses import replace
 from typing import Any
 
 from calbridge.book import checks, planning
-from calbridge.book.changes import RemindersOff, SeatsAdded, SeatsRemoved
 from calbridge.book.context import Book
 from calbridge.book.requests import FieldEdit
 from calbridge.core import limits
 from calbridge.core.model import CLIENT_KINDS, Participant, Role, Session, Status
 from calbridge.core.timeutil import month_of
 from calbridge.errors import Refused, UserError
+from calbridge.events.changes import RemindersOff, SeatsAdded, SeatsRemoved
 from calbridge.store import repo, repo_offers
 from calbridge.store.db import Db, lock
 

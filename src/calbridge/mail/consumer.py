@@ -1,5 +1,5 @@
 """The mail consumer: the book's change events become mail and texts in the outbox,
-inside the change's transaction (``book.changes``; installed by ``service.wiring``).
+inside the change's transaction (``events.changes``; installed by ``service.wiring``).
 
 Each event maps to the notice that tells its people (``notify``, ``seat_mail``,
 ``offer_notices``); which of them also gets a text is the channel's choice
@@ -7,7 +7,7 @@ Each event maps to the notice that tells its people (``notify``, ``seat_mail``,
 
 from __future__ import annotations
 
-from calbridge.book.changes import (
+from calbridge.events.changes import (
     Change,
     MoveAsked,
     OfferCancelled,
@@ -17,12 +17,12 @@ from calbridge.book.changes import (
     WaitlistGone,
     WaitlistOffered,
 )
-from calbridge.book.context import Book
+from calbridge.events.context import BookContext
 from calbridge.mail import counter_mail, notify, offer_notices, seat_mail
 from calbridge.store.db import Db
 
 
-def consume(book: Book, db: Db, change: Change) -> list[str]:
+def consume(book: BookContext, db: Db, change: Change) -> list[str]:
     """Queue what ``change`` tells its people; returns the Message-IDs of the mail."""
     match change:
         case Offered():
@@ -37,7 +37,7 @@ def consume(book: Book, db: Db, change: Change) -> list[str]:
     return []
 
 
-def _session_notice(book: Book, db: Db, change: Change) -> None:
+def _session_notice(book: BookContext, db: Db, change: Change) -> None:
     match change:
         case MoveAsked(session, party, start, end, ref):
             counter_mail.waiting(book, db, session, party, start, end, ref, page=True)

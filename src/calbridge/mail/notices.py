@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from calbridge.book.changes import (
+from calbridge.config.schema import Coach
+from calbridge.core.model import ACTIVE, Actor, Session, Status
+from calbridge.events.changes import (
     Answered,
     Cancelled,
     Change,
@@ -22,8 +24,6 @@ from calbridge.book.changes import (
     Planned,
     Reverted,
 )
-from calbridge.config.schema import Coach
-from calbridge.core.model import ACTIVE, Actor, Session, Status
 from calbridge.events.spec import session_spec, summary
 from calbridge.ical.model import EventSpec, Person
 from calbridge.mail import bodies, imip

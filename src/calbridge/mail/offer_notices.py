@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from calbridge.book.changes import Offer, OfferCancelled, Offered, WaitlistGone, WaitlistOffered
-from calbridge.book.client_links import client_url
-from calbridge.book.context import Book
 from calbridge.config.schema import Coach
 from calbridge.core.model import Client, Session
 from calbridge.core.tokens import REJECT
+from calbridge.events.changes import Offer, OfferCancelled, Offered, WaitlistGone, WaitlistOffered
+from calbridge.events.context import BookContext
+from calbridge.events.links import client_url
 from calbridge.ical.model import Person
 from calbridge.mail import channels
 from calbridge.mail.bodies import Reader
@@ -30,10 +30,10 @@ from calbridge.store import repo_sms
 from calbridge.store.db import Db
 
 
-def offered(book: Book, db: Db, change: Offered) -> list[str]:
+def offered(book: BookContext, db: Db, change: Offered) -> list[str]:
     """The offer: one link per time, and a text for a client who chose texts."""
     offer, session, client, urls = change.offer, change.session, change.client, change.urls
-    now, coach = book.clock(), book.coach(session.coach_id)
+    now, coach = book.clock(), book.settings.coach(session.coach_id)
     mail = offer_mail(book, offer, session, client, urls)
     sent = enqueue(
         db, offer_message(mail), kind="offer", now=now, domain=_domain(book), session_id=session.id
@@ -47,10 +47,10 @@ def offered(book: Book, db: Db, change: Offered) -> list[str]:
     return [sent]
 
 
-def offer_cancelled(book: Book, db: Db, change: OfferCancelled) -> list[str]:
+def offer_cancelled(book: BookContext, db: Db, change: OfferCancelled) -> list[str]:
     """`offer cancel`: the client is told the times are taken back."""
     offer, session, client = change.offer, change.session, change.client
-    now, coach = book.clock(), book.coach(offer.coach_id)
+    now, coach = book.clock(), book.settings.coach(offer.coach_id)
     mail = offer_mail(book, offer, session, client, change.urls)
     message = offer_cancelled_message(mail, change.reason)
     sent = enqueue(
@@ -62,9 +62,9 @@ def offer_cancelled(book: Book, db: Db, change: OfferCancelled) -> list[str]:
     return [sent]
 
 
-def waitlist_offered(book: Book, db: Db, change: WaitlistOffered) -> list[str]:
+def waitlist_offered(book: BookContext, db: Db, change: WaitlistOffered) -> list[str]:
     offer, client, urls = change.offer, change.client, change.urls
-    now, coach = book.clock(), book.coach(offer.coach_id)
+    now, coach = book.clock(), book.settings.coach(offer.coach_id)
     message = waitlist_offer_message(mail_of(book, coach, offer, client, urls))
     sent = enqueue(db, message, kind="waitlist-offer", now=now, domain=_domain(book))
     reader = Reader(coach.name, "", coach.zone(), own_zone=False, party=client.id)
@@ -73,9 +73,9 @@ def waitlist_offered(book: Book, db: Db, change: WaitlistOffered) -> list[str]:
     return [sent]
 
 
-def waitlist_gone(book: Book, db: Db, change: WaitlistGone) -> list[str]:
+def waitlist_gone(book: BookContext, db: Db, change: WaitlistGone) -> list[str]:
     offer, client, reason = change.offer, change.client, change.reason
-    now, coach = book.clock(), book.coach(offer.coach_id)
+    now, coach = book.clock(), book.settings.coach(offer.coach_id)
     mail = mail_of(book, coach, offer, client, {})
     message = waitlist_gone_message(mail, reason, change.still_waiting)
     sent = enqueue(db, message, kind="waitlist-gone", now=now, domain=_domain(book))
@@ -86,10 +86,10 @@ def waitlist_gone(book: Book, db: Db, change: WaitlistGone) -> list[str]:
 
 
 def offer_mail(
-    book: Book, offer: Offer, session: Session, client: Client, urls: dict[str, str]
+    book: BookContext, offer: Offer, session: Session, client: Client, urls: dict[str, str]
 ) -> OfferMail:
     """What the client's offer email says (also what `offer cancel` takes back)."""
-    coach = book.coach(session.coach_id)
+    coach = book.settings.coach(session.coach_id)
     with book.transaction() as db:  # joins the caller's
         page = client_url(book.settings, db, client.id) or ""
     return OfferMail(
@@ -107,7 +107,7 @@ def offer_mail(
 
 
 def mail_of(
-    book: Book, coach: Coach, offer: Offer, client: Client, urls: dict[str, str]
+    book: BookContext, coach: Coach, offer: Offer, client: Client, urls: dict[str, str]
 ) -> OfferMail:
     """A waitlist offer's mail: its one time, in the coach's zone."""
     hold = offer.holds[0]
@@ -128,7 +128,7 @@ def _zone_of(client: Client, coach_zone: ZoneInfo) -> ZoneInfo:
     return ZoneInfo(client.timezone) if client.timezone else coach_zone
 
 
-def _domain(book: Book) -> str:
+def _domain(book: BookContext) -> str:
     return book.settings.mail.from_.rpartition("@")[2]
 
 

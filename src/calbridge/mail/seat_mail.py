@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from calbridge.book.context import Book
 from calbridge.core.model import Session, Status
+from calbridge.events.context import BookContext
 from calbridge.events.spec import session_spec
 from calbridge.ical.model import EventSpec
 from calbridge.mail import bodies, imip, notify, reminders
@@ -64,13 +64,13 @@ def _alone(group: notify.Group, session: Session, sequence: int) -> EventSpec | 
     return session_spec([single], organizer, group.people, {}, video_url=group.coach.video_url)
 
 
-def _about(book: Book, group: notify.Group, session: Session, one: bool) -> About:
+def _about(book: BookContext, group: notify.Group, session: Session, one: bool) -> About:
     about = group.about(book, session)
     return replace(about, series=False) if one else about
 
 
 def added(
-    book: Book,
+    book: BookContext,
     db: Db,
     joined: Sequence[Session],
     parties: Sequence[str],
@@ -106,7 +106,7 @@ def added(
 
 
 def removed(
-    book: Book,
+    book: BookContext,
     db: Db,
     before: Sequence[Session],
     parties: Sequence[str],
@@ -127,7 +127,13 @@ def removed(
 
 
 def _cancel(
-    book: Book, db: Db, group: notify.Group, session: Session, party: str, sequence: int, one: bool
+    book: BookContext,
+    db: Db,
+    group: notify.Group,
+    session: Session,
+    party: str,
+    sequence: int,
+    one: bool,
 ) -> None:
     spec = _alone(group, replace(session, status=Status.SCHEDULED), sequence)
     if spec is None:
