@@ -26,8 +26,8 @@ from calbridge.events.changes import (
     RemindersOff,
     Reverted,
 )
+from calbridge.events.coach import spec_of
 from calbridge.events.context import BookContext
-from calbridge.events.load import spec_of
 from calbridge.ical.model import EventSpec, Person
 from calbridge.mail import bodies, channels, client_link, envelope, notices
 from calbridge.mail.bodies import About, Body, Reader
@@ -50,9 +50,11 @@ class Group:
     contacts: dict[str, repo_sms.Contact]
     zones: dict[str, str | None] = field(default_factory=dict)  # a party's own timezone
 
+    def rrule(self) -> Recurrence | None:
+        return Recurrence.parse(self.series.rrule) if self.series is not None else None
+
     def spec(self, book: BookContext) -> EventSpec | None:
-        rrule = Recurrence.parse(self.series.rrule) if self.series is not None else None
-        return spec_of(book.settings, self.coach, self.rows, self.people, rrule)
+        return spec_of(book.settings, self.coach, self.rows, self.people, self.rrule())
 
     def about(self, book: BookContext, session: Session) -> About:
         return notices.about(self.coach, self.people, self.series is not None, session)
@@ -65,8 +67,10 @@ class Group:
 
     def view(self, book: BookContext) -> View:
         """What the pure ``notices`` read of this UID."""
-        spec, rule = self.spec(book), series_rule(self)
-        return View(self.coach, self.rows, self.people, self.zones, spec, rule)
+        rrule = self.rrule()
+        spec = spec_of(book.settings, self.coach, self.rows, self.people, rrule)
+        rule = series_rule(self)
+        return View(self.coach, self.rows, self.people, self.zones, spec, rule, rrule)
 
     def coach_reader(self) -> Reader:
         return Reader(self.coach.name, self.coach.email, self.coach.zone())
