@@ -1,4 +1,4 @@
-"""The book's typed change events (book/changes.py): each operation emits them in its
+"""The book's typed change events (events/changes.py): each operation emits them in its
 transaction, every installed consumer gets them there, and a consumer's failure rolls
 the change back with its messages (issue 12: change events drive side effects)."""
 
@@ -8,8 +8,8 @@ import pytest
 
 from book_helpers import at, count, move, plan_one
 from calbridge.book import Book, planning
-from calbridge.book.changes import Cancelled, Change, Moved, Planned
 from calbridge.core.model import Actor
+from calbridge.events.changes import Cancelled, Change, Moved, Planned
 from calbridge.store import repo
 from calbridge.store.db import Db
 from calbridge.store.tables import OutboxRow, SessionRow

@@ -11,9 +11,9 @@ import pytest
 
 from book_helpers import plan_one
 from calbridge.book import Book
-from calbridge.book.changes import Reverted
 from calbridge.config.load import build
 from calbridge.errors import ConfigError
+from calbridge.events.changes import Reverted
 from conftest import base_config
 from servers.twilio_fake import FakeTwilio
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from calbridge.book import planning
-from calbridge.book.changes import MoveAsked
 from calbridge.book.client_page import Visitor, free_times, mine, refusal
 from calbridge.book.context import Book
 from calbridge.book.offer_answers import LinkError
@@ -24,6 +23,7 @@ from calbridge.core.model import Actor, Session
 from calbridge.core.policies import COACH
 from calbridge.core.timeutil import month_of
 from calbridge.errors import CalbridgeError
+from calbridge.events.changes import MoveAsked
 from calbridge.store import repo, repo_clientpage
 from calbridge.store.db import Db, lock
 

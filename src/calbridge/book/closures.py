@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from calbridge.book import changes, checks
+from calbridge.book import checks
 from calbridge.book.context import Book
 from calbridge.book.planning import cancel_row
 from calbridge.book.waitlist_offers import freed
@@ -14,6 +14,7 @@ from calbridge.core.availability import free_slots
 from calbridge.core.model import ACTIVE, Actor, Closure, Session
 from calbridge.core.timeutil import day_start
 from calbridge.errors import UserError
+from calbridge.events import changes
 from calbridge.progress import track
 from calbridge.store import repo, repo_sessions, repo_waitlist
 from calbridge.store.db import lock

@@ -1,4 +1,4 @@
-"""Who the book hands its change events to (``book.changes``): the consumers the wiring
+"""Who the book hands its change events to (``events.changes``): the consumers the wiring
 installs (``service.wiring``: the mail consumer), each called inside the transaction of
 the change."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from calbridge.book.changes import Change
+from calbridge.events.changes import Change
 
 if TYPE_CHECKING:
     from calbridge.book.context import Book

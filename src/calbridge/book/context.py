@@ -10,10 +10,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from calbridge.book import consumers as installed
-from calbridge.book.changes import Change
 from calbridge.book.consumers import Consumer
 from calbridge.config.schema import Coach, Settings
 from calbridge.core.timeutil import utcnow
+from calbridge.events.changes import Change
 from calbridge.store import db as store
 from calbridge.store.db import Db, Engine, Factory
 

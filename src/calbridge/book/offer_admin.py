@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from calbridge.book import changes
 from calbridge.book.context import Book
 from calbridge.book.offers import close, freed_up, links
 from calbridge.book.waitlist_offers import withdraw
 from calbridge.config.secret import load_secret
 from calbridge.core.model import Actor
 from calbridge.errors import NotFound, Refused
+from calbridge.events import changes
 from calbridge.store import repo, repo_offers
 from calbridge.store.db import Db, lock
 from calbridge.store.tables_offers import OfferRow

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from calbridge.book import booking, changes, checks
+from calbridge.book import booking, checks
 from calbridge.book.context import Book
 from calbridge.config.schema import Coach, Settings
 from calbridge.config.secret import load_secret
@@ -17,6 +17,7 @@ from calbridge.core.model import CLIENT_KINDS, Actor, Role, Session, Status
 from calbridge.core.timeutil import month_of, show
 from calbridge.core.tokens import REJECT, sign_offer
 from calbridge.errors import Refused, UserError
+from calbridge.events import changes
 from calbridge.events.spec import HOLD_PREFIX
 from calbridge.store import repo, repo_offers
 from calbridge.store.db import Db, lock

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from calbridge.book import booking, checks
-from calbridge.book.changes import Answered, Cancelled, Moved, Planned, RemindersOff
 from calbridge.book.context import Book
 from calbridge.book.requests import EditRequest, PlanRequest
 from calbridge.book.waitlist_offers import booked, freed
@@ -25,6 +24,7 @@ from calbridge.core.model import (
 from calbridge.core.recurrence import Recurrence
 from calbridge.core.timeutil import month_of
 from calbridge.errors import Refused, UserError
+from calbridge.events.changes import Answered, Cancelled, Moved, Planned, RemindersOff
 from calbridge.events.spec import event_status
 from calbridge.store import repo, repo_clientpage, repo_sessions
 from calbridge.store.db import Db, lock

@@ -6,7 +6,7 @@ transaction, planning's rules: an added client must not be archived and must hav
 in the month of every occurrence they join (PRODUCT rule 1, counted cumulatively, so a
 month that would go over is named), an occurrence keeps at least one client, and no
 occurrence may have an open offer. The added participant alone gets the series as a
-REQUEST, the one taken off alone gets a CANCEL of the series (mail/seat_mail.py); the
+REQUEST, the one taken off alone gets a CANCEL of the series (mail/seat_notices.py); the
 coach's copy (master and overrides, each with its attendees) follows on the next sync.
 """
 
@@ -16,13 +16,13 @@ from dataclasses import replace
 from typing import Any
 
 from calbridge.book import checks, planning, session_edit
-from calbridge.book.changes import SeatsAdded, SeatsRemoved
 from calbridge.book.context import Book
 from calbridge.book.requests import FieldEdit
 from calbridge.core import limits
 from calbridge.core.model import CLIENT_KINDS, Participant, Role, Session, Status
 from calbridge.core.timeutil import month_of, show, zone
 from calbridge.errors import Refused, UserError
+from calbridge.events.changes import SeatsAdded, SeatsRemoved
 from calbridge.store import repo
 from calbridge.store.db import Db, lock
 from calbridge.store.tables import SessionRow

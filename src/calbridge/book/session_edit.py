@@ -6,7 +6,7 @@ the session's month (PRODUCT rule 1), unless the work is indirect; indirect work
 direct checks every client's month again. A kind changes within its family only
 (client <-> video, non-client <-> team): a client session keeps at least one client, an
 event without clients gets none. Only the added participant is invited, only the one
-taken off gets a CANCEL (mail/seat_mail.py; for one occurrence of a series both carry
+taken off gets a CANCEL (mail/seat_notices.py; for one occurrence of a series both carry
 its RECURRENCE-ID); nothing else is mailed (IMIP.md: none of these edits is
 significant), and the coach's copy follows on the next sync. Money follows the service
 when the session is completed, as for a planned session. A whole series' participants:
@@ -19,13 +19,13 @@ from dataclasses import replace
 from typing import Any
 
 from calbridge.book import checks, planning
-from calbridge.book.changes import RemindersOff, SeatsAdded, SeatsRemoved
 from calbridge.book.context import Book
 from calbridge.book.requests import FieldEdit
 from calbridge.core import limits
 from calbridge.core.model import CLIENT_KINDS, Participant, Role, Session, Status
 from calbridge.core.timeutil import month_of
 from calbridge.errors import Refused, UserError
+from calbridge.events.changes import RemindersOff, SeatsAdded, SeatsRemoved
 from calbridge.store import repo, repo_offers
 from calbridge.store.db import Db, lock
 

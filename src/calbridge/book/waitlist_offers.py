@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from calbridge.book import changes, checks
+from calbridge.book import checks
 from calbridge.book.context import Book
 from calbridge.book.offers import close, hold_offer
 from calbridge.config.schema import Coach
@@ -17,6 +17,7 @@ from calbridge.core import waitlist
 from calbridge.core.availability import conflicts
 from calbridge.core.model import CLIENT_KINDS, Actor, Client, Session
 from calbridge.core.timeutil import month_of
+from calbridge.events import changes
 from calbridge.store import repo, repo_waitlist
 from calbridge.store.db import Db
 from calbridge.store.tables_offers import OfferRow

@@ -1,16 +1,16 @@
 """The loader: the specs a coach's UIDs should be, read through store/repo_events and
 mapped by events.spec. The calendar copy (sync/desired.py), the feeds and the mail
-(``spec_of``, from mail/notify.py) use it."""
+(``events.coach.spec_of``, from mail/notify.py) use it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 
 from calbridge.config.schema import Coach, Settings
-from calbridge.core.model import Session
 from calbridge.core.recurrence import Recurrence
-from calbridge.events.spec import Hold, hold_spec, session_spec
+from calbridge.events.coach import spec_of
+from calbridge.events.spec import Hold, hold_spec
 from calbridge.ical.model import EventSpec, Person
 from calbridge.store import repo_events, repo_offers
 from calbridge.store.db import Db
@@ -32,20 +32,6 @@ def session_specs(
         rrule = Recurrence.parse(found.rrule) if found is not None else None
         out[uid] = spec_of(settings, coach, rows, people, rrule)
     return out
-
-
-def spec_of(
-    settings: Settings,
-    coach: Coach,
-    rows: list[Session],
-    people: Mapping[str, Person],
-    rrule: Recurrence | None,
-) -> EventSpec | None:
-    """One UID's resource with the practice's colours, the coach as organizer and their
-    video link: the calendar copy's and the mail's (``mail.notify``) alike."""
-    organizer = Person(coach.name, coach.email)
-    colors = settings.event_colors()
-    return session_spec(rows, organizer, people, colors, rrule, coach.video_url)
 
 
 def hold_specs(

@@ -20,12 +20,12 @@ from calbridge.store.db import Db
 from calbridge.store.repo_sms import EMAIL_ONLY, Contact
 
 if TYPE_CHECKING:
-    from calbridge.book.context import Book
+    from calbridge.events.context import BookContext
     from calbridge.mail.transport import Closing
 
 #: How the outbox sender opens each channel's transport other than mail's own: the
 #: text channel adds "sms" (``sms.channel``).
-openers: dict[str, Callable[[Book], Closing]] = {}
+openers: dict[str, Callable[[BookContext], Closing]] = {}
 
 
 def chosen(

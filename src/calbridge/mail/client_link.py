@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from calbridge.book.client_links import client_url as client_url
-from calbridge.book.client_links import page_url as page_url
 from calbridge.config.schema import Settings
 from calbridge.core.model import Role, Session
+from calbridge.events.links import client_url
 from calbridge.mail.bodies import Body
 from calbridge.mail.offer_message import PAGE_INVITE
 from calbridge.store.db import Db

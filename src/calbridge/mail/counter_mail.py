@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from calbridge.book.context import Book
 from calbridge.core.model import Session
+from calbridge.events.context import BookContext
 from calbridge.mail import bodies, envelope, imip
 from calbridge.mail.bodies import Body, Reader
 from calbridge.mail.notify import Group, load, send
@@ -17,7 +17,7 @@ from calbridge.mail.outbox import enqueue
 from calbridge.store.db import Db
 
 
-def declined(book: Book, db: Db, session: Session, party: str, reason: str) -> None:
+def declined(book: BookContext, db: Db, session: Session, party: str, reason: str) -> None:
     """DECLINECOUNTER to ``party``: their calendar app drops the proposal."""
     group = load(book, db, session)
     organizer = group.spec_organizer()
@@ -36,7 +36,12 @@ def declined(book: Book, db: Db, session: Session, party: str, reason: str) -> N
 
 
 def page_declined(
-    book: Book, db: Db, session: Session, party: str, asked: tuple[datetime, datetime], why: str
+    book: BookContext,
+    db: Db,
+    session: Session,
+    party: str,
+    asked: tuple[datetime, datetime],
+    why: str,
 ) -> None:
     """The time ``party`` asked for on their page cannot be given; the session stays."""
     group = load(book, db, session)
@@ -54,7 +59,7 @@ def page_declined(
 
 
 def waiting(
-    book: Book,
+    book: BookContext,
     db: Db,
     session: Session,
     party: str,
@@ -87,7 +92,7 @@ def waiting(
 
 
 def _to_practice(
-    book: Book, db: Db, group: Group, session: Session, body: Callable[[Reader], Body]
+    book: BookContext, db: Db, group: Group, session: Session, body: Callable[[Reader], Body]
 ) -> None:
     """The practice's admin address (``[mail] admin``, else ``from``) by mail, unless it
     is the coach's own."""
@@ -107,7 +112,7 @@ def _to_practice(
     enqueue(db, message, kind="counter", now=book.clock(), domain=domain, session_id=session.id)
 
 
-def refreshed(book: Book, db: Db, session: Session, party: str) -> bool:
+def refreshed(book: BookContext, db: Db, session: Session, party: str) -> bool:
     """The whole current object (METHOD:REQUEST) again, to ``party`` only."""
     group = load(book, db, session)
     spec = group.spec(book)

@@ -13,7 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from calbridge.book.changes import (
+from calbridge.config.schema import Coach
+from calbridge.core.model import ACTIVE, Actor, Session, Status
+from calbridge.core.recurrence import Recurrence
+from calbridge.events.changes import (
     Answered,
     Cancelled,
     Change,
@@ -22,8 +25,6 @@ from calbridge.book.changes import (
     Planned,
     Reverted,
 )
-from calbridge.config.schema import Coach
-from calbridge.core.model import ACTIVE, Actor, Session, Status
 from calbridge.events.spec import session_spec, summary
 from calbridge.ical.model import EventSpec, Person
 from calbridge.mail import bodies, imip
@@ -44,6 +45,7 @@ class View:
     zones: dict[str, str | None]
     spec: EventSpec | None  # the calendar copy's resource; None: nothing of it is left open
     rule: str | None = None  # a series' rule in words ("weekly, 6 sessions")
+    rrule: Recurrence | None = None  # a series' rule, as the spec is built from it
 
     def about(self, session: Session) -> About:
         return about(self.coach, self.people, self.rule is not None, session)

@@ -13,7 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from calbridge.book.changes import (
+from calbridge.config.schema import Coach
+from calbridge.core.model import Role, Session, Status
+from calbridge.core.recurrence import Recurrence
+from calbridge.events.changes import (
     Answered,
     Cancelled,
     Change,
@@ -23,11 +26,8 @@ from calbridge.book.changes import (
     RemindersOff,
     Reverted,
 )
-from calbridge.book.context import Book
-from calbridge.config.schema import Coach
-from calbridge.core.model import Role, Session, Status
-from calbridge.core.recurrence import Recurrence
-from calbridge.events.load import spec_of
+from calbridge.events.coach import spec_of
+from calbridge.events.context import BookContext
 from calbridge.ical.model import EventSpec, Person
 from calbridge.mail import bodies, channels, client_link, envelope, notices
 from calbridge.mail.bodies import About, Body, Reader
@@ -50,11 +50,13 @@ class Group:
     contacts: dict[str, repo_sms.Contact]
     zones: dict[str, str | None] = field(default_factory=dict)  # a party's own timezone
 
-    def spec(self, book: Book) -> EventSpec | None:
-        rrule = Recurrence.parse(self.series.rrule) if self.series is not None else None
-        return spec_of(book.settings, self.coach, self.rows, self.people, rrule)
+    def rrule(self) -> Recurrence | None:
+        return Recurrence.parse(self.series.rrule) if self.series is not None else None
 
-    def about(self, book: Book, session: Session) -> About:
+    def spec(self, book: BookContext) -> EventSpec | None:
+        return spec_of(book.settings, self.coach, self.rows, self.people, self.rrule())
+
+    def about(self, book: BookContext, session: Session) -> About:
         return notices.about(self.coach, self.people, self.series is not None, session)
 
     def spec_organizer(self) -> Person:
@@ -63,10 +65,12 @@ class Group:
     def reader(self, party_id: str) -> Reader:
         return notices.reader(self.coach, self.people, self.zones, party_id)
 
-    def view(self, book: Book) -> View:
+    def view(self, book: BookContext) -> View:
         """What the pure ``notices`` read of this UID."""
-        spec, rule = self.spec(book), series_rule(self)
-        return View(self.coach, self.rows, self.people, self.zones, spec, rule)
+        rrule = self.rrule()
+        spec = spec_of(book.settings, self.coach, self.rows, self.people, rrule)
+        rule = series_rule(self)
+        return View(self.coach, self.rows, self.people, self.zones, spec, rule, rrule)
 
     def coach_reader(self) -> Reader:
         return Reader(self.coach.name, self.coach.email, self.coach.zone())
@@ -76,10 +80,10 @@ def _organizer(coach: Coach) -> Person:
     return Person(coach.name, coach.email)
 
 
-def load(book: Book, db: Db, session: Session, rows: list[Session] | None = None) -> Group:
+def load(book: BookContext, db: Db, session: Session, rows: list[Session] | None = None) -> Group:
     """The UID's rows (``rows`` when the caller has them all), people and series, read by
     the same loader as the calendar copy's (store/repo_events)."""
-    coach = book.coach(session.coach_id)
+    coach = book.settings.coach(session.coach_id)
     if rows is None:
         rows = repo_events.sessions_by_uid(db, coach.id, [session.uid]).get(session.uid, [])
     people, zones = repo_events.people_and_zones(db, rows)
@@ -92,7 +96,7 @@ def load(book: Book, db: Db, session: Session, rows: list[Session] | None = None
 
 
 def send(
-    book: Book,
+    book: BookContext,
     db: Db,
     group: Group,
     session: Session,
@@ -144,7 +148,7 @@ def series_rule(group: Group) -> str | None:
     return f"{series.repeat}, {end}"
 
 
-def consume(book: Book, db: Db, change: Change) -> None:
+def consume(book: BookContext, db: Db, change: Change) -> None:
     """Queue what a session's ``change`` tells its people, in its transaction: the
     groups it needs are read, ``notices`` says who is told what, each is sent here."""
     now = book.clock()
@@ -193,7 +197,7 @@ def drop_reminders(db: Db, sessions: Iterable[Session]) -> None:
     repo_outbox.drop_queued(db, ids, "reminder", "the session moved or was cancelled")
 
 
-def calendar_held(book: Book, db: Db, coach: Coach, reason: str) -> None:
+def calendar_held(book: BookContext, db: Db, coach: Coach, reason: str) -> None:
     """The coach and the practice's admin are told, once, that the guard holds a calendar."""
     mail = book.settings.mail
     restore = f"calbridge sync --coach {coach.id} --restore"

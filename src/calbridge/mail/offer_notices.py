@@ -1,22 +1,20 @@
 """The offers' messages (PRODUCT rule 4): the offer itself, its cancellation, and a
-waitlist offer and its "gone" notice, by mail and (as the client chose) by text. Queued
-by the mail consumer inside the transaction of the change that causes them."""
+waitlist offer and its "gone" notice, by mail and (as the client chose) by text. Pure:
+``notice(change, settings, page, texts)`` builds them; the mail consumer queues them
+inside the transaction of the change that causes them (``mail.consumer``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-from calbridge.book.changes import Offer, OfferCancelled, Offered, WaitlistGone, WaitlistOffered
-from calbridge.book.client_links import client_url
-from calbridge.book.context import Book
-from calbridge.config.schema import Coach
+from calbridge.config.schema import Coach, Settings
 from calbridge.core.model import Client, Session
+from calbridge.core.readers import Reader
 from calbridge.core.tokens import REJECT
+from calbridge.events.changes import Offer, OfferCancelled, Offered, WaitlistGone, WaitlistOffered
 from calbridge.ical.model import Person
-from calbridge.mail import channels
-from calbridge.mail.bodies import Reader
-from calbridge.mail.channels import texts
 from calbridge.mail.offer_message import (
     Choice,
     OfferMail,
@@ -25,75 +23,92 @@ from calbridge.mail.offer_message import (
     waitlist_gone_message,
     waitlist_offer_message,
 )
-from calbridge.mail.outbox import enqueue
-from calbridge.store import repo_sms
-from calbridge.store.db import Db
+from calbridge.mail.text_hook import Texts
+
+OfferChange = Offered | OfferCancelled | WaitlistOffered | WaitlistGone
 
 
-def offered(book: Book, db: Db, change: Offered) -> list[str]:
+@dataclass(frozen=True)
+class OfferNotice:
+    """The mail to the client, and the text if their channel words one."""
+
+    message: EmailMessage
+    kind: str
+    client: str
+    text: str | None
+    session_id: int | None = None
+
+
+def notice(change: OfferChange, settings: Settings, page: str, texts: Texts) -> OfferNotice:
+    """What ``change`` tells its client (``page``: the link to their own page, for an
+    offer and its cancellation)."""
+    match change:
+        case Offered():
+            return _offered(change, settings, page, texts)
+        case OfferCancelled():
+            return _offer_cancelled(change, settings, page, texts)
+        case WaitlistOffered():
+            return _waitlist_offered(change, settings, texts)
+    return _waitlist_gone(change, settings, texts)
+
+
+def _offered(change: Offered, settings: Settings, page: str, texts: Texts) -> OfferNotice:
     """The offer: one link per time, and a text for a client who chose texts."""
     offer, session, client, urls = change.offer, change.session, change.client, change.urls
-    now, coach = book.clock(), book.coach(session.coach_id)
-    mail = offer_mail(book, offer, session, client, urls)
-    sent = enqueue(
-        db, offer_message(mail), kind="offer", now=now, domain=_domain(book), session_id=session.id
-    )
+    coach = settings.coach(session.coach_id)
+    mail = offer_mail(settings, offer, session, client, urls, page)
     choices = [(h.start, urls[str(h.position)]) for h in offer.holds]
     reader = Reader(
         coach.name, "", _zone_of(client, coach.zone()), bool(client.timezone), client.id
     )
     said = texts.offer(coach.name, choices, reader)
-    text_client(db, client.id, said, "offer", now, session.id)
-    return [sent]
+    return OfferNotice(offer_message(mail), "offer", client.id, said, session.id)
 
 
-def offer_cancelled(book: Book, db: Db, change: OfferCancelled) -> list[str]:
+def _offer_cancelled(
+    change: OfferCancelled, settings: Settings, page: str, texts: Texts
+) -> OfferNotice:
     """`offer cancel`: the client is told the times are taken back."""
     offer, session, client = change.offer, change.session, change.client
-    now, coach = book.clock(), book.coach(offer.coach_id)
-    mail = offer_mail(book, offer, session, client, change.urls)
+    coach = settings.coach(offer.coach_id)
+    mail = offer_mail(settings, offer, session, client, change.urls, page)
     message = offer_cancelled_message(mail, change.reason)
-    sent = enqueue(
-        db, message, kind="offer-cancelled", now=now, domain=_domain(book), session_id=session.id
-    )
     reader = Reader(coach.name, "", coach.zone(), own_zone=False, party=client.id)
     said = texts.offer_cancelled(coach.name, [h.start for h in offer.holds], reader)
-    text_client(db, client.id, said, "offer-cancelled", now, session.id)
-    return [sent]
+    return OfferNotice(message, "offer-cancelled", client.id, said, session.id)
 
 
-def waitlist_offered(book: Book, db: Db, change: WaitlistOffered) -> list[str]:
+def _waitlist_offered(change: WaitlistOffered, settings: Settings, texts: Texts) -> OfferNotice:
     offer, client, urls = change.offer, change.client, change.urls
-    now, coach = book.clock(), book.coach(offer.coach_id)
-    message = waitlist_offer_message(mail_of(book, coach, offer, client, urls))
-    sent = enqueue(db, message, kind="waitlist-offer", now=now, domain=_domain(book))
+    coach = settings.coach(offer.coach_id)
+    message = waitlist_offer_message(mail_of(settings, coach, offer, client, urls))
     reader = Reader(coach.name, "", coach.zone(), own_zone=False, party=client.id)
     said = texts.waitlist_offer(coach.name, change.start, urls["1"], reader)
-    text_client(db, client.id, said, "waitlist-offer", now)
-    return [sent]
+    return OfferNotice(message, "waitlist-offer", client.id, said)
 
 
-def waitlist_gone(book: Book, db: Db, change: WaitlistGone) -> list[str]:
+def _waitlist_gone(change: WaitlistGone, settings: Settings, texts: Texts) -> OfferNotice:
     offer, client, reason = change.offer, change.client, change.reason
-    now, coach = book.clock(), book.coach(offer.coach_id)
-    mail = mail_of(book, coach, offer, client, {})
+    coach = settings.coach(offer.coach_id)
+    mail = mail_of(settings, coach, offer, client, {})
     message = waitlist_gone_message(mail, reason, change.still_waiting)
-    sent = enqueue(db, message, kind="waitlist-gone", now=now, domain=_domain(book))
     reader = Reader(coach.name, "", coach.zone(), own_zone=False, party=client.id)
     said = texts.waitlist_gone(coach.name, offer.holds[0].start, reader, reason)
-    text_client(db, client.id, said, "waitlist-gone", now)
-    return [sent]
+    return OfferNotice(message, "waitlist-gone", client.id, said)
 
 
 def offer_mail(
-    book: Book, offer: Offer, session: Session, client: Client, urls: dict[str, str]
+    settings: Settings,
+    offer: Offer,
+    session: Session,
+    client: Client,
+    urls: dict[str, str],
+    page: str,
 ) -> OfferMail:
     """What the client's offer email says (also what `offer cancel` takes back)."""
-    coach = book.coach(session.coach_id)
-    with book.transaction() as db:  # joins the caller's
-        page = client_url(book.settings, db, client.id) or ""
+    coach = settings.coach(session.coach_id)
     return OfferMail(
-        practice=book.settings.mail.from_,
+        practice=settings.mail.from_,
         coach=Person(coach.name, coach.email),
         zone=_zone_of(client, coach.zone()),
         client=Person(client.name, client.email),
@@ -107,12 +122,12 @@ def offer_mail(
 
 
 def mail_of(
-    book: Book, coach: Coach, offer: Offer, client: Client, urls: dict[str, str]
+    settings: Settings, coach: Coach, offer: Offer, client: Client, urls: dict[str, str]
 ) -> OfferMail:
     """A waitlist offer's mail: its one time, in the coach's zone."""
     hold = offer.holds[0]
     return OfferMail(
-        practice=book.settings.mail.from_,
+        practice=settings.mail.from_,
         coach=Person(coach.name, coach.email),
         zone=coach.zone(),
         client=Person(client.name, client.email),
@@ -126,20 +141,3 @@ def mail_of(
 def _zone_of(client: Client, coach_zone: ZoneInfo) -> ZoneInfo:
     """The zone a client reads times in: their own, else their coach's."""
     return ZoneInfo(client.timezone) if client.timezone else coach_zone
-
-
-def _domain(book: Book) -> str:
-    return book.settings.mail.from_.rpartition("@")[2]
-
-
-def text_client(
-    db: Db,
-    client_id: str,
-    said: str | None,
-    kind: str,
-    now: datetime,
-    session_id: int | None = None,
-) -> bool:
-    """Also by text to a client who chose texts and did not opt out (mail always goes)."""
-    contact = repo_sms.contact(db, "client", client_id)
-    return channels.text(db, contact, said, kind, now, session_id, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from calbridge.book.context import Book
+from calbridge.events.context import BookContext
 from calbridge.mail.reminders import OPEN
 from calbridge.store import repo_reminders
 from calbridge.store.tables import SessionRow
@@ -24,12 +24,12 @@ def _lead(seconds: float) -> str:
 
 
 def upcoming(
-    book: Book, coach_id: str | None = None, session_id: int | None = None
+    book: BookContext, coach_id: str | None = None, session_id: int | None = None
 ) -> list[dict[str, Any]]:
     """Queued and planned reminders, soonest first (a planned one already due goes out
     with the next pass of `run` or `mail send`)."""
     if coach_id:
-        book.coach(coach_id)
+        book.settings.coach(coach_id)
     now = book.clock()
     leads = sorted(set(book.settings.lead_times()))
     out: list[dict[str, Any]] = []
@@ -50,14 +50,14 @@ def upcoming(
 
 
 def _item(
-    book: Book,
+    book: BookContext,
     session: SessionRow,
     state: str,
     due: datetime,
     to: list[str],
     lead: timedelta | None = None,
 ) -> dict[str, Any]:
-    zone = book.zone(session.coach_id)
+    zone = book.settings.coach(session.coach_id).zone()
     return {
         "state": state,
         "due": due.astimezone(zone).isoformat(),

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from calbridge.book.context import Book
 from calbridge.core.model import Session, Status
+from calbridge.events.context import BookContext
 from calbridge.mail import bodies, notify
 from calbridge.mail.channels import texts
 from calbridge.store import repo, repo_reminders
@@ -26,7 +26,9 @@ LOOK_BACK = timedelta(days=1)
 OPEN = (Status.REQUESTED.value, Status.SCHEDULED.value)
 
 
-def queue_due_reminders(book: Book, now: datetime | None = None, dry_run: bool = False) -> int:
+def queue_due_reminders(
+    book: BookContext, now: datetime | None = None, dry_run: bool = False
+) -> int:
     """Queue every reminder now due; returns how many messages were queued.
 
     ``dry_run``: how many would be, with nothing written (a savepoint rolled back).
@@ -44,7 +46,9 @@ def queue_due_reminders(book: Book, now: datetime | None = None, dry_run: bool =
         return queued
 
 
-def _queue_due(book: Book, db: Db, now: datetime, leads: list[timedelta], log_drops: bool) -> int:
+def _queue_due(
+    book: BookContext, db: Db, now: datetime, leads: list[timedelta], log_drops: bool
+) -> int:
     queued = 0
     for row in repo_reminders.due_sessions(db, now, leads, now - LOOK_BACK, OPEN):
         session = repo.to_session(row)
@@ -67,7 +71,7 @@ def _queue_due(book: Book, db: Db, now: datetime, leads: list[timedelta], log_dr
     return queued
 
 
-def catch_up(book: Book, db: Db, sessions: list[Session], party: str) -> None:
+def catch_up(book: BookContext, db: Db, sessions: list[Session], party: str) -> None:
     """A participant added to ``sessions`` gets the reminders the others were already
     sent (or have queued) for a session still to come; later ones reach them as usual."""
     now = book.clock()
@@ -79,7 +83,7 @@ def catch_up(book: Book, db: Db, sessions: list[Session], party: str) -> None:
 
 
 def _queue(
-    book: Book, db: Db, session: Session, lead: timedelta, parties: list[str] | None = None
+    book: BookContext, db: Db, session: Session, lead: timedelta, parties: list[str] | None = None
 ) -> int:
     group = notify.load(book, db, session)
     about = group.about(book, session)

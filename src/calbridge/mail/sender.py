@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from calbridge.book.context import Book
+from calbridge.events.context import BookContext
 from calbridge.mail import channels
 from calbridge.mail.transport import Closing, Opened, Permanent, Temporary
 from calbridge.store import repo_outbox, repo_sms
@@ -69,13 +69,13 @@ class SendReport:
     channel: str = "mail"
 
 
-def lease(book: Book) -> timedelta:
+def lease(book: BookContext) -> timedelta:
     """How long a claim holds: well over one exchange (every step has a timeout)."""
     slowest = max(book.settings.mail.timeout, book.settings.sms.timeout)
     return timedelta(seconds=max(300.0, 10 * slowest))
 
 
-def journal_path(book: Book, channel: str = "mail") -> Path:
+def journal_path(book: BookContext, channel: str = "mail") -> Path:
     return book.settings.state_dir / f"{channel}-handed-over.log"
 
 
@@ -118,7 +118,7 @@ def backoff(attempts: int) -> timedelta:
     return min(step, MAX_BACKOFF)
 
 
-def _opened(book: Book, channel: str) -> Closing:
+def _opened(book: BookContext, channel: str) -> Closing:
     if channel == "mail":
         return Opened(book.settings.mail)
     opener = channels.openers.get(channel)
@@ -127,13 +127,15 @@ def _opened(book: Book, channel: str) -> Closing:
     return opener(book)
 
 
-async def send_all(book: Book, *, owner: str, now: datetime | None = None) -> list[SendReport]:
+async def send_all(
+    book: BookContext, *, owner: str, now: datetime | None = None
+) -> list[SendReport]:
     """One pass of every channel (the daemon's outbox job)."""
     return [await send_due(book, owner=owner, now=now, channel=c) for c in CHANNELS]
 
 
 async def send_due(
-    book: Book,
+    book: BookContext,
     *,
     owner: str,
     now: datetime | None = None,
@@ -215,12 +217,12 @@ class _Claim:
         return self.row.recipient
 
 
-def _due_ids(book: Book, channel: str, now: datetime, limit: int) -> list[int]:
+def _due_ids(book: BookContext, channel: str, now: datetime, limit: int) -> list[int]:
     with book.transaction() as db:
         return repo_outbox.due_ids(db, channel, now, limit)
 
 
-def _take(book: Book, row_id: int, owner: str, now: datetime, channel: str) -> _Claim | None:
+def _take(book: BookContext, row_id: int, owner: str, now: datetime, channel: str) -> _Claim | None:
     """Claim one row (step 1) and read what sending it needs; None if another has it."""
     with book.transaction() as db:
         claimed = repo_outbox.claim(db, row_id, owner, now, now + lease(book))
@@ -230,20 +232,20 @@ def _take(book: Book, row_id: int, owner: str, now: datetime, channel: str) -> _
         return _Claim(claimed, stopped)
 
 
-def _sent(book: Book, row_id: int, owner: str, at: datetime, provider: str | None) -> None:
+def _sent(book: BookContext, row_id: int, owner: str, at: datetime, provider: str | None) -> None:
     with book.transaction() as db:
         repo_outbox.finish(
             db, row_id, owner, state="sent", sent_at=at, last_error=None, provider_id=provider
         )
 
 
-def _failed(book: Book, row_id: int, owner: str, error: str) -> None:
+def _failed(book: BookContext, row_id: int, owner: str, error: str) -> None:
     with book.transaction() as db:
         repo_outbox.finish(db, row_id, owner, state="failed", last_error=error)
 
 
 def _drop(
-    book: Book,
+    book: BookContext,
     row_id: int,
     owner: str,
     message_id: str,
@@ -266,7 +268,7 @@ class _Retry:
     wait: float | None  # the provider's Retry-After, seconds
 
 
-def _retry(book: Book, row_id: int, owner: str, retry: _Retry, report: SendReport) -> None:
+def _retry(book: BookContext, row_id: int, owner: str, retry: _Retry, report: SendReport) -> None:
     claim, now, error = retry.claim.row, retry.now, retry.error
     message_id, recipient, attempts = claim.message_id, claim.recipient, claim.attempts
     with book.transaction() as db:
@@ -297,7 +299,7 @@ def _retry(book: Book, row_id: int, owner: str, retry: _Retry, report: SendRepor
     )
 
 
-def _prune(book: Book, journal: Journal) -> None:
+def _prune(book: BookContext, journal: Journal) -> None:
     """The journal only needs ids whose row is not recorded ``sent`` yet."""
     if len(journal.seen) < 1000:
         return

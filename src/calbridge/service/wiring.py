@@ -15,8 +15,8 @@ from calbridge.book import consumers
 from calbridge.sms import channel
 
 if TYPE_CHECKING:
-    from calbridge.book.changes import Change
     from calbridge.book.context import Book
+    from calbridge.events.changes import Change
     from calbridge.store.db import Db
 
 

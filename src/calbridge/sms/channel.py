@@ -10,14 +10,14 @@ from calbridge.mail import channels
 from calbridge.sms import texts
 
 if TYPE_CHECKING:
-    from calbridge.book.context import Book
+    from calbridge.events.context import BookContext
     from calbridge.mail.transport import Closing
 
 #: Path of calbridge's HTTP server that takes the provider's delivery status callbacks.
 STATUS_PATH = "/sms/status"  # calbridge.web.sms.STATUS
 
 
-def _opened(book: Book) -> Closing:
+def _opened(book: BookContext) -> Closing:
     from calbridge.sms.transport import OpenedSms  # aiohttp: only when texts are sent
 
     status_url = book.settings.http.public_url.rstrip("/") + STATUS_PATH

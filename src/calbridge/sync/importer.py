@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from calbridge.book import Book, planning
-from calbridge.book.changes import Reverted
 from calbridge.book.requests import EditRequest
 from calbridge.config.schema import Coach
 from calbridge.core.model import Actor, Role, Session, Status
 from calbridge.errors import Refused, UserError
+from calbridge.events.changes import Reverted
 from calbridge.ical.resource import Resource, read_resource
 from calbridge.store import repo, repo_events
 from calbridge.store.db import Db

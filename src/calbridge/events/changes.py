@@ -6,7 +6,8 @@ consumer turns them into its side effects there and then, in the same transactio
 mail consumer, ``mail.consumer``, queues mail and texts in the outbox), so a change is
 never committed without its messages, nor a message queued for a change rolled back.
 
-The book imports nothing of ``mail`` or ``sms``: the wiring (``service.wiring``)
+They live below the book and its channels (``events``): the book imports nothing of
+``mail`` or ``sms``, nor they anything of the book; the wiring (``service.wiring``)
 installs the consumers (``book.consumers``). A new channel is a new consumer, not an
 edit of every book operation.
 """
