@@ -215,3 +215,30 @@ def test_buffers_keep_clear_of_busy_calendar_time_too(pbook: Book) -> None:
               if s["start"].startswith("2026-11-26")]  # fmt: skip
     assert "15:00" not in starts and "13:00" not in starts, starts
     assert plan_one(pbook, "2026-11-26T15:15").start == at("2026-11-26T15:15")
+
+
+def test_a_session_without_rules_of_its_own_keeps_clear_of_anothers_buffer(
+    make_book: Callable[..., Book], tmp_path: Path
+) -> None:
+    """No [policies] at all; only the "careful" service keeps 30 minutes after its
+    sessions: a session of a service with no rules still may not start in them, and with
+    no buffer anywhere nothing is refused."""
+    services = {
+        "plain": {"fee": "80.00", "wage": "40.00"},
+        "careful": {"fee": "90.00", "wage": "45.00", "policies": {"buffer_after_minutes": 30}},
+    }
+    b = make_book(services=services, state_dir=str(tmp_path / "state"))
+    for name, cid in (("Ana Lopez", "ana"), ("Ben Ng", "ben")):
+        parties.add_client(b, name, f"{cid}@example.org", "standard", cid)
+    assert not b.settings.policy("plain").restricts and b.settings.buffered_anywhere()
+    plan_one(b, "2026-11-24T10:00", clients=("ana",), service="careful")
+    refused(
+        lambda: plan_one(b, "2026-11-24T11:10", clients=("ben",), service="plain"),
+        "less than 30 min from session #",
+        "[services.careful.policies] buffer_after_minutes = 30",
+    )
+    plan_one(b, "2026-11-24T11:30", clients=("ben",), service="plain")
+    free = make_book(services={"plain": services["plain"]}, state_dir=str(tmp_path / "s2"))
+    assert not free.settings.buffered_anywhere()  # the same book, configured without buffers
+    plan_one(free, "2026-12-01T10:00", clients=("ana",), service="plain")
+    plan_one(free, "2026-12-01T11:00", clients=("ana",), service="plain")  # back to back

@@ -74,8 +74,10 @@ def check(
     ``service``; client sessions only, and nothing when the admin overrides."""
     if override or kind not in CLIENT_KINDS or not spans:
         return
-    zone = coach.zone()
     policy = book.settings.policy(service)
+    if not policy.restricts and not book.settings.buffered_anywhere():
+        return  # nothing this session could break: the coach's day is not read
+    zone = coach.zone()
     buffered = bool(policy.before or policy.after)
     around = others(book, db, coach, spans[0][0], spans[-1][1], ignore, buffered)
     now = book.clock()

@@ -333,6 +333,12 @@ class Settings(BaseSettings):
         found = self.services.get(name) if name else None
         return self.policies.effective(found.policies if found else None, name)
 
+    def buffered_anywhere(self) -> bool:
+        """Whether any policy ([policies] or a service's) keeps a buffer around its
+        sessions: only then can a session without rules of its own break one."""
+        every = [self.policies.effective(None, None), *map(self.policy, self.services)]
+        return any(p.buffer_before_minutes or p.buffer_after_minutes for p in every)
+
     def late_notice(self, service: str | None) -> timedelta:
         """Cancelled with less notice than this: a late cancellation (the service's
         ``cancel_deadline_hours``)."""

@@ -52,6 +52,18 @@ class Policy:
         return timedelta(minutes=self.buffer_before_minutes)
 
     @property
+    def restricts(self) -> bool:
+        """Whether a session under this policy can break it at all (a notice, a horizon,
+        a daily cap or a buffer of its own)."""
+        return bool(
+            self.min_notice_hours
+            or self.horizon_days
+            or self.max_sessions_per_coach_per_day
+            or self.buffer_before_minutes
+            or self.buffer_after_minutes
+        )
+
+    @property
     def after(self) -> timedelta:
         return timedelta(minutes=self.buffer_after_minutes)
 
