@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Integer, Table, bindparam, case, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from calbridge.store.db import Db
 from calbridge.store.tables_daemon import CalendarLeaseRow
@@ -122,12 +123,18 @@ def due(db: Db, calendar_ids: Collection[str] | None, now: datetime, limit: int)
 
 def ensure(db: Db, calendar_ids: Iterable[str], now: datetime) -> bool:
     """A lease row, due at once, for every calendar that has none; True if the table also
-    holds calendars not in ``calendar_ids`` (another instance's configuration)."""
+    holds calendars not in ``calendar_ids`` (another instance's configuration). Instances
+    starting together insert the same rows: a row another inserted first is left alone."""
     wanted = set(calendar_ids)
     have = set(db.scalars(select(T.calendar_id)))
-    for cid in sorted(wanted - have):
-        db.add(CalendarLeaseRow(calendar_id=cid, expires_at=EPOCH, next_sync_at=now, failures=0))
-    db.flush()
+    missing = sorted(wanted - have)
+    if missing:
+        dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+        rows = [
+            {"calendar_id": cid, "expires_at": EPOCH, "next_sync_at": now, "failures": 0}
+            for cid in missing
+        ]
+        db.execute(dialect.insert(LEASES).on_conflict_do_nothing(), rows)
     return bool(have - wanted)
 
 
