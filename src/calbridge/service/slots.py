@@ -104,7 +104,8 @@ class Slots:
                     or turn.ended - done[0].ended >= RELEASE_AFTER
                     or turn.seconds >= RELEASE_AFTER
                 ):
-                    self._settle(done, refill=len(self._queue) < self._wanted())
+                    low = len(self._queue) < self.rt.settings.service.concurrency
+                    self._settle(done, refill=low and not self._stopping())
                     done = []
         finally:
             if done:  # only after a bug: the leases are dropped and expire by themselves
