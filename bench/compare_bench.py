@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/sync_bench.py --compare [--quick] [--rounds N] [--latency-ms MS]
                                           [--servers radicale,xandikos] [--no-far]
-     (or bench/compare_bench.py directly)
+     (or bench/compare_bench.py directly; --case push or --case moved: that case alone)
 
 For Radicale (tuned as in sync_bench.py) and Xandikos, each behind a loopback forwarder
 (bench/forwarder.py) that counts every request and byte:
@@ -20,7 +20,8 @@ moved  10 events moved by an hour by a calendar app (GET, PUT If-Match, not coun
 far    (Radicale) the push with the forwarder ``--latency-ms`` away (each request and each
        new connection waits that long), one round.
 
-CPU is each process's own (os.wait4 rusage for children, time.process_time in process).
+CPU and peak memory are each process's own (the rusage of a child started by a small
+launcher, see processes.measured; time.process_time in process).
 calbridge's modules are byte-compiled first (compileall), as an installed package's are.
 """
 
@@ -318,8 +319,16 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 result["servers"][name] = moved_only(bench, count, rounds, moved, args.profile)
         result["total_s"] = time.perf_counter() - started
         return result
-    vdirsyncer_bin()
     bytecode()
+    if args.case == "push":
+        from compare_push import push_only
+
+        for name in args.servers.split(","):
+            with benched(name, tmp) as bench:
+                result["servers"][name] = push_only(bench, count, rounds)
+        result["total_s"] = time.perf_counter() - started
+        return result
+    vdirsyncer_bin()
     for name in args.servers.split(","):
         with benched(name, tmp) as bench:
             result["servers"][name] = compare(bench, count, rounds, moved)
@@ -340,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", default="radicale,xandikos", help="which, comma-separated")
     parser.add_argument("--no-far", action="store_true", help="leave out the far push")
     parser.add_argument(
-        "--case", choices=("all", "moved"), default="all", help="moved: the moved case alone"
+        "--case", choices=("all", "moved", "push"), default="all", help="one case alone"
     )
     parser.add_argument(
         "--profile", default="", help="with --case moved: cProfile the moved passes to PREFIX-*"
@@ -355,6 +364,10 @@ def main(argv: list[str] | None = None) -> int:
         from compare_moved import print_moved
 
         print_moved(result)
+    elif args.case == "push":
+        from compare_push import print_push
+
+        print_push(result)
     else:
         print_table(result)
     if args.json:

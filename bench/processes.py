@@ -7,10 +7,10 @@ folder is in .gitignore) and runs it from there.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,19 +27,43 @@ class Proc:
     output: str
 
 
+#: Started by ``measured``: forks and execs the command, waits for it, and writes its own
+#: rusage and wall time (from just before the fork) as JSON to the file named first.
+_LAUNCH = """
+import json, os, sys, time
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, u = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+code = os.waitstatus_to_exitcode(status)
+cpu = u.ru_utime + u.ru_stime
+with open(sys.argv[1], "w") as out:
+    json.dump({"wall": wall, "cpu": cpu, "maxrss_kb": u.ru_maxrss, "code": code}, out)
+"""
+
+
 def measured(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Proc:
-    """Run ``argv`` to its end; its own rusage (os.wait4), so no other child is counted."""
+    """Run ``argv`` to its end; its own rusage, so no other child is counted.
+
+    Started from a small launcher (an isolated interpreter without site, about 8 MB) that
+    forks it: Linux keeps a process's peak RSS across exec, and a child forked (or vforked,
+    as subprocess does) straight from this process would report this process's resident
+    size, the bench's book and bodies, as its own peak whenever that is the larger."""
     log = cwd / "child-output.txt"
+    usage_file = cwd / "child-usage.json"
+    usage_file.unlink(missing_ok=True)
+    launcher = [sys.executable, "-I", "-S", "-c", _LAUNCH, str(usage_file), *argv]
     with log.open("wb") as out:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        launched = subprocess.run(launcher, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     text = log.read_text(encoding="utf-8", errors="replace")
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}:\n{text[-3000:]}")
-    return Proc(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
+    if launched.returncode != 0 or not usage_file.exists():
+        raise RuntimeError(f"launching {' '.join(argv)} failed:\n{text[-3000:]}")
+    usage = json.loads(usage_file.read_text(encoding="utf-8"))
+    if usage["code"] != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {usage['code']}:\n{text[-3000:]}")
+    return Proc(usage["wall"], usage["cpu"], usage["maxrss_kb"] / 1024, text)
 
 
 def bytecode() -> None:

@@ -145,3 +145,61 @@ def test_an_answer_while_the_calendar_is_syncing_keeps_it_due(book: Book) -> Non
         leases.hurry(db, ["maia"])
     assert row(book, "maia").next_sync_at <= datetime.now(UTC)
     assert row(book, "sam").next_sync_at == now
+
+
+def test_release_many_gives_back_only_our_leases_each_with_its_interval(book: Book) -> None:
+    """The daemon's batched give-back: each calendar due after its own interval, a hurried
+    one due at once, one another instance took over left alone (and reported missing)."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)  # hurry() reads the database's clock
+    with book.transaction() as db:
+        leases.ensure(db, ["a", "b", "c", "d"], now)
+    for cid in ("a", "b", "c"):
+        assert claim(book, cid, "me", now)
+    expired = now + timedelta(seconds=TTL + 1)
+    assert claim(book, "c", "other", expired)  # c's lease expired: taken over
+    with book.transaction() as db:
+        leases.hurry(db, ["b"])
+    done = now + timedelta(seconds=5)
+    with book.transaction() as db:
+        nexts = leases.release_many(db, {"a": 300, "b": 300, "c": 300, "d": 300}, "me", done)
+        assert leases.release_many(db, {}, "me", done) == {}
+    assert nexts == {"a": done + timedelta(seconds=300), "b": done}
+    for cid in ("a", "b"):
+        r = row(book, cid)
+        assert (r.owner, r.last_owner, r.expires_at, r.last_ok_at) == (None, "me", done, done)
+        assert r.next_sync_at == nexts[cid]
+    assert row(book, "c").owner == "other"
+    assert row(book, "d").owner is None and row(book, "d").last_ok_at is None
+    with book.transaction() as db:  # a failure before: a good pass resets it
+        leases.release(db, "a", "x", done, Outcome(False, "boom"), 300, 30, 3600)
+    assert claim(book, "a", "me", done, due_only=False)
+    with book.transaction() as db:
+        leases.release(db, "a", "me", done, Outcome(False, "boom"), 300, 30, 3600)
+    assert row(book, "a").failures == 1
+    assert claim(book, "a", "me", done, due_only=False)
+    with book.transaction() as db:
+        assert leases.release_many(db, {"a": 60}, "me", done) == {"a": done + timedelta(seconds=60)}
+    assert row(book, "a").failures == 0 and row(book, "a").last_error is None
+
+
+def test_unclaim_frees_a_queued_calendar_and_keeps_it_due(book: Book) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    with book.transaction() as db:
+        leases.ensure(db, ["a", "b", "c"], now)
+    assert claim(book, "a", "me", now) and claim(book, "b", "me", now)
+    assert claim(book, "c", "other", now)
+    with book.transaction() as db:
+        leases.hurry(db, ["b"])
+    later = now + timedelta(seconds=2)
+    with book.transaction() as db:
+        assert leases.unclaim(db, ["a", "b", "c"], "me", later) == {"a", "b"}
+        assert leases.unclaim(db, [], "me", later) == set()
+    assert row(book, "a").next_sync_at == now and row(book, "a").last_ok_at is None
+    assert row(book, "b").next_sync_at == later  # hurried: due, no longer marked
+    assert (row(book, "a").owner, row(book, "a").last_owner) == (None, "me")
+    assert row(book, "c").owner == "other"
+    assert claim(book, "a", "someone", later)  # free and still due

@@ -20,7 +20,6 @@ from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-import recurring_ical_events
 from icalendar import Calendar, Component, Timezone, vText
 from icalendar.error import GloballyUniqueTZIDGuessed
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
@@ -290,6 +289,8 @@ def expand(
     uid = str(events[0]["UID"])
     rules = [(rule, _moment(e, "DTSTART") or start) for e in events for rule in _props(e, "RRULE")]
     check_rules(uid, rules, end, bounds)
+    import recurring_ical_events  # with x-wr-timezone and click: only when expanding
+
     try:
         query = recurring_ical_events.of(calendar)
         lazy = (o for series in query.series for o in series.between(start, end))

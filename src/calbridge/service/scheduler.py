@@ -1,19 +1,23 @@
-"""The calendar scheduler: claim due coaches, sync each in a worker thread, give them back.
+"""The calendar scheduler: claim due coaches in batches, sync them in slots, give them back.
 
-The lease table is the shared schedule (see store/leases.py): an instance claims up to
-``concurrency`` due coaches, runs the existing blocking sync (busy calendars, then the
-sessions calendar) with ``asyncio.to_thread``, and releases each lease with its next due
-time: ``interval`` plus random jitter after a good pass, exponential backoff after a failed
-one (at least what the server's Retry-After asked). A slow or failing calendar holds one
-slot and nothing else. Leases are renewed while syncs run.
+The lease table is the shared schedule (see store/leases.py): an instance claims due
+coaches in one statement, as many as its ``concurrency`` slots get through in about
+``QUEUE_SECONDS`` (at least one per slot, at most ``CLAIM_MAX``), into a queue of its own.
+Each slot is a worker thread running the existing blocking sync (busy calendars, then the
+sessions calendar) of one queued coach after the other (service/slots.py), and gives the
+leases back in batches with their next due time: ``interval`` plus random jitter after a
+good pass, exponential backoff after a failed one (at least what the server's Retry-After
+asked). A slow or failing calendar holds one slot and nothing else. Every lease held
+(queued, syncing, finished) is renewed; at stop the queued ones are given back unsynced.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,13 +26,17 @@ from calbridge.book import Book
 from calbridge.logevents import event
 from calbridge.service.metrics import Metrics
 from calbridge.service.notify import Notifier
-from calbridge.service.passes import Result, StoreCache, sync_blocking
+from calbridge.service.passes import StoreCache
+from calbridge.service.slots import Claimed, Slots
 from calbridge.store import leases
 from calbridge.store.db import DatabaseError, Db, ping
-from calbridge.store.leases import Outcome
 from calbridge.sync import status
 
 log = logging.getLogger("calbridge.service")
+#: A claim queues what the slots get through in about this many seconds...
+QUEUE_SECONDS = 0.5
+#: ... but at most this many calendars (other instances get their share).
+CLAIM_MAX = 64
 
 
 @dataclass
@@ -62,26 +70,9 @@ class Runtime:
         return self._ids_of
 
 
-#: A calendar taken, with its sync state and the change log's end as read in the same
-#: transaction (CalendarSync's ``known``: an idle pass need not read them again).
-Claimed = tuple[str, tuple[status.State, int]]
-
-
-@dataclass
-class Turn:
-    """One calendar's sync as its slot saw it, and the calendar the slot took next."""
-
-    result: Result
-    seconds: float
-    ended: float  # wall clock
-    next_at: datetime | None = None  # when the calendar is due again (None: lease lost)
-    next: Claimed | None = None
-
-
-class Scheduler:
+class Scheduler(Slots):
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.running: dict[str, asyncio.Task[None]] = {}
         self.last_tick = time.monotonic()
         self.db_error: str | None = None
         self.passes = 0
@@ -90,11 +81,24 @@ class Scheduler:
         self._known: frozenset[str] | None = None
         self._others = False  # the lease table holds coaches this instance does not sync
         self.stores = StoreCache()
-        self.releasing: set[str] = set()
         self._wake = asyncio.Event()
         self._status_at = 0.0
         self._stop: asyncio.Event | None = None
         self._pending: set[str] | None = None  # --once: the coaches not yet claimed
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()  # the sets below are shared with the slots' threads
+        self._queue: deque[Claimed] = deque()  # claimed, not started
+        self._syncing: set[str] = set()
+        self._held: set[str] = set()  # every lease taken and not given back
+        self._releasing: set[str] = set()
+        self._slots: set[asyncio.Task[None]] = set()
+        self._avg = 0.1
+
+    @property
+    def running(self) -> frozenset[str]:
+        """The calendars being synced now."""
+        with self._lock:
+            return frozenset(self._syncing)
 
     def wake(self) -> None:
         self._wake.set()
@@ -103,6 +107,7 @@ class Scheduler:
 
     async def serve(self, stop: asyncio.Event, once: bool = False) -> None:
         """Until ``stop`` (or, with ``once``, until every coach was synced once)."""
+        self._loop = asyncio.get_running_loop()
         renewer = asyncio.create_task(self._renew_forever(stop))
         pending: set[str] | None = set(self.rt.coach_ids()) if once else None
         self._stop, self._pending = stop, pending
@@ -111,9 +116,10 @@ class Scheduler:
             while not stop.is_set():
                 self.last_tick = time.monotonic()
                 self._wake.clear()  # before claiming: a wake while claiming is kept
-                if pending is not None and not pending and not self.running:
+                busy = bool(self._slots or self._queue)
+                if pending is not None and not pending and not busy:
                     break
-                if pending is not None and time.monotonic() > give_up and not self.running:
+                if pending is not None and time.monotonic() > give_up and not busy:
                     event(
                         log,
                         logging.WARNING,
@@ -122,61 +128,85 @@ class Scheduler:
                         reason="held by another instance",
                     )
                     break
-                free = self.rt.settings.service.concurrency - len(self.running)
+                free = self.rt.settings.service.concurrency - len(self._slots)
                 if free > 0:
-                    for cid, known in await self._claim(free, pending):
-                        if pending is not None:
-                            pending.discard(cid)
-                        self.running[cid] = asyncio.create_task(self._sync((cid, known)))
-                if self.running:  # --once waits a lease time from the last progress
+                    if len(self._queue) < free:
+                        await self._claim()
+                    for _ in range(min(free, len(self._queue))):
+                        self._start_slot()
+                if self._slots:  # --once waits a lease time from the last progress
                     give_up = time.monotonic() + self.rt.settings.service.lease + 10
+                self._status()
                 await _first(stop.wait(), self._wake.wait(), timeout=self.rt.settings.service.poll)
         finally:
             renewer.cancel()
 
+    def _start_slot(self) -> None:
+        task = asyncio.create_task(asyncio.to_thread(self._work))
+        self._slots.add(task)
+        task.add_done_callback(self._slot_ended)
+
+    def _slot_ended(self, task: asyncio.Task[None]) -> None:
+        self._slots.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            event(log, logging.ERROR, "slot.crashed", error=repr(task.exception()))
+        self.wake()
+
     async def drain(self, grace: float) -> bool:
         """Let the syncs in progress finish (and release); False if ``grace`` ran out."""
-        tasks = list(self.running.values())
-        if not tasks:
-            return True
-        _, late = await asyncio.wait(tasks, timeout=grace)
-        return not late
+        tasks = list(self._slots)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            if late:
+                return False
+        await asyncio.to_thread(self.unclaim_queue)
+        return True
 
     # --- claiming ---------------------------------------------------------------------
 
-    async def _claim(self, free: int, pending: set[str] | None) -> list[Claimed]:
+    def _wanted(self) -> int:
+        """How many calendars to claim now: what the slots get through in QUEUE_SECONDS
+        (the average sync's length decides), at least one per slot, minus those queued."""
+        concurrency: int = self.rt.settings.service.concurrency
+        ahead = int(concurrency * QUEUE_SECONDS / max(self._avg, 0.001))
+        return max(0, min(CLAIM_MAX, max(ahead, concurrency)) - len(self._queue))
+
+    async def _claim(self) -> None:
         try:
-            got = await asyncio.to_thread(self._claim_blocking, free, pending)
+            await asyncio.to_thread(self._claim_blocking)
         except DatabaseError as exc:  # the database is away: retried next poll
             self._db_failed(exc)
-            return []
+            return
         self.db_error = None
-        return got
 
-    def _claim_blocking(self, free: int, pending: set[str] | None) -> list[Claimed]:
+    def _claim_blocking(self) -> None:
         with self.rt.book.transaction() as db:
-            return self._claim_in(db, leases.db_now(db), free, pending)
+            got = self._claim_in(db, leases.db_now(db), self._wanted())
+        self._accept(got)
 
-    def _claim_in(
-        self, db: Db, now: datetime, free: int, pending: set[str] | None
-    ) -> list[Claimed]:
-        """Claim up to ``free`` due calendars (with ``pending``: those, due or not)."""
+    def _claim_in(self, db: Db, now: datetime, n: int) -> list[Claimed]:
+        """Claim up to ``n`` due calendars (with ``pending``: those, due or not)."""
         rt = self.rt
         ids = rt.coach_id_set()  # one object per settings: compared by identity, not content
+        with self._lock:
+            held = set(self._held)
+            pending = None if self._pending is None else self._pending - held
+        if n <= 0:
+            return []
         if ids is not self._known:
             self._others = leases.ensure(db, ids, now)
         if pending is None and self._others:
-            candidates = leases.due(db, ids - set(self.running), now, free)
+            candidates = leases.due(db, ids - held, now, n)
         elif pending is None:
-            found = leases.due(db, None, now, free + 16)
-            candidates = [c for c in found if c in ids and c not in self.running]
+            found = leases.due(db, None, now, n + 16)
+            candidates = [c for c in found if c in ids and c not in held]
             # Rows of coaches configured elsewhere: filter in SQL from now on.
             self._others = len([c for c in found if c in ids]) < len(found)
         else:
-            candidates = sorted(pending - set(self.running))
+            candidates = sorted(pending)
         got = leases.claim_many(
             db,
-            sorted(candidates)[:free],
+            sorted(candidates)[:n],
             rt.owner,
             now,
             rt.settings.service.lease,
@@ -188,127 +218,44 @@ class Scheduler:
         upto = status.last_change(db)
         return [(cid, (state, upto)) for cid, state in status.load_states(db, got).items()]
 
+    def _accept(self, got: list[Claimed]) -> None:
+        """Calendars claimed (their transaction committed) into the queue."""
+        if not got:
+            return
+        ids = [cid for cid, _ in got]
+        with self._lock:
+            self._held.update(ids)
+            self._queue.extend(got)
+            if self._pending is not None:
+                self._pending.difference_update(ids)
+        self.rt.metrics.leased.set(len(self._held))
+
     def _db_failed(self, exc: Exception) -> None:
         message = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         if self.db_error != message:
             event(log, logging.ERROR, "database.error", error=message)
         self.db_error = message
 
-    # --- one slot ----------------------------------------------------------------------
-
-    async def _sync(self, claimed: Claimed | None) -> None:
-        """Sync the calendar claimed; then, until nothing is due or the daemon stops, the
-        next one this slot claimed in the transaction that gave the last one back. One
-        thread hop and one lease transaction per calendar: an idle pass costs little more
-        than its request."""
-        task = asyncio.current_task()
-        while claimed is not None:
-            cid = claimed[0]
-            self.rt.metrics.leased.set(len(self.running))
-            turn = await asyncio.to_thread(self._turn, claimed, not self._stopping())
-            self._count(cid, turn.result, turn.seconds)
-            self._log_done(cid, turn)
-            self.running.pop(cid, None)
-            self.releasing.discard(cid)
-            claimed = turn.next
-            if claimed is not None and task is not None:
-                self.running[claimed[0]] = task
-        self.rt.metrics.leased.set(len(self.running))
-        self._status()
-        self.wake()
-
-    def _turn(self, claimed: Claimed, chain: bool) -> Turn:
-        """In a worker thread: the sync of ``cid``, then its release and (with ``chain``)
-        the claim of the next due calendar, in one transaction."""
-        rt = self.rt
-        book = rt.book
-        cid, known = claimed
-        started = time.monotonic()
-        event(log, logging.DEBUG, "sync.start", calendar=cid, owner=rt.owner, ts=time.time())
-        try:
-            result = sync_blocking(book, book.settings.coach(cid), self.stores, known)
-        except Exception as exc:  # a bug or the database: logged, backed off, never fatal
-            log.exception("sync of %s crashed", cid)
-            result = Result(Outcome(False, f"{type(exc).__name__}: {exc}"))
-        turn = Turn(result, time.monotonic() - started, time.time())
-        service = book.settings.service
-        interval = service.interval + random.uniform(0, service.jitter)
-        self.releasing.add(cid)
-        try:
-            with book.transaction() as db:
-                now = leases.db_now(db)
-                turn.next_at = leases.release(
-                    db,
-                    cid,
-                    rt.owner,
-                    now,
-                    result.outcome,
-                    interval,
-                    service.backoff,
-                    service.max_backoff,
-                )
-                if chain:
-                    taken = self._claim_in(db, now, 1, self._pending)
-                    turn.next = taken[0] if taken else None
-        except Exception as exc:  # the lease expires by itself; the loop claims again
-            self._db_failed(exc)
-            turn.next_at = turn.next = None
-        if turn.next is not None and self._pending is not None:
-            self._pending.discard(turn.next[0])
-        return turn
-
-    def _stopping(self) -> bool:
-        return self._stop is not None and self._stop.is_set()
-
-    def _log_done(self, cid: str, turn: Turn) -> None:
-        result = turn.result
-        level = (
-            logging.WARNING
-            if not result.outcome.ok
-            else (logging.INFO if result.actions else logging.DEBUG)
-        )
-        event(
-            log,
-            level,
-            "sync.done",
-            calendar=cid,
-            owner=self.rt.owner,
-            ok=result.outcome.ok,
-            actions=result.actions,
-            requests=result.requests,
-            ms=round(turn.seconds * 1000),
-            started=round(turn.ended - turn.seconds, 6),
-            ts=round(turn.ended, 6),
-            next=turn.next_at.isoformat() if turn.next_at else None,
-            error=result.outcome.error,
-        )
-
-    def _count(self, cid: str, result: Result, seconds: float) -> None:
-        m = self.rt.metrics
-        m.passes.labels(cid).inc()
-        m.requests.labels(cid).inc(result.requests)
-        m.duration.observe(seconds)
-        self.passes += 1
-        if not result.outcome.ok:
-            m.failures.labels(cid).inc()
-            self.failures += 1
-            self.failed_once.add(cid)
-
     # --- renewal and status -----------------------------------------------------------
 
     async def _renew_forever(self, stop: asyncio.Event) -> None:
         while True:
             await asyncio.sleep(self.rt.settings.service.lease / 3)
-            ids = set(self.running)
+            with self._lock:
+                ids = set(self._held)
             if not ids:
                 continue
             try:
-                held = await asyncio.to_thread(self._renew_blocking, ids)
+                renewed = await asyncio.to_thread(self._renew_blocking, ids)
             except Exception as exc:
                 self._db_failed(exc)
                 continue
-            for lost in sorted((ids & set(self.running)) - held - self.releasing):
-                event(log, logging.ERROR, "lease.lost", calendar=lost, owner=self.rt.owner)
+            with self._lock:  # a queued one lost is not synced; a syncing one finishes
+                lost = (ids & self._held) - renewed - self._releasing
+                self._queue = deque(c for c in self._queue if c[0] not in lost)
+                self._held -= lost - self._syncing
+            for cid in sorted(lost):
+                event(log, logging.ERROR, "lease.lost", calendar=cid, owner=self.rt.owner)
 
     def _renew_blocking(self, ids: set[str]) -> set[str]:
         with self.rt.book.transaction() as db:

@@ -9,12 +9,13 @@ PostgreSQL, so instances on several hosts agree on expiry without trusting their
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Integer, Table, bindparam, case, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from calbridge.store.db import Db
 from calbridge.store.tables_daemon import CalendarLeaseRow
@@ -67,6 +68,33 @@ _GIVE_BACK = (
 )
 
 
+#: Batched give-backs (the daemon releases the calendars a slot synced in one transaction):
+#: the leases still ours, and their due time (a hurried one stays due), read first, locked
+#: on PostgreSQL (SQLite holds its write lock from BEGIN IMMEDIATE); then one executemany.
+_HELD = select(T.calendar_id, T.next_sync_at).where(_IDS, T.owner == _OWNER)
+_HELD_LOCKED = _HELD.with_for_update()
+_GIVE_BACK_MANY = (
+    update(LEASES)
+    .where(T.calendar_id == bindparam("one"), T.owner == _OWNER)
+    .values(failures=0, last_error=None, owner=None, last_owner=_OWNER, last_ok_at=_NOW)
+    .values(expires_at=_NOW, next_sync_at=bindparam("due_at", type_=T.next_sync_at.type))
+)
+#: Claimed but never started (the daemon is stopping): free again, still due.
+_UNCLAIM = (
+    update(LEASES)
+    .where(_IDS, T.owner == _OWNER)
+    .values(owner=None, last_owner=_OWNER, expires_at=_NOW)
+    .values(next_sync_at=case((T.next_sync_at == HURRIED, _NOW), else_=T.next_sync_at))
+    .returning(T.calendar_id)
+)
+_RENEW = (
+    update(LEASES)
+    .where(_IDS, T.owner == _OWNER)
+    .values(expires_at=bindparam("until", type_=T.expires_at.type), renewed=_NOW)
+    .returning(T.calendar_id)
+)
+
+
 def db_now(db: Db) -> datetime:
     """The database server's clock on PostgreSQL (shared by all instances), else ours."""
     if db.get_bind().dialect.name == "postgresql":
@@ -95,12 +123,18 @@ def due(db: Db, calendar_ids: Collection[str] | None, now: datetime, limit: int)
 
 def ensure(db: Db, calendar_ids: Iterable[str], now: datetime) -> bool:
     """A lease row, due at once, for every calendar that has none; True if the table also
-    holds calendars not in ``calendar_ids`` (another instance's configuration)."""
+    holds calendars not in ``calendar_ids`` (another instance's configuration). Instances
+    starting together insert the same rows: a row another inserted first is left alone."""
     wanted = set(calendar_ids)
     have = set(db.scalars(select(T.calendar_id)))
-    for cid in sorted(wanted - have):
-        db.add(CalendarLeaseRow(calendar_id=cid, expires_at=EPOCH, next_sync_at=now, failures=0))
-    db.flush()
+    missing = sorted(wanted - have)
+    if missing:
+        dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+        rows = [
+            {"calendar_id": cid, "expires_at": EPOCH, "next_sync_at": now, "failures": 0}
+            for cid in missing
+        ]
+        db.execute(dialect.insert(LEASES).on_conflict_do_nothing(), rows)
     return bool(have - wanted)
 
 
@@ -143,11 +177,9 @@ def renew(db: Db, calendar_ids: Collection[str], owner: str, now: datetime, ttl:
     """
     if not calendar_ids:
         return set()
-    ours = (T.calendar_id.in_(list(calendar_ids)), T.owner == owner)
     until = now + timedelta(seconds=ttl)
-    db.execute(update(LEASES).where(*ours).values(expires_at=until, renewed=now))
-    held = db.scalars(select(T.calendar_id).where(*ours))
-    return set(held)
+    params = {"ids": sorted(calendar_ids), "holder": owner, "at": now, "until": until}
+    return set(db.scalars(_RENEW, params))
 
 
 @dataclass(frozen=True)
@@ -182,6 +214,33 @@ def release(
     row.next_sync_at = now + timedelta(seconds=wait)
     row.expires_at, row.owner, row.last_owner = now, None, owner
     return row.next_sync_at
+
+
+def release_many(
+    db: Db, intervals: Mapping[str, float], owner: str, now: datetime
+) -> dict[str, datetime]:
+    """``release`` after good passes, for many calendars in two statements: each gets
+    ``now`` plus its interval (a hurried one ``now``); the next due time of each calendar
+    that was still ours (one missing was lost)."""
+    if not intervals:
+        return {}
+    held = _HELD_LOCKED if db.get_bind().dialect.name == "postgresql" else _HELD
+    nexts = {
+        str(cid): now if at == HURRIED else now + timedelta(seconds=intervals[cid])
+        for cid, at in db.execute(held, {"ids": sorted(intervals), "holder": owner})
+    }
+    if nexts:
+        rows = [{"one": c, "holder": owner, "at": now, "due_at": at} for c, at in nexts.items()]
+        db.execute(_GIVE_BACK_MANY, rows)
+    return nexts
+
+
+def unclaim(db: Db, calendar_ids: Collection[str], owner: str, now: datetime) -> set[str]:
+    """Give back leases claimed but not synced: free at once, and as due as they were."""
+    if not calendar_ids:
+        return set()
+    params = {"ids": sorted(calendar_ids), "holder": owner, "at": now}
+    return set(db.scalars(_UNCLAIM, params))
 
 
 def all_rows(db: Db) -> list[CalendarLeaseRow]:

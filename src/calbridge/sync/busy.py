@@ -19,7 +19,6 @@ from datetime import timedelta
 
 from calbridge.book import Book
 from calbridge.calendars.base import Item, StorageError
-from calbridge.calendars.graphschedule import GraphSchedule, is_schedule_url
 from calbridge.calendars.open import kind_of, opened, schedule_auth
 from calbridge.config.schema import BusySettings, Coach
 from calbridge.ical.bounds import uid_in
@@ -86,7 +85,7 @@ def refresh(book: Book, coach: Coach, index: int, cfg: BusySettings) -> BusyRepo
     report = BusyReport(calendar_id(coach, index))
     now = book.clock()
     try:
-        if kind_of(cfg) == "graph" and is_schedule_url(cfg.url):
+        if kind_of(cfg) == "graph" and _is_schedule(cfg.url):
             _refresh_schedule(book, coach, cfg, report)
         else:
             _refresh_store(book, coach, cfg, report)
@@ -100,6 +99,12 @@ def refresh(book: Book, coach: Coach, index: int, cfg: BusySettings) -> BusyRepo
         with book.transaction() as db:
             status.record_error(db, report.calendar, now, report.error)
     return report
+
+
+def _is_schedule(url: str) -> bool:
+    from calbridge.calendars.graphschedule import is_schedule_url  # Graph: only when used
+
+    return is_schedule_url(url)
 
 
 def _refresh_store(
@@ -135,6 +140,8 @@ def _refresh_store(
 def _refresh_schedule(book: Book, coach: Coach, cfg: BusySettings, report: BusyReport) -> None:
     """Graph's free/busy (getSchedule): no changes to follow, so every pass reads the whole
     window (one request per 42 days) and replaces the calendar's blocks."""
+    from calbridge.calendars.graphschedule import GraphSchedule
+
     schedule = cfg.schedule or coach.email
     lo, hi = window_of(book)
     with GraphSchedule(cfg.url, schedule_auth(cfg, coach.calendar)) as source:

@@ -13,7 +13,6 @@ import logging
 
 from calbridge.book import Book
 from calbridge.config.schema import Coach
-from calbridge.mail import notify
 from calbridge.sync import status
 from calbridge.sync.planner import Decision, Guard
 
@@ -39,6 +38,8 @@ def record(book: Book, coach: Coach, state: status.State, held: str | None) -> N
     with book.transaction() as db:
         changed = status.hold(db, state.calendar_id, held, book.clock())
         if changed and held is not None:
+            from calbridge.mail import notify  # message building: only when a hold begins
+
             notify.calendar_held(book, db, coach, held)
     if changed and held is not None:
         log.warning("calendar %s held by the mass-deletion guard: %s", coach.id, held)
