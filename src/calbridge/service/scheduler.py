@@ -92,7 +92,9 @@ class Scheduler(Slots):
         self._held: set[str] = set()  # every lease taken and not given back
         self._releasing: set[str] = set()
         self._slots: set[asyncio.Task[None]] = set()
-        self._avg = 0.1
+        # Until syncs are measured, a sync is taken to last QUEUE_SECONDS: the first claim
+        # is one calendar per slot, so instances starting together share the first cycle.
+        self._avg = QUEUE_SECONDS
 
     @property
     def running(self) -> frozenset[str]:
