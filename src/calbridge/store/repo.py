@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session as Db
 
 from calbridge.core.availability import Busy
@@ -184,24 +184,45 @@ def client_months(
     return ClientMonths(client_id, limit, dict(booked))
 
 
+class SessionSpan(NamedTuple):
+    """A session as the availability and policy checks read it (no participants)."""
+
+    id: int
+    start: datetime
+    end: datetime
+    service: str | None
+    kind: str
+
+
+#: Built once: the checks of every plan and move run it (twice for a move).
+_SPANS = (
+    select(SessionRow.id, SessionRow.start, SessionRow.end, SessionRow.service, SessionRow.kind)
+    .where(
+        SessionRow.coach_id == bindparam("coach"),
+        SessionRow.start < bindparam("end"),
+        SessionRow.start > bindparam("low"),
+        SessionRow.end > bindparam("start"),
+        SessionRow.status.in_(bindparam("statuses", expanding=True)),
+    )
+    .order_by(SessionRow.start)
+)
+
+
 def coach_sessions(
     db: Db, coach_id: str, start: datetime, end: datetime, statuses: Iterable[Status] = ACTIVE
-) -> list[SessionRow]:
-    query = (
-        select(SessionRow)
-        .where(
-            SessionRow.coach_id == coach_id,
-            SessionRow.start < end,
-            SessionRow.start > start - MAX_SESSION,
-            SessionRow.end > start,
-            SessionRow.status.in_([s.value for s in statuses]),
-        )
-        .order_by(SessionRow.start)
-    )
-    return list(db.scalars(query))
+) -> list[SessionSpan]:
+    """The coach's sessions overlapping [start, end) in ``statuses``, by start."""
+    values = {
+        "coach": coach_id,
+        "end": end,
+        "low": start - MAX_SESSION,
+        "start": start,
+        "statuses": [s.value for s in statuses],
+    }
+    return [SessionSpan(*row) for row in db.execute(_SPANS, values)]
 
 
-def sessions_busy(rows: Sequence[SessionRow], ignore: Iterable[int] = ()) -> list[Busy]:
+def sessions_busy(rows: Sequence[SessionSpan], ignore: Iterable[int] = ()) -> list[Busy]:
     skip = set(ignore)
     return [Busy(r.start, r.end, f"session #{r.id}") for r in rows if r.id not in skip]
 

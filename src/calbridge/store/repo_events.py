@@ -54,11 +54,14 @@ def _parties(db: Db, sessions: Iterable[Session]) -> list[tuple[str, ClientRow |
     ids = {p.party_id: p.role for s in sessions for p in s.participants}
     clients = [i for i, r in ids.items() if r is Role.CLIENT]
     others = [i for i, r in ids.items() if r is not Role.CLIENT]
-    found: list[tuple[str, ClientRow | ThirdPartyRow]] = [
-        (row.id, row) for row in db.scalars(select(ClientRow).where(ClientRow.id.in_(clients)))
-    ]
-    query = select(ThirdPartyRow).where(ThirdPartyRow.id.in_(others))
-    return found + [(row.id, row) for row in db.scalars(query)]
+    found: list[tuple[str, ClientRow | ThirdPartyRow]] = []
+    if clients:  # no query for an empty IN list (most sessions have no third party)
+        query = select(ClientRow).where(ClientRow.id.in_(clients))
+        found += [(row.id, row) for row in db.scalars(query)]
+    if others:
+        query3 = select(ThirdPartyRow).where(ThirdPartyRow.id.in_(others))
+        found += [(row.id, row) for row in db.scalars(query3)]
+    return found
 
 
 def series_of(db: Db, sessions: Iterable[Session]) -> dict[int, SeriesRow]:

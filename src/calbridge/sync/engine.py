@@ -8,6 +8,7 @@ server's token and the change-log cursor only advance when every action went thr
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import replace
 from itertools import groupby
 from typing import Any
@@ -104,13 +105,18 @@ class CalendarSync(CalendarReading, CalendarEdits):
                     complete = self._create_run(list(run), got, report) and complete
                     continue
                 others = list(run)
-                label = _label(self.calendar_id, others)
-                for action in track(others, label, len(others)):
-                    try:
-                        self._do(action, got, report)
-                    except PreconditionFailed:
-                        complete = self._retry(action, got, report) and complete
-                    report.actions.append(_describe(action))
+                steps = iter(track(others, _label(self.calendar_id, others), len(others)))
+                for imports, part in groupby(others, key=lambda a: a.kind is Kind.IMPORT):
+                    if imports:  # taken into the book together (one transaction)
+                        complete = self._import_run(list(part), got, report, steps) and complete
+                        continue
+                    for action in part:
+                        next(steps, None)
+                        try:
+                            self._do(action, got, report)
+                        except PreconditionFailed:
+                            complete = self._retry(action, got, report) and complete
+                        report.actions.append(_describe(action))
         finally:
             self._flush_created()
         foreign = [
@@ -150,6 +156,23 @@ class CalendarSync(CalendarReading, CalendarEdits):
             if index in lost:
                 complete = self._retry(action, got, report) and complete
             report.actions.append(_describe(action))
+        return complete
+
+    def _import_run(
+        self, run: list[Action], got: Gathered, report: Report, steps: Iterator[Action]
+    ) -> bool:
+        """The calendar's edits of a run, taken in in one transaction (``_take_in``), then
+        the writes that settle them, each retried once on a lost race like any 412."""
+        settled, failed = self._take_in(run, got, report, lambda: next(steps, None))
+        complete = True
+        for done in settled:
+            try:
+                self._settle_out(done)
+            except PreconditionFailed:
+                complete = self._retry(done.action, got, report) and complete
+            report.actions.append(_describe(done.action))
+        if failed is not None:
+            raise failed
         return complete
 
     def _retry(self, action: Action, got: Gathered, report: Report) -> bool:
@@ -235,8 +258,11 @@ class CalendarSync(CalendarReading, CalendarEdits):
         elif action.kind is Kind.CANCEL:
             self._cancel(action.uid)
         elif action.kind is Kind.IMPORT:
-            refs = got.refs.get(action.uid, (None, None)) if got is not None else (None, None)
-            self._import(action, report, refs, got.resources.get(action.uid) if got else None)
+            settled, failed = self._take_in([action], got, report)
+            for done in settled:
+                self._settle_out(done)
+            if failed is not None:
+                raise failed
 
     def _flush_created(self) -> None:
         """Record created events' status in one transaction. Losing a batch in a crash is

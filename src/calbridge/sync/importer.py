@@ -10,7 +10,7 @@ which the coach is told.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from calbridge.book import Book, planning
@@ -69,9 +69,13 @@ def import_in(
     copy: Resource,
     refs: tuple[bytes | None, bytes | None],
     href: str = "",
+    emails: Mapping[str, str] | None = None,
 ) -> Outcome:
-    """``import_event`` inside the caller's transaction ``db``, the copy already read."""
-    commands = decide(rows, copy, refs, client_emails(db, rows), rules_for(book, coach), href)
+    """``import_event`` inside the caller's transaction ``db``, the copy already read
+    (``emails``: the clients' addresses, ``client_emails``, when the caller read them)."""
+    if emails is None:
+        emails = client_emails(db, rows)
+    commands = decide(rows, copy, refs, emails, rules_for(book, coach), href)
     return apply(book, db, commands, href)
 
 
