@@ -40,10 +40,6 @@ else:  # each imported by the first command that uses it (start-up time)
     )
 
 
-def _practice_zone(book: Book, coach_id: str | None) -> ZoneInfo:
-    return listing.practice_zone(book.settings, coach_id)
-
-
 def _minutes(value: int | None, flag: str = "--duration") -> timedelta | None:
     if value is None:
         return None
@@ -248,7 +244,7 @@ def slots(book: Book, a: argparse.Namespace) -> Output:
 
 
 def agenda(book: Book, a: argparse.Namespace) -> Output:
-    zone = _practice_zone(book, a.coach)
+    zone = listing.practice_zone(book.settings, a.coach)
     now = book.clock()
     flt = views.Filter(coach_id=a.coach, client_id=a.client, active_only=True)
     if a.week is not None:
